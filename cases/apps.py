@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "cases"
+    verbose_name = "Personnes et dossiers"

@@ -1,0 +1,271 @@
+"""Every write on persons and case files. Each function validates, saves and audits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.choices import (
+    CaseSetting,
+    CaseStatus,
+    ConvocationStatus,
+    IssuedFrom,
+)
+from cases.models import (
+    Case,
+    Convocation,
+    IntensityChange,
+    Interview,
+    Person,
+    RiskAssessment,
+)
+from cases.normalize import search_key
+from spip.audit import audit_write, diff, snapshot
+from spip.choices import AuditAction, Role
+from spip.models import Agent, Antenna, Prison
+from spip.validation import save_checked, validate
+
+
+def _person_key(person: Person) -> str:
+    return search_key(person.usage_name or person.birth_name, person.first_names)
+
+
+@transaction.atomic
+def person_create(*, actor, **fields) -> Person:
+    person = Person(
+        **fields, created_by=actor if getattr(actor, "is_authenticated", False) else None
+    )
+    person.search_key = _person_key(person)
+    validate(person, unique=True)
+    save_checked(person)
+    audit_write(actor=actor, action=AuditAction.CREATE, obj=person, changes=snapshot(person))
+    return person
+
+
+@transaction.atomic
+def person_update(*, actor, person: Person, **fields) -> Person:
+    before = snapshot(person)
+    for name, value in fields.items():
+        setattr(person, name, value)
+    person.search_key = _person_key(person)
+    validate(person, unique=True)
+    save_checked(person)
+    audit_write(
+        actor=actor, action=AuditAction.UPDATE, obj=person, changes=diff(before, snapshot(person))
+    )
+    return person
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor,
+    person: Person,
+    antenna: Antenna,
+    opened_on: date | None = None,
+    setting: str = CaseSetting.OPEN,
+    prison: Prison | None = None,
+    referent: Agent | None = None,
+) -> Case:
+    """Open a file for ``person`` in the antenna's service; awaiting allocation unless a
+    referent is given."""
+    if referent is not None:
+        _check_referent(referent, antenna)
+    case = Case(
+        person=person,
+        service_id=antenna.service_id,
+        antenna=antenna,
+        setting=setting,
+        prison=prison,
+        referent=referent,
+        status=CaseStatus.ACTIVE if referent else CaseStatus.AWAITING_ALLOCATION,
+        opened_on=opened_on or timezone.localdate(),
+        allocated_on=(opened_on or timezone.localdate()) if referent else None,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    validate(case)
+    save_checked(case)
+    audit_write(actor=actor, action=AuditAction.CREATE, obj=case, changes=snapshot(case))
+    return case
+
+
+def _check_referent(referent: Agent, antenna: Antenna) -> None:
+    if referent.role != Role.CPIP or referent.service_id != antenna.service_id:
+        raise ValidationError({"referent": _("Le référent doit être un CPIP du service.")})
+
+
+@transaction.atomic
+def case_assign(*, actor, case: Case, referent: Agent, on: date | None = None) -> Case:
+    """Allocate (or reallocate) a case to a CPIP of its service."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _check_referent(referent, case.antenna)
+    before = snapshot(case, ["referent_id", "status", "allocated_on", "version"])
+    case.referent = referent
+    if case.status == CaseStatus.AWAITING_ALLOCATION:
+        case.status = CaseStatus.ACTIVE
+        case.allocated_on = on or timezone.localdate()
+    case.version += 1
+    case.save(update_fields=["referent", "status", "allocated_on", "version"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=case,
+        changes=diff(before, snapshot(case, before)),
+    )
+    return case
+
+
+@transaction.atomic
+def risk_assess(
+    *, actor, case: Case, level: str, assessed_on: date, assessor: Agent | None, reason: str = ""
+) -> RiskAssessment:
+    assessment = RiskAssessment(
+        case=case, level=level, assessed_on=assessed_on, assessor=assessor, reason=reason
+    )
+    validate(assessment)
+    save_checked(assessment)
+    latest = (
+        case.assessments.order_by("-assessed_on", "-id").values_list("level", flat=True).first()
+    )
+    changes = {"level": [case.risk_level, latest]}
+    Case.objects.filter(pk=case.pk).update(risk_level=latest)
+    case.risk_level = latest
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=assessment,
+        object_repr=str(case),
+        changes=changes,
+        service_id=case.service_id,
+    )
+    return assessment
+
+
+@transaction.atomic
+def intensity_set(
+    *, actor, case: Case, intensity: str, on: date, agent: Agent | None, reason: str = ""
+) -> IntensityChange:
+    change = IntensityChange(
+        case=case, intensity=intensity, changed_on=on, changed_by=agent, reason=reason
+    )
+    validate(change)
+    save_checked(change)
+    changes = {"intensity": [case.intensity, intensity]}
+    Case.objects.filter(pk=case.pk).update(intensity=intensity)
+    case.intensity = intensity
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=change,
+        object_repr=str(case),
+        changes=changes,
+        service_id=case.service_id,
+    )
+    return change
+
+
+@transaction.atomic
+def convocation_create(
+    *,
+    actor,
+    case: Case,
+    kind: str,
+    starts_at: datetime,
+    issued_from: str = IssuedFrom.SPIP,
+    antenna: Antenna | None = None,
+    duration_minutes: int = 30,
+    measure=None,
+    allow_past: bool = False,
+) -> Convocation:
+    """An appointment at a free time (slot booking with capacity comes with the agendas)."""
+    if not allow_past and starts_at < timezone.now():
+        raise ValidationError({"starts_at": _("La convocation ne peut pas être dans le passé.")})
+    convocation = Convocation(
+        case=case,
+        measure=measure,
+        kind=kind,
+        antenna=antenna or case.antenna,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        issued_from=issued_from,
+        issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    validate(convocation)
+    save_checked(convocation)
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=convocation,
+        changes=snapshot(convocation),
+        service_id=case.service_id,
+    )
+    return convocation
+
+
+@transaction.atomic
+def convocation_set_outcome(
+    *, actor, convocation: Convocation, status: str, reason: str = "", at: datetime | None = None
+) -> Convocation:
+    if status == ConvocationStatus.BOOKED:
+        raise ValidationError(
+            {"status": _("Choisissez une issue : honorée, non honorée, excusée ou annulée.")}
+        )
+    if status == ConvocationStatus.EXCUSED and not reason:
+        raise ValidationError({"outcome_reason": _("Une absence excusée demande un motif.")})
+    convocation = Convocation.objects.select_for_update().get(pk=convocation.pk)
+    before = snapshot(convocation, ["status", "outcome_reason"])
+    convocation.status = status
+    convocation.outcome_reason = reason
+    convocation.outcome_recorded_at = at or timezone.now()
+    convocation.save(update_fields=["status", "outcome_reason", "outcome_recorded_at"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=convocation,
+        changes=diff(before, snapshot(convocation, before)),
+        service_id=convocation.case.service_id,
+    )
+    return convocation
+
+
+@transaction.atomic
+def interview_record(
+    *,
+    actor,
+    case: Case,
+    agent: Agent,
+    held_at: datetime,
+    kind: str,
+    duration_minutes: int,
+    attendance: str,
+    notes: str = "",
+    private_notes: str = "",
+    convocation: Convocation | None = None,
+) -> Interview:
+    interview = Interview(
+        case=case,
+        agent=agent,
+        held_at=held_at,
+        kind=kind,
+        duration_minutes=duration_minutes,
+        attendance=attendance,
+        notes=notes,
+        private_notes=private_notes,
+        convocation=convocation,
+    )
+    validate(interview)
+    save_checked(interview)
+    # Notes are personal data: the audit row says that they changed, not what they say.
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=interview,
+        object_repr=str(case),
+        changes={"kind": kind, "held_at": held_at, "attendance": attendance, "notes": "…"},
+        service_id=case.service_id,
+    )
+    return interview

@@ -1,0 +1,75 @@
+"""Case files: the scoped list and the file itself (each open is audited)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+
+from cases.choices import OPEN_STATUSES
+from cases.filters import CaseFilterSet
+from cases.models import Case, Convocation, Interview
+from measures.models import ImposedObligation, Measure
+from spip.access import scope_for
+from spip.audit import audit_view
+
+
+def _require_personal_data(user) -> None:
+    if not scope_for(user).sees_personal_data:
+        raise PermissionDenied
+
+
+@login_required
+def case_list(request):
+    _require_personal_data(request.user)
+    cases = (
+        Case.objects.visible_to(request.user)
+        .select_related("person", "referent__user", "antenna")
+        .order_by("person__birth_name", "person__first_names", "id")
+    )
+    data = request.GET.copy()
+    if "status" not in data:
+        cases = cases.filter(status__in=OPEN_STATUSES)
+    filterset = CaseFilterSet(data, queryset=cases, request=request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "cases/case_list.html", {"filter": filterset, "page_obj": page})
+
+
+@login_required
+def case_detail(request, pk: int):
+    _require_personal_data(request.user)
+    scope = scope_for(request.user)
+    case = get_object_or_404(
+        Case.objects.visible_to(request.user).select_related(
+            "person", "service", "antenna", "referent__user", "prison"
+        ),
+        pk=pk,
+    )
+    audit_view(actor=request.user, obj=case)
+    measures = (
+        Measure.objects.visible_to(request.user)
+        .filter(case=case)
+        .select_related("measure_type", "court")
+        .prefetch_related(
+            Prefetch(
+                "obligations", queryset=ImposedObligation.objects.select_related("obligation_type")
+            )
+        )
+    )
+    context = {
+        "case": case,
+        "person": case.person,
+        "measures": measures,
+        "convocations": Convocation.objects.visible_to(request.user)
+        .filter(case=case)
+        .order_by("-starts_at")[:50],
+        "interviews": Interview.objects.visible_to(request.user)
+        .filter(case=case)
+        .select_related("agent__user")[:50]
+        if scope.sees_interview_notes
+        else None,
+        "assessments": case.assessments.select_related("assessor__user")[:20],
+    }
+    return render(request, "cases/case_detail.html", context)

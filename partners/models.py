@@ -1,0 +1,116 @@
+"""Partner bodies, conventions and referrals (behaviour comes later; tables now)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from partners.choices import ConventionKind, Domain, PartnerKind, ReferralStatus
+from spip import access
+
+
+class PartnerBodyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.partner_q(user))
+
+
+class PartnerBody(models.Model):
+    name = models.CharField(_("nom"), max_length=200)
+    kind = models.CharField(_("type"), max_length=12, choices=PartnerKind.choices)
+    domains = models.JSONField(
+        _("domaines"), default=list, blank=True, help_text=str(Domain.values)
+    )
+    services = models.ManyToManyField(
+        "spip.Service", related_name="partners", verbose_name=_("territoire")
+    )
+    address = models.CharField(_("adresse"), max_length=255, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    email = models.EmailField(_("courriel"), blank=True)
+
+    objects = PartnerBodyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("partenaire")
+        verbose_name_plural = _("partenaires")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConventionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.partner_q(user, "partner__"))
+
+
+class Convention(models.Model):
+    partner = models.ForeignKey(PartnerBody, on_delete=models.PROTECT, related_name="conventions")
+    kind = models.CharField(_("type"), max_length=8, choices=ConventionKind.choices)
+    court = models.ForeignKey(
+        "spip.Court", on_delete=models.PROTECT, null=True, blank=True, related_name="conventions"
+    )
+    service = models.ForeignKey(
+        "spip.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="conventions"
+    )
+    starts_on = models.DateField(_("début"))
+    ends_on = models.DateField(_("fin"), null=True, blank=True)
+
+    objects = ConventionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("convention")
+        verbose_name_plural = _("conventions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="convention_dates_order",
+            ),
+            # A judicial mandate is signed with a court; social support with a service.
+            models.CheckConstraint(
+                condition=Q(kind=ConventionKind.JUDICIAL_MANDATE, court__isnull=False)
+                | Q(kind=ConventionKind.SOCIAL_SUPPORT, service__isnull=False),
+                name="convention_counterpart_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} — {self.get_kind_display()}"
+
+
+class ReferralQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.referral_q(user))
+
+
+class Referral(models.Model):
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="referrals")
+    partner = models.ForeignKey(PartnerBody, on_delete=models.PROTECT, related_name="referrals")
+    domain = models.CharField(_("domaine"), max_length=12, choices=Domain.choices)
+    status = models.CharField(
+        _("statut"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.SENT
+    )
+    sent_on = models.DateField(_("adressée le"))
+    ended_on = models.DateField(_("terminée le"), null=True, blank=True)
+    message = models.TextField(_("message au partenaire"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("orientation")
+        verbose_name_plural = _("orientations")
+        ordering = ["-sent_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("sent_on")),
+                name="referral_dates_order",
+            )
+        ]
+        indexes = [models.Index(fields=["partner", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_domain_display()} — {self.partner}"

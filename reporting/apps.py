@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReportingConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "reporting"
+    verbose_name = "Charge de travail et pilotage"

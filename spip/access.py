@@ -1,0 +1,264 @@
+"""Who sees what: the one place that decides.
+
+Every model that reaches a user has a ``visible_to(user)`` queryset method, and each
+of those calls one function here. Views, API viewsets, exports, search and the admin
+use ``visible_to``; nothing else filters by role.
+
+Rules (DOMAIN.md §1 and §9, need-to-know):
+
+- CPIP: their own caseload, plus read access to the cases of their antenna.
+- DPIP, secretary, psychologist: their antenna (their service if they have no antenna).
+- DSPIP, electronic-monitoring officer: their service.
+- BEX clerk: the persons, cases and measures they recorded; never interview notes.
+- SAP clerk / JAP: read-only on the measures pronounced by their court.
+- DISP, DAP: aggregates only, no personal data (their services / the nation).
+- Partner staff: only referrals addressed to their body.
+- Administrator (and Django superusers): everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from spip.choices import Role
+
+NOTHING = Q(pk__in=[])
+EVERYTHING = Q()
+
+ANTENNA_ROLES = {Role.DPIP, Role.SECRETARY, Role.PSYCHOLOGIST}
+SERVICE_ROLES = {Role.DSPIP, Role.EM_OFFICER}
+SPIP_ROLES = {Role.CPIP} | ANTENNA_ROLES | SERVICE_ROLES
+AGGREGATE_ROLES = {Role.DISP, Role.DAP}
+COURT_ROLES = {Role.BEX_CLERK, Role.SAP_CLERK}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user is, resolved once per request and cached on the user object."""
+
+    user_id: int | None
+    role: str | None = None
+    is_admin: bool = False
+    agent_id: int | None = None
+    service_id: int | None = None
+    antenna_id: int | None = None
+    interregional_unit_id: int | None = None
+    court_id: int | None = None
+    partner_id: int | None = None
+    court_service_ids: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.is_admin or self.role in SPIP_ROLES or self.role in COURT_ROLES
+
+    @property
+    def sees_interview_notes(self) -> bool:
+        return self.is_admin or self.role in SPIP_ROLES
+
+    @property
+    def sees_audit(self) -> bool:
+        return self.is_admin or self.role == Role.DSPIP
+
+
+def scope_for(user) -> Scope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope(user_id=None)
+    cached = getattr(user, "_spip_scope", None)
+    if cached is not None:
+        return cached
+    from spip.models import Agent
+
+    agent = Agent.objects.filter(user_id=user.pk).select_related("antenna").first()
+    if agent is None:
+        scope = Scope(user_id=user.pk, is_admin=user.is_superuser)
+    else:
+        court_services: tuple[int, ...] = ()
+        if agent.court_id:
+            court_services = tuple(
+                agent.court.services.values_list("id", flat=True)  # type: ignore[union-attr]
+            )
+        scope = Scope(
+            user_id=user.pk,
+            role=agent.role,
+            is_admin=user.is_superuser or agent.role == Role.ADMIN,
+            agent_id=agent.pk,
+            service_id=agent.service_id,
+            antenna_id=agent.antenna_id,
+            interregional_unit_id=agent.interregional_unit_id,
+            court_id=agent.court_id,
+            partner_id=agent.partner_id,
+            court_service_ids=court_services,
+        )
+    user._spip_scope = scope
+    return scope
+
+
+def _q(prefix: str, **lookups) -> Q:
+    return Q(**{f"{prefix}{key}": value for key, value in lookups.items()})
+
+
+# --- Organisation ------------------------------------------------------------------
+
+
+def service_q(user, prefix: str = "") -> Q:
+    """Services (or rows hanging off a service, through ``prefix``) the user may see."""
+    s = scope_for(user)
+    if s.is_admin or s.role == Role.DAP:
+        return EVERYTHING
+    if s.role == Role.DISP:
+        return _q(prefix, interregional_unit_id=s.interregional_unit_id)
+    if s.role in COURT_ROLES:
+        return _q(prefix, id__in=s.court_service_ids)
+    if s.role in SPIP_ROLES and s.service_id:
+        return _q(prefix, id=s.service_id)
+    return NOTHING
+
+
+def interregional_q(user) -> Q:
+    s = scope_for(user)
+    if s.is_admin or s.role == Role.DAP:
+        return EVERYTHING
+    if s.role == Role.DISP:
+        return Q(id=s.interregional_unit_id)
+    if s.role in SPIP_ROLES or s.role in COURT_ROLES:
+        from spip.models import Service
+
+        return Q(id__in=Service.objects.filter(service_q(user)).values("interregional_unit_id"))
+    return NOTHING
+
+
+def court_q(user) -> Q:
+    s = scope_for(user)
+    if s.is_admin or s.role == Role.DAP:
+        return EVERYTHING
+    if s.role in COURT_ROLES:
+        return Q(id=s.court_id)
+    if s.role == Role.DISP:
+        return Q(services__interregional_unit_id=s.interregional_unit_id)
+    if s.role in SPIP_ROLES:
+        return Q(services__id=s.service_id)
+    return NOTHING
+
+
+def agent_q(user) -> Q:
+    """Agents: the colleagues of one's service; DISP their region; DAP and admin all."""
+    s = scope_for(user)
+    if s.is_admin or s.role == Role.DAP:
+        return EVERYTHING
+    if s.role == Role.DISP:
+        return Q(service__interregional_unit_id=s.interregional_unit_id)
+    if s.role in SPIP_ROLES:
+        return Q(service_id=s.service_id)
+    if s.user_id:
+        return Q(user_id=s.user_id)
+    return NOTHING
+
+
+def agenda_q(user, prefix: str = "") -> Q:
+    """Agendas (and their slots): the SPIP's of the visible services, the SAP's of the court."""
+    s = scope_for(user)
+    if s.is_admin:
+        return EVERYTHING
+    q = NOTHING
+    if s.role in SPIP_ROLES or s.role == Role.BEX_CLERK:
+        q = service_q(user, f"{prefix}antenna__service__")
+    if s.role in COURT_ROLES:
+        q |= _q(prefix, court_id=s.court_id)
+    return q
+
+
+def audit_q(user) -> Q:
+    s = scope_for(user)
+    if s.is_admin:
+        return EVERYTHING
+    if s.role == Role.DSPIP and s.service_id:
+        return Q(service_id=s.service_id)
+    return NOTHING
+
+
+# --- Personal data -------------------------------------------------------------------
+
+
+def case_q(user, prefix: str = "") -> Q:
+    """Case files the user may read. ``prefix`` reaches the case from a related model."""
+    s = scope_for(user)
+    if s.is_admin:
+        return EVERYTHING
+    if s.role == Role.CPIP:
+        return _q(prefix, referent_id=s.agent_id) | _q(prefix, antenna_id=s.antenna_id or -1)
+    if s.role in ANTENNA_ROLES:
+        if s.antenna_id:
+            return _q(prefix, antenna_id=s.antenna_id)
+        return _q(prefix, service_id=s.service_id)
+    if s.role in SERVICE_ROLES:
+        return _q(prefix, service_id=s.service_id)
+    if s.role == Role.BEX_CLERK:
+        return _q(prefix, created_by_id=s.user_id)
+    if s.role == Role.SAP_CLERK:
+        from measures.models import Measure
+
+        return _q(prefix, id__in=Measure.objects.filter(court_id=s.court_id).values("case_id"))
+    return NOTHING
+
+
+def person_q(user) -> Q:
+    s = scope_for(user)
+    if s.is_admin:
+        return EVERYTHING
+    if not s.sees_personal_data:
+        return NOTHING
+    from cases.models import Case
+
+    q = Q(id__in=Case.objects.filter(case_q(user)).values("person_id"))
+    if s.role == Role.BEX_CLERK:
+        # A person recorded at the hearing may not have a case file yet.
+        q |= Q(created_by_id=s.user_id)
+    return q
+
+
+def measure_q(user, prefix: str = "") -> Q:
+    s = scope_for(user)
+    if s.role == Role.SAP_CLERK:
+        return _q(prefix, court_id=s.court_id)
+    return case_q(user, f"{prefix}case__")
+
+
+def case_activity_q(user, prefix: str = "") -> Q:
+    """Convocations, assessments, incidents, transfers, alerts: follow the case."""
+    return case_q(user, f"{prefix}case__")
+
+
+def convocation_q(user) -> Q:
+    s = scope_for(user)
+    if s.role == Role.BEX_CLERK:
+        return Q(issued_by_id=s.user_id)
+    return case_activity_q(user)
+
+
+def interview_q(user) -> Q:
+    """Interview notes: SPIP staff of the case only; never the court, partners or DISP/DAP."""
+    s = scope_for(user)
+    if not s.sees_interview_notes:
+        return NOTHING
+    return case_activity_q(user)
+
+
+def referral_q(user) -> Q:
+    s = scope_for(user)
+    if s.role == Role.PARTNER:
+        return Q(partner_id=s.partner_id) if s.partner_id else NOTHING
+    if s.role in COURT_ROLES:
+        return NOTHING
+    return case_activity_q(user)
+
+
+def partner_q(user, prefix: str = "") -> Q:
+    """Partner bodies are a public directory for agents; partner staff see their own body."""
+    s = scope_for(user)
+    if s.is_admin or s.role in SPIP_ROLES or s.role in AGGREGATE_ROLES or s.role in COURT_ROLES:
+        return EVERYTHING
+    if s.role == Role.PARTNER and s.partner_id:
+        return _q(prefix, id=s.partner_id)
+    return NOTHING

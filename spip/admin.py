@@ -1,0 +1,85 @@
+from django.contrib import admin
+
+from spip.admin_base import ScopedModelAdmin
+from spip.models import Agent, Antenna, AuditEntry, Court, InterregionalUnit, Prison, Service
+
+
+@admin.register(InterregionalUnit)
+class InterregionalUnitAdmin(ScopedModelAdmin):
+    list_display = ["code", "name"]
+
+
+@admin.register(Service)
+class ServiceAdmin(ScopedModelAdmin):
+    list_display = ["code", "name", "interregional_unit", "time_zone", "holiday_subdivision"]
+    list_filter = ["interregional_unit", "time_zone"]
+    search_fields = ["code", "name", "department_name"]
+    list_select_related = ["interregional_unit"]
+
+
+@admin.register(Antenna)
+class AntennaAdmin(ScopedModelAdmin):
+    list_display = ["name", "service", "kind", "city"]
+    list_filter = ["kind"]
+    search_fields = ["name", "city"]
+    list_select_related = ["service"]
+    filter_horizontal = ["prisons"]
+
+
+@admin.register(Prison)
+class PrisonAdmin(ScopedModelAdmin):
+    list_display = ["name", "kind", "service", "city"]
+    list_filter = ["kind"]
+    search_fields = ["name", "city"]
+    list_select_related = ["service"]
+
+
+@admin.register(Court)
+class CourtAdmin(ScopedModelAdmin):
+    list_display = ["name", "city"]
+    search_fields = ["name", "city"]
+    filter_horizontal = ["services"]
+
+
+@admin.register(Agent)
+class AgentAdmin(ScopedModelAdmin):
+    list_display = [
+        "__str__",
+        "role",
+        "service",
+        "antenna",
+        "quotite",
+        "assignment",
+        "active_from",
+        "active_to",
+    ]
+    list_filter = ["role", "assignment"]
+    search_fields = ["user__username", "user__last_name", "user__first_name"]
+    list_select_related = ["user", "service", "antenna"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ScopedModelAdmin):
+    list_display = [
+        "at",
+        "username",
+        "role",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "ip",
+    ]
+    list_filter = ["action", "object_type"]
+    search_fields = ["username", "object_id"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,26 @@
+"""The Celery application. The beat schedule lives here, in one place."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spip.settings")
+
+app = Celery("spip")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Each entry expires before its next run, so a backlog never runs a job twice in a row.
+app.conf.beat_schedule = {
+    "agents-deactivate-departed": {
+        "task": "spip.tasks.agents_deactivate_departed",
+        "schedule": crontab(hour=1, minute=15),
+        "options": {"expires": 12 * 3600},
+    },
+    "audit-purge-expired": {
+        "task": "spip.tasks.audit_purge_expired",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 12 * 3600},
+    },
+}

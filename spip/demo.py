@@ -1,0 +1,627 @@
+"""Demonstration data: three services, their teams and a believable caseload.
+
+Idempotent: the organisation and the accounts are brought to the same state on every
+run (passwords reset to the one given), the caseload is created once. Everything is
+written through the service functions, so the demo has an audit trail like real data.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+
+from cases import services as case_services
+from cases.choices import (
+    CaseSetting,
+    ConvocationStatus,
+    ConvocationType,
+    Intensity,
+    InterviewKind,
+    IssuedFrom,
+    RiskLevel,
+)
+from cases.models import Person
+from measures import services as measure_services
+from measures.models import MeasureType, ObligationType
+from partners.choices import ConventionKind, Domain, PartnerKind, ReferralStatus
+from partners.models import Convention, PartnerBody, Referral
+from spip import services as org_services
+from spip.audit import audit_write, snapshot
+from spip.choices import AntennaKind, AuditAction, PrisonKind, Role
+from spip.models import Agent, Antenna, Court, InterregionalUnit, Prison, Service
+
+DEMO_PREFIX = "DEMO-"
+DEFAULT_PASSWORD = "spip-demo-2026"  # noqa: S105 - demonstration accounts only
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    service_code: str
+    antennas: list[tuple[str, str, str, str]]  # name, kind, address, city
+    prisons: list[tuple[str, str, str]]  # name, kind, city
+    courts: list[tuple[str, str]]  # name, city
+    communes: list[tuple[str, str]]  # commune, postal code
+    cpips_per_antenna: int
+    cases: int
+
+
+SITES = [
+    SiteSpec(
+        "69",
+        [
+            ("Antenne de Lyon", AntennaKind.MIXED, "12 rue Garibaldi", "Lyon"),
+            (
+                "Antenne de Villefranche-sur-Saône",
+                AntennaKind.OPEN,
+                "350 boulevard Gambetta",
+                "Villefranche-sur-Saône",
+            ),
+        ],
+        [
+            ("Maison d'arrêt de Lyon-Corbas", PrisonKind.MAISON_ARRET, "Corbas"),
+            (
+                "Maison d'arrêt de Villefranche-sur-Saône",
+                PrisonKind.MAISON_ARRET,
+                "Villefranche-sur-Saône",
+            ),
+        ],
+        [
+            ("Tribunal judiciaire de Lyon", "Lyon"),
+            ("Tribunal judiciaire de Villefranche-sur-Saône", "Villefranche-sur-Saône"),
+        ],
+        [
+            ("Lyon", "69003"),
+            ("Lyon", "69008"),
+            ("Villeurbanne", "69100"),
+            ("Vénissieux", "69200"),
+            ("Vaulx-en-Velin", "69120"),
+            ("Bron", "69500"),
+            ("Villefranche-sur-Saône", "69400"),
+            ("Tarare", "69170"),
+            ("Givors", "69700"),
+            ("Rillieux-la-Pape", "69140"),
+        ],
+        4,
+        150,
+    ),
+    SiteSpec(
+        "13",
+        [
+            ("Antenne de Marseille", AntennaKind.MIXED, "45 boulevard de Paris", "Marseille"),
+            ("Antenne d'Aix-en-Provence", AntennaKind.OPEN, "8 avenue Pasteur", "Aix-en-Provence"),
+        ],
+        [("Centre pénitentiaire de Marseille", PrisonKind.CENTRE_PENITENTIAIRE, "Marseille")],
+        [
+            ("Tribunal judiciaire de Marseille", "Marseille"),
+            ("Tribunal judiciaire d'Aix-en-Provence", "Aix-en-Provence"),
+        ],
+        [
+            ("Marseille", "13001"),
+            ("Marseille", "13013"),
+            ("Marseille", "13015"),
+            ("Aix-en-Provence", "13100"),
+            ("Aubagne", "13400"),
+            ("Martigues", "13500"),
+            ("Salon-de-Provence", "13300"),
+            ("Istres", "13800"),
+        ],
+        3,
+        90,
+    ),
+    SiteSpec(
+        "974",
+        [("Antenne de Saint-Denis", AntennaKind.MIXED, "2 rue de la Victoire", "Saint-Denis")],
+        [("Centre pénitentiaire du Port", PrisonKind.CENTRE_PENITENTIAIRE, "Le Port")],
+        [("Tribunal judiciaire de Saint-Denis", "Saint-Denis")],
+        [
+            ("Saint-Denis", "97400"),
+            ("Saint-Paul", "97460"),
+            ("Saint-Pierre", "97410"),
+            ("Le Tampon", "97430"),
+            ("Saint-André", "97440"),
+            ("Le Port", "97420"),
+        ],
+        3,
+        50,
+    ),
+]
+
+# In 2012: SME/SP 74 %, TIG 16 %, LC 3.5 %; the remainder spread over other measures.
+MEASURE_MIX = [
+    ("SP", 74),
+    ("TIG", 16),
+    ("LC", 3.5),
+    ("SPR", 2),
+    ("SSJ", 2),
+    ("DDSE", 1.5),
+    ("AJP", 1),
+]
+RISK_MIX = [
+    (RiskLevel.HIGH, 12),
+    (RiskLevel.MODERATE, 33),
+    (RiskLevel.LOW, 45),
+    (RiskLevel.NOT_ASSESSED, 10),
+]
+INTENSITY_FOR_RISK = {
+    RiskLevel.HIGH: Intensity.REINFORCED,
+    RiskLevel.MODERATE: Intensity.STANDARD,
+    RiskLevel.LOW: Intensity.LIGHT,
+    RiskLevel.NOT_ASSESSED: Intensity.STANDARD,
+}
+SPECIAL_OBLIGATIONS = [
+    "S-TRAVAIL",
+    "S-SOINS",
+    "S-VICTIME",
+    "S-RESIDENCE",
+    "S-DEBITS",
+    "S-VICTIME-CONTACT",
+    "S-ARME",
+]
+GENERAL_OBLIGATIONS = [
+    "G-CONVOC",
+    "G-VISITES",
+    "G-EMPLOI",
+    "G-RESIDENCE",
+    "G-AUTORISATION",
+    "G-ETRANGER",
+]
+
+ACCOUNTS = [
+    # username, first name, last name, role, service code, antenna index, extra
+    ("demo.cpip", "Camille", "Martin", Role.CPIP, "69", 0, {}),
+    ("demo.cpip2", "Julien", "Bernard", Role.CPIP, "69", 0, {"quotite": Decimal("0.80")}),
+    ("demo.cpip.autre", "Sarah", "Lambert", Role.CPIP, "13", 0, {}),
+    ("demo.dpip", "Nadia", "Roux", Role.DPIP, "69", 0, {}),
+    ("demo.dspip", "Olivier", "Fontaine", Role.DSPIP, "69", None, {"is_staff": True}),
+    (
+        "demo.bex",
+        "Léa",
+        "Girard",
+        Role.BEX_CLERK,
+        "69",
+        None,
+        {"court": "Tribunal judiciaire de Lyon"},
+    ),
+    ("demo.disp", "Marc", "Chevalier", Role.DISP, None, None, {"unit": "LYON"}),
+    ("demo.dap", "Hélène", "Morel", Role.DAP, None, None, {}),
+    (
+        "demo.partenaire",
+        "Karim",
+        "Benali",
+        Role.PARTNER,
+        None,
+        None,
+        {"partner": "Association Le Relais"},
+    ),
+    ("demo.admin", "Claire", "Dubois", Role.ADMIN, None, None, {"is_superuser": True}),
+]
+
+
+def _weighted(rng: random.Random, mix):
+    values, weights = zip(*mix, strict=True)
+    return rng.choices(values, weights=weights, k=1)[0]
+
+
+def _mobile(rng: random.Random) -> str:
+    return f"0{rng.choice('67')} " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))
+
+
+class DemoSeeder:
+    def __init__(self, password: str, stdout=None, scale: float = 1.0):
+        self.password = password
+        self.scale = scale
+        self.rng = random.Random(2026)  # noqa: S311 - demonstration data, not security
+        self.fake = Faker("fr_FR")
+        self.fake.seed_instance(2026)
+        self.out = stdout
+
+    def say(self, message: str) -> None:
+        if self.out:
+            self.out.write(message)
+
+    # --- organisation -------------------------------------------------------------
+
+    def organisation(self) -> dict:
+        sites = {}
+        for spec in SITES:
+            service = Service.objects.get(code=spec.service_code)
+            if not service.phone:
+                service.phone = "04 72 00 00 00" if spec.service_code == "69" else "04 91 00 00 00"
+            antennas = [
+                self._get_or_create(
+                    Antenna,
+                    {"service": service, "name": name},
+                    {"kind": kind, "address": address, "city": city, "phone": service.phone},
+                )
+                for name, kind, address, city in spec.antennas
+            ]
+            prisons = [
+                self._get_or_create(
+                    Prison, {"service": service, "name": name}, {"kind": kind, "city": city}
+                )
+                for name, kind, city in spec.prisons
+            ]
+            if antennas[0].kind == AntennaKind.MIXED and not antennas[0].prisons.exists():
+                antennas[0].prisons.set(prisons)
+            courts = []
+            for name, city in spec.courts:
+                court = self._get_or_create(Court, {"name": name}, {"city": city})
+                court.services.add(service)
+                courts.append(court)
+            sites[spec.service_code] = {
+                "spec": spec,
+                "service": service,
+                "antennas": antennas,
+                "prisons": prisons,
+                "courts": courts,
+            }
+        partner = self._get_or_create(
+            PartnerBody,
+            {"name": "Association Le Relais"},
+            {
+                "kind": PartnerKind.ASSOCIATION,
+                "domains": [Domain.HOUSING, Domain.EMPLOYMENT, Domain.JUDICIAL],
+                "address": "5 place Bellecour, 69002 Lyon",
+                "phone": "04 78 00 00 00",
+            },
+        )
+        partner.services.add(sites["69"]["service"])
+        self._get_or_create(
+            Convention,
+            {"partner": partner, "kind": ConventionKind.SOCIAL_SUPPORT},
+            {
+                "service": sites["69"]["service"],
+                "starts_on": timezone.localdate() - timedelta(days=700),
+            },
+        )
+        sites["partner"] = partner
+        return sites
+
+    def _get_or_create(self, model, lookup: dict, defaults: dict):
+        obj = model.objects.filter(**lookup).first()
+        if obj is None:
+            obj = model(**lookup, **defaults)
+            obj.full_clean()
+            obj.save()
+            audit_write(actor=None, action=AuditAction.CREATE, obj=obj, changes=snapshot(obj))
+        return obj
+
+    # --- accounts -----------------------------------------------------------------
+
+    def accounts(self, sites: dict) -> dict[str, Agent]:
+        agents = {}
+        user_model = get_user_model()
+        for username, first, last, role, code, antenna_index, extra in ACCOUNTS:
+            existing = user_model.objects.filter(username=username).first()
+            if existing is not None:
+                agent = existing.agent
+                if not existing.check_password(self.password) or not existing.is_active:
+                    org_services.agent_set_password(actor=None, agent=agent, password=self.password)
+                agents[username] = agent
+                continue
+            site = sites.get(code) if code else None
+            agents[username] = org_services.agent_create(
+                actor=None,
+                username=username,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@justice.example",
+                role=role,
+                password=self.password,
+                service=site["service"] if site else None,
+                antenna=site["antennas"][antenna_index]
+                if site and antenna_index is not None
+                else None,
+                court=Court.objects.get(name=extra["court"]) if "court" in extra else None,
+                interregional_unit=InterregionalUnit.objects.get(code=extra["unit"])
+                if "unit" in extra
+                else None,
+                partner=sites["partner"] if "partner" in extra else None,
+                quotite=extra.get("quotite", Decimal("1.00")),
+                active_from=timezone.localdate() - timedelta(days=900),
+                is_staff=extra.get("is_staff", False),
+                is_superuser=extra.get("is_superuser", False),
+            )
+        self._direction_group(agents["demo.dspip"])
+        return agents
+
+    def _direction_group(self, dspip: Agent) -> None:
+        """DSPIPs may browse their service's organisation in the admin (read-only)."""
+        group, _ = Group.objects.get_or_create(name="Direction de service")
+        codenames = [
+            "view_service",
+            "view_antenna",
+            "view_agent",
+            "view_prison",
+            "view_court",
+            "view_auditentry",
+        ]
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="spip", codename__in=codenames)
+        )
+        dspip.user.groups.add(group)
+
+    def colleagues(self, sites: dict, agents: dict[str, Agent]) -> dict[str, list[Agent]]:
+        """Enough CPIPs per antenna for a team, named accounts without a password."""
+        teams: dict[str, list[Agent]] = {}
+        user_model = get_user_model()
+        for code, site in ((c, s) for c, s in sites.items() if c != "partner"):
+            spec: SiteSpec = site["spec"]
+            for a_index, antenna in enumerate(site["antennas"]):
+                team = list(Agent.objects.filter(antenna=antenna, role=Role.CPIP).order_by("pk"))
+                n = len(team)
+                while n < spec.cpips_per_antenna:
+                    username = f"cpip.{code}.{a_index + 1}.{n + 1}"
+                    if not user_model.objects.filter(username=username).exists():
+                        team.append(
+                            org_services.agent_create(
+                                actor=None,
+                                username=username,
+                                first_name=self.fake.first_name(),
+                                last_name=self.fake.last_name(),
+                                role=Role.CPIP,
+                                service=site["service"],
+                                antenna=antenna,
+                                quotite=self.rng.choice(
+                                    [
+                                        Decimal("1.00"),
+                                        Decimal("1.00"),
+                                        Decimal("0.80"),
+                                        Decimal("0.50"),
+                                    ]
+                                ),
+                                active_from=timezone.localdate()
+                                - timedelta(days=self.rng.randint(200, 3000)),
+                            )
+                        )
+                    n += 1
+                teams[antenna.name] = team
+        return teams
+
+    # --- caseload ------------------------------------------------------------------
+
+    def caseload(self, sites: dict, teams: dict[str, list[Agent]], agents: dict[str, Agent]) -> int:
+        if Person.objects.filter(national_number__startswith=DEMO_PREFIX).exists():
+            return 0
+        types = {t.code: t for t in MeasureType.objects.all()}
+        obligations = {o.code: o for o in ObligationType.objects.all()}
+        bex_user = agents["demo.bex"].user
+        created = 0
+        for code, site in ((c, s) for c, s in sites.items() if c != "partner"):
+            spec: SiteSpec = site["spec"]
+            tz = ZoneInfo(site["service"].time_zone)
+            for i in range(max(1, round(spec.cases * self.scale))):
+                antenna = site["antennas"][i % len(site["antennas"])]
+                team = teams[antenna.name]
+                self._one_case(code, i, site, antenna, team, types, obligations, tz, bex_user)
+                created += 1
+        return created
+
+    def _one_case(self, code, i, site, antenna, team, types, obligations, tz, bex_user) -> None:
+        rng, fake = self.rng, self.fake
+        today = timezone.localdate()
+        sex = rng.choice(["M", "M", "M", "M", "F"])
+        commune, postal = rng.choice(site["spec"].communes)
+        person = case_services.person_create(
+            actor=None,
+            birth_name=fake.last_name(),
+            first_names=fake.first_name_male() if sex == "M" else fake.first_name_female(),
+            sex=sex,
+            birth_date=fake.date_of_birth(minimum_age=18, maximum_age=70),
+            birth_place=fake.city(),
+            address=fake.street_address(),
+            postal_code=postal,
+            commune=commune,
+            phone=_mobile(rng) if rng.random() < 0.85 else "",
+            email=fake.free_email() if rng.random() < 0.4 else "",
+            accepts_messages=rng.random() < 0.9,
+            national_number=f"{DEMO_PREFIX}{code}-{i + 1:05d}",
+        )
+        judgment = today - timedelta(days=rng.randint(10, 540))
+        awaiting = i % 25 == 3  # a few arrivals still to allocate in each service
+        in_custody = not awaiting and rng.random() < 0.12 and antenna.kind == AntennaKind.MIXED
+        referent = None if awaiting else team[i % len(team)]
+        case = case_services.case_open(
+            actor=None,
+            person=person,
+            antenna=antenna,
+            opened_on=judgment + timedelta(days=rng.randint(0, 10))
+            if not awaiting
+            else today - timedelta(days=rng.randint(1, 12)),
+            setting=CaseSetting.CLOSED if in_custody else CaseSetting.OPEN,
+            prison=site["prisons"][0] if in_custody else None,
+            referent=referent,
+        )
+        measure_code = "SP" if in_custody else _weighted(rng, MEASURE_MIX)
+        measure_type = types[measure_code]
+        start = judgment + timedelta(days=rng.randint(5, 40)) if not awaiting else None
+        extra = {}
+        if measure_code == "TIG":
+            extra = {
+                "tig_hours": rng.choice([35, 70, 105, 140, 210]),
+                "tig_deadline": judgment + timedelta(days=540),
+            }
+        chosen = [obligations[c] for c in GENERAL_OBLIGATIONS] + [
+            obligations[c] for c in rng.sample(SPECIAL_OBLIGATIONS, k=rng.randint(1, 3))
+        ]
+        if measure_code in ("TIG", "DDSE"):
+            chosen = [obligations[c] for c in GENERAL_OBLIGATIONS]
+        measure = measure_services.measure_record(
+            actor=bex_user if awaiting and code == "69" else None,
+            case=case,
+            measure_type=measure_type,
+            court=site["courts"][0],
+            judgment_date=judgment,
+            judgment_reference=f"{judgment.year % 100:02d}{rng.randint(100000, 999999)}",
+            start_date=start,
+            planned_end_date=(start + timedelta(days=rng.choice([365, 540, 730, 1095])))
+            if start
+            else None,
+            obligations=chosen,
+            **extra,
+        )
+        if awaiting:
+            when = datetime.combine(
+                today + timedelta(days=rng.randint(3, 30)),
+                time(rng.choice([9, 10, 11, 14, 15]), 0),
+                tzinfo=tz,
+            )
+            case_services.convocation_create(
+                actor=bex_user if code == "69" else None,
+                case=case,
+                kind=ConvocationType.END_OF_HEARING,
+                starts_at=when,
+                issued_from=IssuedFrom.BEX,
+                measure=measure,
+            )
+            return
+        risk = _weighted(rng, RISK_MIX)
+        if risk != RiskLevel.NOT_ASSESSED:
+            case_services.risk_assess(
+                actor=None,
+                case=case,
+                level=risk,
+                assessed_on=start + timedelta(days=rng.randint(20, 60)),
+                assessor=referent,
+                reason="Évaluation initiale",
+            )
+        intensity = INTENSITY_FOR_RISK[risk]
+        if intensity != case.intensity:
+            case_services.intensity_set(
+                actor=None,
+                case=case,
+                intensity=intensity,
+                on=start + timedelta(days=30),
+                agent=referent,
+                reason="Intensité déduite de l'évaluation",
+            )
+        self._history(case, referent, start, tz, measure)
+
+    def _history(self, case, referent, start, tz, measure) -> None:
+        """Monthly convocations since the start: honoured (with an interview) or missed; the
+        most recent sometimes without outcome; the next one booked."""
+        rng = self.rng
+        now = timezone.now()
+        day = start + timedelta(days=rng.randint(3, 12))
+        first = True
+        while True:
+            when = datetime.combine(
+                day, time(rng.choice([9, 10, 11, 14, 15, 16]), rng.choice([0, 30])), tzinfo=tz
+            )
+            kind = ConvocationType.FIRST_FOLLOW_UP if first else ConvocationType.FOLLOW_UP
+            if when > now:
+                if rng.random() < 0.9:  # some cases are left without a next appointment
+                    case_services.convocation_create(
+                        actor=None,
+                        case=case,
+                        kind=kind,
+                        starts_at=when,
+                        issued_from=IssuedFrom.SPIP,
+                        measure=measure,
+                    )
+                break
+            convocation = case_services.convocation_create(
+                actor=None,
+                case=case,
+                kind=kind,
+                starts_at=when,
+                issued_from=IssuedFrom.SPIP,
+                measure=measure,
+                allow_past=True,
+            )
+            recent = (now - when).days < 10
+            if recent and rng.random() < 0.35:
+                pass  # outcome not recorded yet
+            elif rng.random() < 0.18:
+                case_services.convocation_set_outcome(
+                    actor=None,
+                    convocation=convocation,
+                    status=ConvocationStatus.MISSED,
+                    at=when + timedelta(hours=2),
+                )
+            else:
+                case_services.convocation_set_outcome(
+                    actor=None,
+                    convocation=convocation,
+                    status=ConvocationStatus.HONOURED,
+                    at=when + timedelta(hours=1),
+                )
+                case_services.interview_record(
+                    actor=None,
+                    case=case,
+                    agent=referent,
+                    held_at=when,
+                    convocation=convocation,
+                    kind=InterviewKind.IN_PRISON
+                    if case.setting == CaseSetting.CLOSED
+                    else InterviewKind.OFFICE,
+                    duration_minutes=rng.choice([20, 30, 45, 60]),
+                    attendance="present",
+                    notes=self.fake.paragraph(nb_sentences=4),
+                )
+            first = False
+            day = day + timedelta(days=rng.randint(21, 40))
+
+    def today_for(self, agent: Agent, sites: dict) -> None:
+        """A few appointments today for the demo CPIP, so that the home page has a day."""
+        from cases.models import Case, Convocation
+
+        tz = ZoneInfo(agent.service.time_zone)
+        today = timezone.now().astimezone(tz).date()
+        if Convocation.objects.filter(case__referent=agent, starts_at__date=today).exists():
+            return
+        cases = list(Case.objects.filter(referent=agent, status="active").order_by("pk")[:3])
+        for hour, case in zip((9, 11, 14), cases, strict=False):
+            case_services.convocation_create(
+                actor=None,
+                case=case,
+                kind=ConvocationType.FOLLOW_UP,
+                starts_at=datetime.combine(today, time(hour, 0), tzinfo=tz),
+                issued_from=IssuedFrom.SPIP,
+                allow_past=True,
+            )
+
+    def referrals(self, sites: dict) -> None:
+        from cases.models import Case
+
+        partner = sites["partner"]
+        if Referral.objects.filter(partner=partner).exists():
+            return
+        for case in Case.objects.filter(service=sites["69"]["service"], status="active").order_by(
+            "pk"
+        )[:6]:
+            referral = Referral(
+                case=case,
+                partner=partner,
+                domain=Domain.HOUSING,
+                status=ReferralStatus.SENT,
+                sent_on=timezone.localdate() - timedelta(days=self.rng.randint(5, 60)),
+                message="Recherche d'hébergement stable.",
+            )
+            referral.save()
+            audit_write(
+                actor=None,
+                action=AuditAction.CREATE,
+                obj=referral,
+                object_repr=str(case),
+                service_id=case.service_id,
+            )
+
+    @transaction.atomic
+    def run(self) -> dict:
+        sites = self.organisation()
+        agents = self.accounts(sites)
+        teams = self.colleagues(sites, agents)
+        created = self.caseload(sites, teams, agents)
+        self.today_for(agents["demo.cpip"], sites)
+        self.referrals(sites)
+        return {"cases_created": created, "accounts": [a[0] for a in ACCOUNTS]}

@@ -1,0 +1,26 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from spip.demo import DEFAULT_PASSWORD, DemoSeeder
+
+
+class Command(BaseCommand):
+    help = "Crée des données de démonstration et les comptes demo.* (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            default=DEFAULT_PASSWORD,
+            help="Mot de passe des comptes de démonstration.",
+        )
+
+    def handle(self, *args, password: str, scale: float, **options):
+        call_command("load_reference", stdout=self.stdout)
+        result = DemoSeeder(password=password, scale=scale).run()
+        if result["cases_created"]:
+            self.stdout.write(f"Dossiers de démonstration créés : {result['cases_created']}.")
+        else:
+            self.stdout.write("Dossiers de démonstration : déjà présents.")
+        self.stdout.write(f"Comptes de démonstration (mot de passe : {password}) :")
+        for username in result["accounts"]:
+            self.stdout.write(f"  {username}")

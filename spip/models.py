@@ -1,0 +1,354 @@
+"""Organisation: interregional units, services (SPIP), antennas, courts, prisons, agents.
+
+Also the audit trail, which every service function writes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from spip import access
+from spip.choices import AntennaKind, Assignment, AuditAction, PrisonKind, Role
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(_("Fuseau horaire inconnu : %(tz)s"), params={"tz": value})
+
+
+class InterregionalUnitQuerySet(models.QuerySet):
+    def visible_to(self, user) -> InterregionalUnitQuerySet:
+        return self.filter(access.interregional_q(user))
+
+
+class InterregionalUnit(models.Model):
+    """A DISP (direction interrégionale) or the overseas mission."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    name = models.CharField(_("nom"), max_length=120)
+
+    objects = InterregionalUnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("direction interrégionale")
+        verbose_name_plural = _("directions interrégionales")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ServiceQuerySet:
+        return self.filter(access.service_q(user))
+
+
+class Service(models.Model):
+    """A SPIP: one per département (overseas included)."""
+
+    code = models.CharField(_("code département"), max_length=3, unique=True)
+    name = models.CharField(_("nom"), max_length=120)
+    department_name = models.CharField(_("département"), max_length=80)
+    interregional_unit = models.ForeignKey(
+        InterregionalUnit, on_delete=models.PROTECT, related_name="services", verbose_name=_("DISP")
+    )
+    seat_address = models.CharField(_("adresse du siège"), max_length=255)
+    seat_city = models.CharField(_("ville du siège"), max_length=120)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    time_zone = models.CharField(
+        _("fuseau horaire"), max_length=64, default="Europe/Paris", validators=[validate_time_zone]
+    )
+    holiday_subdivision = models.CharField(
+        _("calendrier des jours fériés"),
+        max_length=8,
+        blank=True,
+        help_text=_(
+            "Subdivision du calendrier français (57, 6AE, 971…), vide pour le calendrier national."
+        ),
+    )
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service (SPIP)")
+        verbose_name_plural = _("services (SPIP)")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PrisonQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PrisonQuerySet:
+        return self.filter(access.service_q(user, "service__"))
+
+
+class Prison(models.Model):
+    name = models.CharField(_("nom"), max_length=160)
+    kind = models.CharField(_("type"), max_length=4, choices=PrisonKind.choices)
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="prisons", verbose_name=_("service")
+    )
+    city = models.CharField(_("commune"), max_length=120)
+
+    objects = PrisonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("établissement pénitentiaire")
+        verbose_name_plural = _("établissements pénitentiaires")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "name"], name="prison_unique_name_per_service"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AntennaQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AntennaQuerySet:
+        return self.filter(access.service_q(user, "service__"))
+
+
+class Antenna(models.Model):
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="antennas", verbose_name=_("service")
+    )
+    name = models.CharField(_("nom"), max_length=160)
+    kind = models.CharField(_("type"), max_length=5, choices=AntennaKind.choices)
+    address = models.CharField(_("adresse"), max_length=255)
+    city = models.CharField(_("commune"), max_length=120)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    prisons = models.ManyToManyField(
+        Prison, blank=True, related_name="antennas", verbose_name=_("établissements couverts")
+    )
+
+    objects = AntennaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("antenne")
+        verbose_name_plural = _("antennes")
+        ordering = ["service__code", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "name"], name="antenna_unique_name_per_service"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CourtQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CourtQuerySet:
+        return self.filter(access.court_q(user)).distinct()
+
+
+class Court(models.Model):
+    """A tribunal judiciaire, with its BEX and its SAP."""
+
+    name = models.CharField(_("nom"), max_length=160, unique=True)
+    city = models.CharField(_("commune"), max_length=120)
+    address = models.CharField(_("adresse"), max_length=255, blank=True)
+    services = models.ManyToManyField(
+        Service, related_name="courts", verbose_name=_("services destinataires")
+    )
+
+    objects = CourtQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tribunal judiciaire")
+        verbose_name_plural = _("tribunaux judiciaires")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AgentQuerySet:
+        return self.filter(access.agent_q(user))
+
+    def active(self, on=None) -> AgentQuerySet:
+        from django.utils import timezone
+
+        on = on or timezone.localdate()
+        return self.filter(Q(active_from__lte=on), Q(active_to__isnull=True) | Q(active_to__gte=on))
+
+
+class Agent(models.Model):
+    """The profile of one named user account: role, place in the organisation, working time."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="agent",
+        verbose_name=_("compte"),
+    )
+    role = models.CharField(_("rôle"), max_length=16, choices=Role.choices, db_index=True)
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agents",
+        verbose_name=_("service"),
+    )
+    antenna = models.ForeignKey(
+        Antenna,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agents",
+        verbose_name=_("antenne"),
+    )
+    interregional_unit = models.ForeignKey(
+        InterregionalUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agents",
+        verbose_name=_("DISP"),
+    )
+    court = models.ForeignKey(
+        Court,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agents",
+        verbose_name=_("tribunal"),
+    )
+    partner = models.ForeignKey(
+        "partners.PartnerBody",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("partenaire"),
+    )
+    quotite = models.DecimalField(
+        _("quotité"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("1.0"))],
+    )
+    assignment = models.CharField(
+        _("affectation"), max_length=4, choices=Assignment.choices, default=Assignment.BOTH
+    )
+    active_from = models.DateField(_("en poste depuis"))
+    active_to = models.DateField(_("en poste jusqu'au"), null=True, blank=True)
+
+    objects = AgentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("agent")
+        verbose_name_plural = _("agents")
+        ordering = ["user__last_name", "user__first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quotite__gte=Decimal("0.1")) & Q(quotite__lte=Decimal("1.0")),
+                name="agent_quotite_range",
+                violation_error_message=_("La quotité doit être comprise entre 0,1 et 1."),
+            ),
+            models.CheckConstraint(
+                condition=Q(active_to__isnull=True) | Q(active_to__gte=models.F("active_from")),
+                name="agent_active_dates_order",
+                violation_error_message=_("La date de fin doit suivre la date de début."),
+            ),
+            # An antenna belongs to the agent's service: enforced in the service layer
+            # (a cross-table rule); here, an antenna always comes with a service.
+            models.CheckConstraint(
+                condition=Q(antenna__isnull=True) | Q(service__isnull=False),
+                name="agent_antenna_needs_service",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["service", "role"]),
+            models.Index(fields=["antenna", "role"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def display_name(self) -> str:
+        return str(self)
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AuditEntryQuerySet:
+        return self.filter(access.audit_q(user))
+
+    def update(self, **kwargs):  # noqa: ARG002
+        raise PermissionError("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("Audit entries cannot be deleted; the retention purge does it.")
+
+
+class AuditEntry(models.Model):
+    """One row per read of a person's file and per write anywhere. Append-only.
+
+    The database refuses UPDATE, and DELETE of rows younger than the retention
+    period, through a trigger (see migration 0002_audit_append_only).
+    """
+
+    at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("utilisateur"),
+    )
+    username = models.CharField(_("identifiant"), max_length=150, blank=True)
+    role = models.CharField(_("rôle"), max_length=16, blank=True)
+    ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
+    object_type = models.CharField(_("type d'objet"), max_length=64)
+    object_id = models.CharField(_("identifiant de l'objet"), max_length=64, blank=True)
+    object_repr = models.CharField(_("objet"), max_length=255, blank=True)
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service concerné"),
+    )
+    changes = models.JSONField(_("modifications"), default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("entrée du journal")
+        verbose_name_plural = _("journal des accès et modifications")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["service", "-at"]),
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["user", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit entries cannot be deleted.")

@@ -1,0 +1,151 @@
+"""Reads behind the home pages. Each function answers in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cases.choices import OPEN_STATUSES, CaseStatus, ConvocationStatus
+from cases.models import Case, Convocation
+from spip.access import Scope
+from spip.choices import Role
+from spip.models import Agent, InterregionalUnit, Service
+
+
+def local_today(service: Service | None):
+    """Today in the service's time zone (overseas services live in other zones)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(service.time_zone) if service else timezone.get_current_timezone()
+    return timezone.now().astimezone(tz).date(), tz
+
+
+def day_bounds(day, tz):
+    from datetime import datetime, time
+
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+def agents_with_caseloads(agents):
+    """Agents annotated with their active and awaiting counts, in one query."""
+    return agents.select_related("user", "antenna").annotate(
+        active_cases=Count("cases", filter=Q(cases__status=CaseStatus.ACTIVE)),
+        high_risk=Count(
+            "cases", filter=Q(cases__status=CaseStatus.ACTIVE, cases__risk_level="high")
+        ),
+    )
+
+
+def cpip_home(user, scope: Scope) -> dict:
+    from reporting.selectors import agent_load
+
+    agent = Agent.objects.select_related("service", "antenna").get(pk=scope.agent_id)
+    today, tz = local_today(agent.service)
+    start, end = day_bounds(today, tz)
+    mine = Convocation.objects.visible_to(user).filter(case__referent=agent)
+    return {
+        "agent": agent,
+        "load": agent_load(agent, today),
+        "today_convocations": mine.filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("case__person")
+        .order_by("starts_at"),
+        "outcomes_to_record": mine.filter(
+            status=ConvocationStatus.BOOKED, starts_at__lt=start
+        ).count(),
+        "antenna_cases": Case.objects.visible_to(user).filter(status__in=OPEN_STATUSES).count(),
+    }
+
+
+def team_home(user, scope: Scope) -> dict:
+    """DPIP (antenna) and DSPIP (service): the team and the arrivals to allocate."""
+    service = Service.objects.get(pk=scope.service_id)
+    agents = Agent.objects.visible_to(user).filter(role=Role.CPIP).active()
+    cases = Case.objects.visible_to(user)
+    if scope.role == Role.DPIP and scope.antenna_id:
+        agents = agents.filter(antenna_id=scope.antenna_id)
+    counts = cases.aggregate(
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        awaiting=Count("id", filter=Q(status=CaseStatus.AWAITING_ALLOCATION)),
+    )
+    return {
+        "service": service,
+        "antenna": scope.antenna_id and service.antennas.filter(pk=scope.antenna_id).first(),
+        "agents": agents_with_caseloads(agents).order_by("user__last_name"),
+        "counts": counts,
+        "antennas": service.antennas.annotate(
+            open_cases=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES))
+        ).order_by("name"),
+    }
+
+
+def court_home(user, scope: Scope) -> dict:
+    since = timezone.now() - timedelta(days=30)
+    agent = Agent.objects.select_related("court").get(pk=scope.agent_id)
+    issued = Convocation.objects.visible_to(user)
+    return {
+        "court": agent.court,
+        "services": Service.objects.visible_to(user).order_by("code"),
+        "issued_30_days": issued.filter(issued_at__gte=since).count(),
+        "latest": issued.select_related("case__person", "antenna").order_by("-issued_at")[:10],
+        "cases": Case.objects.visible_to(user).count(),
+    }
+
+
+def region_home(user, scope: Scope) -> dict:
+    """DISP: aggregates per service of the region. No personal data."""
+    services = (
+        Service.objects.visible_to(user)
+        .annotate(
+            open_cases=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES), distinct=True),
+            cpips=Count("agents", filter=Q(agents__role=Role.CPIP), distinct=True),
+        )
+        .order_by("code")
+    )
+    return {"services": services, "unit": InterregionalUnit.objects.visible_to(user).first()}
+
+
+def national_home(user, scope: Scope) -> dict:
+    """DAP: aggregates per interregional unit. No personal data."""
+    units = (
+        InterregionalUnit.objects.visible_to(user)
+        .annotate(
+            services_count=Count("services", distinct=True),
+            open_cases=Count(
+                "services__cases",
+                filter=Q(services__cases__status__in=OPEN_STATUSES),
+                distinct=True,
+            ),
+            cpips=Count(
+                "services__agents", filter=Q(services__agents__role=Role.CPIP), distinct=True
+            ),
+        )
+        .order_by("name")
+    )
+    return {"units": units, "services_total": Service.objects.visible_to(user).count()}
+
+
+def partner_home(user, scope: Scope) -> dict:
+    from partners.models import PartnerBody, Referral
+
+    referrals = Referral.objects.visible_to(user)
+    return {
+        "partner": PartnerBody.objects.visible_to(user).first(),
+        "referrals_by_status": list(
+            referrals.values("status").annotate(n=Count("id")).order_by("status")
+        ),
+    }
+
+
+def admin_home(user, scope: Scope) -> dict:
+    from measures.models import DeadlineRule, MeasureType, ObligationType
+
+    return {
+        "services_total": Service.objects.count(),
+        "agents_total": Agent.objects.count(),
+        "measure_types": MeasureType.objects.count(),
+        "obligation_types": ObligationType.objects.count(),
+        "deadline_rules": DeadlineRule.objects.count(),
+    }

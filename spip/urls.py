@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from cases.api import CaseViewSet, PersonViewSet
+from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
+from spip import views
+from spip.api import AgentViewSet, AntennaViewSet, ServiceViewSet
+from spip.forms import LoginForm
+
+router = DefaultRouter()
+router.register("services", ServiceViewSet, basename="service")
+router.register("antennas", AntennaViewSet, basename="antenna")
+router.register("agents", AgentViewSet, basename="agent")
+router.register("persons", PersonViewSet, basename="person")
+router.register("cases", CaseViewSet, basename="case")
+router.register("measures", MeasureViewSet, basename="measure")
+router.register("measure-types", MeasureTypeViewSet, basename="measuretype")
+router.register("obligation-types", ObligationTypeViewSet, basename="obligationtype")
+
+admin.site.site_header = "Suivi SPIP — administration"
+admin.site.site_title = "Suivi SPIP"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "connexion/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("journal/", views.audit_list, name="audit-list"),
+    path("dossiers/", include("cases.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]

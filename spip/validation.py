@@ -1,0 +1,35 @@
+from django.db import models
+
+
+def validate(obj: models.Model, *, unique: bool = False) -> None:
+    """Field validation before a save, without the queries Django would add.
+
+    Foreign keys given as instances already exist, and the check and unique
+    constraints are enforced by the database (the service maps their violation to a
+    field error where a user can cause it), so neither is re-queried here.
+    """
+    relations = [f.name for f in obj._meta.concrete_fields if f.is_relation]
+    obj.full_clean(exclude=relations, validate_unique=unique, validate_constraints=False)
+
+
+def save_checked(obj: models.Model, **kwargs) -> None:
+    """Save, turning a database constraint violation into the constraint's own
+    (French) message, so that a form or the API shows a field error, not a 500."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    try:
+        with transaction.atomic():
+            obj.save(**kwargs)
+    except IntegrityError as exc:
+        message = str(exc)
+        table = obj._meta.db_table
+        for constraint in obj._meta.constraints:
+            fields = getattr(constraint, "fields", ())
+            by_name = constraint.name in message
+            by_fields = bool(fields) and all(
+                f"{table}.{obj._meta.get_field(f).column}" in message for f in fields
+            )
+            if by_name or by_fields:
+                raise ValidationError(constraint.get_violation_error_message()) from exc
+        raise

@@ -1,0 +1,86 @@
+"""Home page per role, health check, audit journal."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from spip import selectors
+from spip.access import ANTENNA_ROLES, SERVICE_ROLES, scope_for
+from spip.choices import Role
+from spip.models import AuditEntry
+
+HOME_BUILDERS = {
+    Role.CPIP: ("spip/home_cpip.html", selectors.cpip_home),
+    Role.DPIP: ("spip/home_team.html", selectors.team_home),
+    Role.DSPIP: ("spip/home_team.html", selectors.team_home),
+    Role.BEX_CLERK: ("spip/home_court.html", selectors.court_home),
+    Role.SAP_CLERK: ("spip/home_court.html", selectors.court_home),
+    Role.DISP: ("spip/home_region.html", selectors.region_home),
+    Role.DAP: ("spip/home_national.html", selectors.national_home),
+    Role.PARTNER: ("spip/home_partner.html", selectors.partner_home),
+}
+for _role in (ANTENNA_ROLES | SERVICE_ROLES) - {Role.DPIP, Role.DSPIP}:
+    HOME_BUILDERS[_role] = ("spip/home_team.html", selectors.team_home)
+
+
+@login_required
+def home(request):
+    scope = scope_for(request.user)
+    if scope.role in HOME_BUILDERS and not (scope.is_admin and scope.role == Role.ADMIN):
+        template, build = HOME_BUILDERS[scope.role]
+    elif scope.is_admin:
+        template, build = "spip/home_admin.html", selectors.admin_home
+    else:
+        return render(request, "spip/home_no_profile.html", status=403)
+    return render(request, template, {"scope": scope, **build(request.user, scope)})
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Database and broker status, for the load balancer and monitoring."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised
+        return f"error: {exc.__class__.__name__}"
+
+
+def _check_broker() -> str:
+    from spip.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {exc.__class__.__name__}"
+
+
+@login_required
+def audit_list(request):
+    """The DSPIP's view of the audit rows of their service (administrators: all)."""
+    if not scope_for(request.user).sees_audit:
+        raise PermissionDenied
+    entries = AuditEntry.objects.visible_to(request.user).order_by("-at", "-id")
+    username = request.GET.get("utilisateur", "").strip()
+    if username:
+        entries = entries.filter(username=username)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "spip/audit_list.html", {"page_obj": page, "username": username})
