@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 
 from cases.filters import CaseFilterSet, PersonFilterSet
 from cases.models import Case, Person
@@ -36,7 +37,7 @@ class PersonViewSet(ScopedReadOnlyViewSet):
     queryset = Person.objects.order_by("birth_name", "first_names", "id")
     serializer_class = PersonSerializer
     filterset_class = PersonFilterSet
-    permission_classes = [SeesPersonalData]
+    permission_classes = [IsAuthenticated, SeesPersonalData]
     audit_reads = True
 
 
@@ -97,6 +98,6 @@ class CaseViewSet(ScopedReadOnlyViewSet):
     )
     serializer_class = CaseSerializer
     filterset_class = CaseFilterSet
-    permission_classes = [SeesPersonalData]
+    permission_classes = [IsAuthenticated, SeesPersonalData]
     ordering_fields = ["opened_on", "risk_level", "status"]
     audit_reads = True

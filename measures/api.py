@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 
 from measures.models import ImposedObligation, Measure, MeasureType, ObligationType
 from spip.api_base import ScopedReadOnlyViewSet, SeesPersonalData
@@ -134,5 +135,5 @@ class MeasureViewSet(ScopedReadOnlyViewSet):
     )
     serializer_class = MeasureSerializer
     filterset_class = MeasureFilterSet
-    permission_classes = [SeesPersonalData]
+    permission_classes = [IsAuthenticated, SeesPersonalData]
     ordering_fields = ["judgment_date", "start_date"]

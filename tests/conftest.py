@@ -12,7 +12,14 @@ from rest_framework.test import APIClient
 from spip.choices import Role
 from spip.models import Court, InterregionalUnit, Service
 from spip.reference.load import reference_load
-from tests.factories import AgentFactory, AntennaFactory, CaseFactory, CourtFactory, MeasureFactory, UserFactory
+from tests.factories import (
+    AgentFactory,
+    AntennaFactory,
+    CaseFactory,
+    CourtFactory,
+    MeasureFactory,
+    UserFactory,
+)
 
 SQLITE_AUDIT_TRIGGERS = ("spip_audit_no_update", "spip_audit_no_delete")
 
@@ -60,7 +67,9 @@ def _sqlite_audit_triggers(request):
     names = request.fixturenames
     marker = request.node.get_closest_marker("django_db")
     transactional = (
-        "transactional_db" in names or "live_server" in names or bool(marker and marker.kwargs.get("transaction"))
+        "transactional_db" in names
+        or "live_server" in names
+        or bool(marker and marker.kwargs.get("transaction"))
     )
     if not (transactional or "db" in names or marker is not None):
         yield
@@ -120,7 +129,9 @@ def world(db, reference) -> World:
         "secretary": agent("secretary", Role.SECRETARY, antenna=a2),
         "bex": agent("bex", Role.BEX_CLERK, court=court),
         "sap": agent("sap", Role.SAP_CLERK, court=court),
-        "disp": agent("disp", Role.DISP, interregional_unit=InterregionalUnit.objects.get(code="LYON")),
+        "disp": agent(
+            "disp", Role.DISP, interregional_unit=InterregionalUnit.objects.get(code="LYON")
+        ),
         "dap": agent("dap", Role.DAP),
         "admin": agent("admin", Role.ADMIN),
     }

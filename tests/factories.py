@@ -85,7 +85,9 @@ class CaseFactory(factory.django.DjangoModelFactory):
     antenna = factory.SubFactory(AntennaFactory)
     service = factory.LazyAttribute(lambda o: o.antenna.service)
     referent = None
-    status = factory.LazyAttribute(lambda o: CaseStatus.ACTIVE if o.referent else CaseStatus.AWAITING_ALLOCATION)
+    status = factory.LazyAttribute(
+        lambda o: CaseStatus.ACTIVE if o.referent else CaseStatus.AWAITING_ALLOCATION
+    )
     opened_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     allocated_on = factory.LazyAttribute(lambda o: o.opened_on if o.referent else None)
 

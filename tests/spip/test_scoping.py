@@ -72,7 +72,9 @@ def test_aggregate_roles_and_partners_get_403_on_personal_data(world, api_for, p
     assert "données personnelles" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("endpoint", ["cases", "persons", "measures", "services", "agents", "measure-types"])
+@pytest.mark.parametrize(
+    "endpoint", ["cases", "persons", "measures", "services", "agents", "measure-types"]
+)
 def test_api_requires_authentication(db, api_for, endpoint):
     assert api_for(None).get(f"/api/v1/{endpoint}/").status_code in (401, 403)
 
@@ -112,7 +114,9 @@ def test_html_case_list_shows_exactly_the_scope(world, client_for, persona):
     shown = {c.pk for c in response.context["page_obj"].object_list}
     assert _names(world, shown) == EXPECTED_CASES[persona]
     for key, case in world.cases.items():
-        assert (case.person.full_name in response.content.decode()) == (key in EXPECTED_CASES[persona])
+        assert (case.person.full_name in response.content.decode()) == (
+            key in EXPECTED_CASES[persona]
+        )
 
 
 @pytest.mark.parametrize("persona", sorted(EXPECTED_CASES))
@@ -131,7 +135,11 @@ def test_html_case_pages_are_403_for_aggregate_roles(world, client_for, persona)
 
 
 def test_html_pages_require_login(world, client):
-    for url in (reverse("home"), reverse("cases:list"), reverse("cases:detail", args=[world.cases["mine"].pk])):
+    for url in (
+        reverse("home"),
+        reverse("cases:list"),
+        reverse("cases:detail", args=[world.cases["mine"].pk]),
+    ):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
@@ -141,13 +149,22 @@ def test_bex_clerk_never_sees_interview_notes(world, client_for):
     from cases.models import Interview
 
     Interview.objects.create(
-        case=world.cases["arrival"], agent=world.agents["cpip"], held_at="2026-01-05T10:00:00+01:00",
-        kind="office", duration_minutes=30, attendance="present", notes="Note confidentielle du SPIP",
+        case=world.cases["arrival"],
+        agent=world.agents["cpip"],
+        held_at="2026-01-05T10:00:00+01:00",
+        kind="office",
+        duration_minutes=30,
+        attendance="present",
+        notes="Note confidentielle du SPIP",
     )
-    html = client_for(world.users["bex"]).get(reverse("cases:detail", args=[world.cases["arrival"].pk]))
+    html = client_for(world.users["bex"]).get(
+        reverse("cases:detail", args=[world.cases["arrival"].pk])
+    )
     assert html.status_code == 200
     assert "Note confidentielle du SPIP" not in html.content.decode()
-    html = client_for(world.users["cpip"]).get(reverse("cases:detail", args=[world.cases["arrival"].pk]))
+    html = client_for(world.users["cpip"]).get(
+        reverse("cases:detail", args=[world.cases["arrival"].pk])
+    )
     assert "Note confidentielle du SPIP" in html.content.decode()
 
 
@@ -166,8 +183,12 @@ def test_partner_staff_see_only_their_referrals(world):
 
     own = world.agents["partner"].partner
     elsewhere = PartnerBody.objects.create(name="Autre association", kind="association")
-    mine = Referral.objects.create(case=world.cases["mine"], partner=own, domain="housing", sent_on=date(2026, 1, 2))
-    Referral.objects.create(case=world.cases["mine"], partner=elsewhere, domain="health", sent_on=date(2026, 1, 2))
+    mine = Referral.objects.create(
+        case=world.cases["mine"], partner=own, domain="housing", sent_on=date(2026, 1, 2)
+    )
+    Referral.objects.create(
+        case=world.cases["mine"], partner=elsewhere, domain="health", sent_on=date(2026, 1, 2)
+    )
     assert list(Referral.objects.visible_to(world.users["partner"])) == [mine]
     assert Referral.objects.visible_to(world.users["bex"]).count() == 0
     assert Referral.objects.visible_to(world.users["cpip"]).count() == 2

@@ -13,6 +13,12 @@ class Command(BaseCommand):
             default=DEFAULT_PASSWORD,
             help="Mot de passe des comptes de démonstration.",
         )
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=1.0,
+            help="Taille du portefeuille (1 = environ 300 dossiers).",
+        )
 
     def handle(self, *args, password: str, scale: float, **options):
         call_command("load_reference", stdout=self.stdout)

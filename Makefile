@@ -1,0 +1,65 @@
+# Suivi SPIP — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEMO_PASSWORD ?= spip-demo-2026
+
+.PHONY: run test lint format typecheck e2e bench install browser migrate demo clean help
+
+help:
+	@echo "make run   - installe, prépare la base et les données de démonstration, lance le site, le worker et le beat Celery"
+	@echo "make test  - lint (ruff) et toute la suite de tests"
+	@echo "make e2e   - les parcours navigateur seulement (Chromium)"
+	@echo "make bench - mesures de performance (voir BENCHMARKS.md)"
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_reference
+
+demo: migrate
+	$(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
+
+run: demo
+	@PORT=$(PORT) DEMO_PASSWORD="$(DEMO_PASSWORD)" bash scripts/run.sh
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installation de Chromium (Debian)…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium absent : les tests navigateur seront ignorés (apt-get install chromium)."; fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: install
+	$(VENV)/bin/mypy spip cases measures partners reporting
+
+test: install browser lint
+	$(VENV)/bin/pytest
+
+e2e: install browser
+	$(VENV)/bin/pytest tests/e2e
+
+bench: install
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Starts the web server (gunicorn) and one Celery worker with the beat scheduler.
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-8000}"
+VENV=.venv
+mkdir -p var/log
+
+if [ -n "${REDIS_URL:-}" ]; then
+  broker="Redis (${REDIS_URL})"
+  pool=(--pool prefork --concurrency 2)
+else
+  broker="embarqué (fichiers sous var/celery)"
+  pool=(--pool solo)
+fi
+
+"$VENV/bin/celery" -A spip worker -B --loglevel INFO "${pool[@]}" \
+  --schedule var/celerybeat-schedule >var/log/celery.log 2>&1 &
+celery_pid=$!
+trap 'kill "$celery_pid" 2>/dev/null || true; wait "$celery_pid" 2>/dev/null || true' EXIT INT TERM
+
+cat <<MSG
+
+  Suivi SPIP est lancé : http://127.0.0.1:${PORT}/
+  Base de données : ${DATABASE_URL:-SQLite (var/spip.sqlite3)} — file Celery : ${broker}
+  Journal du worker : var/log/celery.log
+
+  Comptes de démonstration (mot de passe : ${DEMO_PASSWORD:-spip-demo-2026}) :
+    demo.cpip, demo.cpip2, demo.cpip.autre   CPIP (les deux premiers dans la même antenne)
+    demo.dpip, demo.dspip                    chef d'antenne, directeur de service
+    demo.bex                                 greffe du BEX (tribunal judiciaire de Lyon)
+    demo.disp, demo.dap                      vues interrégionale et nationale
+    demo.partenaire, demo.admin              partenaire associatif, administrateur
+
+MSG
+
+"$VENV/bin/gunicorn" spip.wsgi:application --bind "127.0.0.1:${PORT}" --workers 2 --timeout 60 \
+  --access-logfile - --log-level warning

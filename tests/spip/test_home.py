@@ -1,0 +1,135 @@
+"""Each role lands on a home page with real data from its scope."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Convocation
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, user):
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return response, response.content.decode()
+
+
+def test_cpip_home_counts_their_active_cases_and_load(world, client):
+    # cpip has "mine" (not assessed); add two high-risk cases: 2 × 1/20 + 1 × 1/50 (default
+    # weight of a not-assessed case) = 0.12 of a full-time agent -> 12,0 %.
+    CaseFactory(antenna=world.antenna, referent=world.agents["cpip"], risk_level="high")
+    CaseFactory(antenna=world.antenna, referent=world.agents["cpip"], risk_level="high")
+    response, html = page(client, world.users["cpip"])
+    assert response.context["load"]["total"] == 3
+    assert response.context["load"]["high"] == 2
+    assert 'data-testid="active-cases">3<' in html
+    assert 'data-testid="load-percent">12,0 %<' in html
+
+
+def test_cpip_load_uses_their_quotite(world, client):
+    agent = world.agents["cpip"]
+    agent.quotite = "0.50"
+    agent.save()
+    CaseFactory(antenna=world.antenna, referent=agent, risk_level="low")
+    # (1/50 not assessed + 1/200 low) / 0.5 = 0.025 / 0.5 = 5,0 %
+    _, html = page(client, world.users["cpip"])
+    assert 'data-testid="load-percent">5,0 %<' in html
+
+
+def test_cpip_home_lists_todays_convocations_in_the_service_time_zone(world, client):
+    tz = ZoneInfo("Europe/Paris")
+    today = timezone.now().astimezone(tz).date()
+    Convocation.objects.create(
+        case=world.cases["mine"],
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=datetime.combine(today, time(23, 30), tzinfo=tz),
+    )
+    Convocation.objects.create(
+        case=world.cases["mine"],
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=datetime.combine(today + timedelta(days=1), time(0, 30), tzinfo=tz),
+    )
+    response, html = page(client, world.users["cpip"])
+    assert [c.starts_at.astimezone(tz).time() for c in response.context["today_convocations"]] == [
+        time(23, 30)
+    ]
+    assert "23:30" in html
+
+
+def test_dspip_home_shows_the_service_and_its_agents(world, client):
+    response, html = page(client, world.users["dspip"])
+    assert "SPIP du Rhône" in html
+    assert {a.user.username for a in response.context["agents"]} == {"cpip", "cpip2", "cpip_a2"}
+    assert response.context["counts"] == {"open": 4, "awaiting": 1}
+    assert str(world.agents["cpip_other"]) not in html
+
+
+def test_dpip_home_is_their_antenna(world, client):
+    response, html = page(client, world.users["dpip"])
+    assert "Antenne de Lyon" in html
+    assert {a.user.username for a in response.context["agents"]} == {"cpip", "cpip2"}
+    assert response.context["counts"] == {"open": 3, "awaiting": 1}
+
+
+def test_bex_home_shows_their_court_and_services(world, client):
+    response, html = page(client, world.users["bex"])
+    assert "Tribunal judiciaire de Lyon" in html
+    assert [s.code for s in response.context["services"]] == ["69"]
+    assert response.context["cases"] == 1
+
+
+def test_disp_home_shows_aggregates_without_names(world, client):
+    response, html = page(client, world.users["disp"])
+    rows = {s.code: (s.open_cases, s.cpips) for s in response.context["services"]}
+    assert rows["69"] == (4, 3)
+    assert "13" not in rows
+    for case in world.cases.values():
+        assert case.person.birth_name.upper() not in html
+
+
+def test_dap_home_shows_every_interregional_unit(world, client):
+    response, html = page(client, world.users["dap"])
+    units = {u.name: (u.services_count, u.open_cases) for u in response.context["units"]}
+    assert len(units) == 10
+    assert units["DISP de Lyon"] == (12, 4)
+    assert units["DISP de Marseille"] == (8, 1)
+    assert "PERSONNE" not in html
+
+
+def test_partner_home(world, client):
+    _, html = page(client, world.users["partner"])
+    assert "Association Le Relais" in html
+
+
+def test_admin_home(world, client):
+    response, _ = page(client, world.users["admin"])
+    assert response.context["services_total"] == 103
+
+
+def test_a_user_without_profile_is_told_so(db, client, django_user_model):
+    user = django_user_model.objects.create_user("sans.profil", password="x")
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 403
+    assert "aucun rôle" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "persona", ["cpip", "dspip", "dpip", "bex", "disp", "dap", "partner", "admin"]
+)
+def test_home_pages_use_a_bounded_number_of_queries(
+    world, client, django_assert_max_num_queries, persona
+):
+    for _ in range(20):
+        CaseFactory(antenna=world.antenna, referent=world.agents["cpip"])
+    client.force_login(world.users[persona])
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("home")).status_code == 200
