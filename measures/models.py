@@ -90,7 +90,7 @@ class MeasureType(models.Model):
 
 
 class ObligationType(models.Model):
-    code = models.CharField(_("code"), max_length=24, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True)
     label = models.CharField(_("libellé"), max_length=255)
     family = models.CharField(_("famille"), max_length=8, choices=ObligationFamily.choices)
     group = models.CharField(_("groupe"), max_length=20, choices=ObligationGroup.choices)
