@@ -89,3 +89,36 @@ class AlertSeverity(models.TextChoices):
     INFO = "info", _("Information")
     WARNING = "warning", _("Attention")
     CRITICAL = "critical", _("Critique")
+
+
+class MissedReaction(models.TextChoices):
+    NEW_CONVOCATION = "new_convocation", _("Nouvelle convocation")
+    PHONE_CALL = "phone_call", _("Appel téléphonique")
+    LETTER = "letter", _("Courrier")
+    INCIDENT_REPORT = "incident_report", _("Rapport d'incident")
+
+
+class ReportKind(models.TextChoices):
+    EVALUATION = "evaluation", _("Rapport d'évaluation")
+    END_OF_MEASURE = "end", _("Rapport de fin de mesure")
+    YEARLY = "yearly", _("Rapport annuel")
+    INCIDENT = "incident", _("Rapport d'incident")
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SENT = "sent", _("Transmis")
+
+
+class AlertType(models.TextChoices):
+    LATE_START = "late_start", _("Prise en charge tardive")
+    NO_CONVOCATION = "no_convocation", _("Aucune convocation émise")
+    AWAITING_ALLOCATION = "awaiting_allocation", _("Dossier non attribué")
+    MISSED_NO_REACTION = "missed_no_reaction", _("Absence sans réaction")
+    OUTCOME_MISSING = "outcome_missing", _("Issue de convocation non saisie")
+    CONTACT_OVERDUE = "contact_overdue", _("Contact en retard")
+    NO_NEXT_APPOINTMENT = "no_next_appointment", _("Aucun prochain rendez-vous")
+    REPEATED_BREACHES = "repeated_breaches", _("Absences répétées non signalées")
+    REPORT_DUE = "report_due", _("Rapport à rendre")
+    TIG_AT_RISK = "tig_at_risk", _("TIG en retard")
+    ASSESSMENT_DUE = "assessment_due", _("Évaluation du risque à faire")

@@ -21,6 +21,9 @@ from cases.choices import (
     Intensity,
     InterviewKind,
     IssuedFrom,
+    MissedReaction,
+    ReportKind,
+    ReportStatus,
     RiskLevel,
     Sex,
 )
@@ -362,6 +365,10 @@ class Convocation(models.Model):
     deadline_exceeded_reason = models.CharField(
         _("motif du dépassement du délai légal"), max_length=255, blank=True
     )
+    reaction = models.CharField(
+        _("suite donnée à l'absence"), max_length=16, choices=MissedReaction.choices, blank=True
+    )
+    reaction_at = models.DateTimeField(_("suite donnée le"), null=True, blank=True)
 
     objects = ConvocationQuerySet.as_manager()
 
@@ -537,6 +544,13 @@ class Alert(models.Model):
     dedup_key = models.CharField(max_length=120)
     opened_at = models.DateTimeField(_("ouverte le"))
     closed_at = models.DateTimeField(_("close le"), null=True, blank=True)
+    measure = models.ForeignKey(
+        "measures.Measure", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    convocation = models.ForeignKey(
+        Convocation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    due_on = models.DateField(_("échéance"), null=True, blank=True)
     snoozed_until = models.DateField(_("reportée au"), null=True, blank=True)
     snooze_reason = models.CharField(_("motif du report"), max_length=255, blank=True)
 
@@ -564,3 +578,45 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_type} — dossier {self.case_id}"
+
+
+class ReportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.interview_q(user))
+
+
+class Report(models.Model):
+    """A report to the judge (evaluation, end of measure, yearly, incident)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
+    measure = models.ForeignKey(
+        "measures.Measure", on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
+    kind = models.CharField(_("type"), max_length=10, choices=ReportKind.choices)
+    status = models.CharField(
+        _("statut"), max_length=5, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    body = models.TextField(_("contenu"), max_length=20000, blank=True)
+    sent_on = models.DateField(_("transmis le"), null=True, blank=True)
+    author = models.ForeignKey(
+        "spip.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rapport")
+        verbose_name_plural = _("rapports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=ReportStatus.DRAFT, sent_on__isnull=True)
+                | Q(status=ReportStatus.SENT, sent_on__isnull=False),
+                name="report_sent_has_date",
+            )
+        ]
+        indexes = [models.Index(fields=["case", "kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — dossier {self.case_id}"

@@ -143,6 +143,12 @@ class DeadlineRule(models.Model):
         blank=True,
         help_text=_("Condition d'application, en clair."),
     )
+    provisionally_enforceable = models.BooleanField(
+        _("exécution provisoire"),
+        null=True,
+        blank=True,
+        help_text=_("Vide : la règle s'applique dans les deux cas."),
+    )
     legal_reference = models.CharField(_("référence légale"), max_length=120)
     needs_legal_check = models.BooleanField(_("référence à vérifier"), default=False)
     valid_from = models.DateField(_("valide à partir du"))
@@ -220,6 +226,7 @@ class Measure(models.Model):
         _("heures de TIG prononcées"), null=True, blank=True
     )
     tig_deadline = models.DateField(_("date limite d'exécution du TIG"), null=True, blank=True)
+    tig_hours_done = models.PositiveSmallIntegerField(_("heures de TIG effectuées"), default=0)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -265,6 +272,14 @@ class Measure(models.Model):
                 name="measure_tig_hours_range",
                 violation_error_message=_(
                     "Les heures de TIG doivent être comprises entre 20 et 400."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(tig_hours__isnull=True, tig_hours_done=0)
+                | Q(tig_hours_done__lte=F("tig_hours")),
+                name="measure_tig_hours_done_within_ordered",
+                violation_error_message=_(
+                    "Les heures effectuées ne peuvent dépasser les heures prononcées."
                 ),
             ),
             models.CheckConstraint(

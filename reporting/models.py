@@ -120,3 +120,215 @@ class ReferenceNorm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} : {self.persons_per_agent}"
+
+
+class ReductionKind(models.TextChoices):
+    TRAINING = "training", _("Formation")
+    UNION = "union", _("Décharge syndicale")
+    PART_TIME = "part_time", _("Temps partiel thérapeutique ou temporaire")
+    SICK_LEAVE = "sick_leave", _("Arrêt maladie")
+    ABSENCE = "absence", _("Absence (congés, mission)")
+    OTHER = "other", _("Autre")
+
+
+class CapacityReductionQuerySet(models.QuerySet):
+    def active_on(self, day):
+        return self.filter(Q(starts_on__lte=day), Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+    def visible_to(self, user):
+        from spip import access
+
+        return self.filter(access.agent_q(user, "agent__"))
+
+
+class CapacityReduction(models.Model):
+    """A share of an agent's time that does not go to the caseload. Expires by itself."""
+
+    agent = models.ForeignKey("spip.Agent", on_delete=models.PROTECT, related_name="reductions")
+    kind = models.CharField(_("motif"), max_length=12, choices=ReductionKind.choices)
+    percent = models.PositiveSmallIntegerField(_("part du temps (%)"))
+    starts_on = models.DateField(_("du"))
+    ends_on = models.DateField(_("au"), null=True, blank=True)
+    note = models.CharField(_("précision"), max_length=255, blank=True)
+
+    objects = CapacityReductionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("réduction de capacité")
+        verbose_name_plural = _("réductions de capacité")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=1, percent__lte=100),
+                name="reduction_percent_range",
+                violation_error_message=_("La réduction est comprise entre 1 et 100 %."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="reduction_dates_order",
+                violation_error_message=_("La fin doit suivre le début."),
+            ),
+        ]
+        indexes = [models.Index(fields=["agent", "starts_on", "ends_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.percent} %"
+
+
+class EntityType(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    ANTENNA = "antenna", _("Antenne")
+    SERVICE = "service", _("Service")
+    INTERREGIONAL = "interregional", _("Direction interrégionale")
+    NATION = "nation", _("National")
+
+
+class WorkloadSnapshotQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from spip import access
+
+        return self.filter(access.snapshot_q(user))
+
+
+class WorkloadSnapshot(models.Model):
+    """One row per entity per day, upserted: rerunning the same day changes nothing."""
+
+    day = models.DateField(_("jour"))
+    entity_type = models.CharField(_("niveau"), max_length=14, choices=EntityType.choices)
+    entity_id = models.BigIntegerField(_("identifiant"), help_text=_("0 pour le niveau national."))
+    label = models.CharField(_("libellé"), max_length=200)
+    # Denormalised owners, for scoping and drill-down.
+    agent = models.ForeignKey(
+        "spip.Agent", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    antenna = models.ForeignKey(
+        "spip.Antenna", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    service = models.ForeignKey(
+        "spip.Service", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    interregional_unit = models.ForeignKey(
+        "spip.InterregionalUnit", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    policy = models.ForeignKey(WorkloadPolicy, on_delete=models.PROTECT, related_name="snapshots")
+    persons = models.PositiveIntegerField(_("personnes suivies"), default=0)
+    measures = models.PositiveIntegerField(_("mesures"), default=0)
+    cases_high = models.PositiveIntegerField(default=0)
+    cases_moderate = models.PositiveIntegerField(default=0)
+    cases_low = models.PositiveIntegerField(default=0)
+    cases_not_assessed = models.PositiveIntegerField(default=0)
+    cases_mo = models.PositiveIntegerField(default=0)
+    cases_mf = models.PositiveIntegerField(default=0)
+    awaiting_allocation = models.PositiveIntegerField(default=0)
+    weighted_load = models.DecimalField(
+        _("charge pondérée (ETP)"), max_digits=12, decimal_places=5, default=0
+    )
+    fte = models.DecimalField(_("ETP (quotités)"), max_digits=10, decimal_places=3, default=0)
+    capacity = models.DecimalField(
+        _("capacité nette (ETP)"), max_digits=10, decimal_places=3, default=0
+    )
+    load_percent = models.DecimalField(
+        _("charge (%)"), max_digits=8, decimal_places=1, null=True, blank=True
+    )
+    persons_per_fte = models.DecimalField(
+        _("personnes par ETP"), max_digits=8, decimal_places=1, null=True, blank=True
+    )
+    computed_at = models.DateTimeField(_("calculé le"))
+
+    objects = WorkloadSnapshotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("instantané de charge")
+        verbose_name_plural = _("instantanés de charge")
+        ordering = ["-day", "entity_type", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "entity_type", "entity_id"], name="snapshot_one_per_entity_per_day"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["entity_type", "entity_id", "-day"]),
+            models.Index(fields=["service", "day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.day:%d/%m/%Y}"
+
+
+class AlertSettingsQuerySet(models.QuerySet):
+    def in_force(self, day) -> AlertSettings | None:
+        return self.filter(valid_from__lte=day).order_by("-valid_from").first()
+
+
+class AlertSettings(models.Model):
+    """The delays behind each alert rule (days). Effective-dated like the policy."""
+
+    valid_from = models.DateField(_("en vigueur à partir du"), unique=True)
+    no_convocation_days = models.PositiveSmallIntegerField(
+        _("mesure sans convocation après (jours)"), default=10
+    )
+    awaiting_allocation_days = models.PositiveSmallIntegerField(
+        _("dossier non attribué après (jours)"), default=8
+    )
+    missed_reaction_days = models.PositiveSmallIntegerField(
+        _("délai de réaction à une absence (jours)"), default=7
+    )
+    outcome_missing_days = models.PositiveSmallIntegerField(
+        _("issue non saisie après (jours)"), default=3
+    )
+    repeated_breaches_count = models.PositiveSmallIntegerField(
+        _("absences répétées : nombre"), default=2
+    )
+    repeated_breaches_months = models.PositiveSmallIntegerField(
+        _("absences répétées : sur (mois)"), default=12
+    )
+    tig_warning_days = models.PositiveSmallIntegerField(
+        _("TIG : alerte avant l'échéance (jours)"), default=90
+    )
+    assessment_due_days = models.PositiveSmallIntegerField(
+        _("évaluation du risque attendue sous (jours)"), default=30
+    )
+    report_warning_days = models.PositiveSmallIntegerField(
+        _("rapport : alerte avant l'échéance (jours)"), default=15
+    )
+
+    objects = AlertSettingsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("paramètres des alertes")
+        verbose_name_plural = _("paramètres des alertes")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"Paramètres des alertes du {self.valid_from:%d/%m/%Y}"
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", _("En cours")
+    SUCCESS = "success", _("Terminé")
+    FAILED = "failed", _("Échec")
+
+
+class JobRun(models.Model):
+    """One run of a Celery job: when, what it did, how it ended. Visible to administrators."""
+
+    name = models.CharField(_("tâche"), max_length=80)
+    service = models.ForeignKey(
+        "spip.Service", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(_("début"))
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    status = models.CharField(
+        _("état"), max_length=8, choices=JobStatus.choices, default=JobStatus.RUNNING
+    )
+    counts = models.JSONField(_("compteurs"), default=dict, blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+
+    class Meta:
+        verbose_name = _("exécution de tâche")
+        verbose_name_plural = _("exécutions de tâches")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["name", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started_at:%d/%m/%Y %H:%M} ({self.get_status_display()})"

@@ -142,17 +142,36 @@ def court_q(user) -> Q:
     return NOTHING
 
 
-def agent_q(user) -> Q:
+def agent_q(user, prefix: str = "") -> Q:
     """Agents: the colleagues of one's service; DISP their region; DAP and admin all."""
     s = scope_for(user)
     if s.is_admin or s.role == Role.DAP:
         return EVERYTHING
     if s.role == Role.DISP:
-        return Q(service__interregional_unit_id=s.interregional_unit_id)
+        return _q(prefix, service__interregional_unit_id=s.interregional_unit_id)
+    if s.role in SPIP_ROLES:
+        return _q(prefix, service_id=s.service_id)
+    if s.user_id:
+        return _q(prefix, user_id=s.user_id)
+    return NOTHING
+
+
+def snapshot_q(user) -> Q:
+    """Workload snapshots. Agent rows name a person (an agent), so they stay within the
+    service; DISP and DAP read the antenna, service, regional and national rows."""
+    s = scope_for(user)
+    if s.is_admin or s.role == Role.DAP:
+        return EVERYTHING
+    if s.role == Role.DISP:
+        return Q(interregional_unit_id=s.interregional_unit_id) & ~Q(entity_type="agent") | Q(
+            entity_type="nation"
+        )
+    if s.role == Role.CPIP:
+        return Q(agent_id=s.agent_id) | Q(antenna_id=s.antenna_id, entity_type="antenna")
+    if s.role in ANTENNA_ROLES and s.antenna_id:
+        return Q(antenna_id=s.antenna_id) | Q(service_id=s.service_id, entity_type="service")
     if s.role in SPIP_ROLES:
         return Q(service_id=s.service_id)
-    if s.user_id:
-        return Q(user_id=s.user_id)
     return NOTHING
 
 

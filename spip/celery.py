@@ -13,6 +13,16 @@ app.autodiscover_tasks()
 
 # Each entry expires before its next run, so a backlog never runs a job twice in a row.
 app.conf.beat_schedule = {
+    "workload-snapshot-nightly": {
+        "task": "reporting.tasks.workload_snapshot_compute",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"expires": 12 * 3600},
+    },
+    "alerts-refresh-hourly": {
+        "task": "cases.tasks.alerts_refresh",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 50 * 60},
+    },
     "agents-deactivate-departed": {
         "task": "spip.tasks.agents_deactivate_departed",
         "schedule": crontab(hour=1, minute=15),

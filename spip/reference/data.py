@@ -847,6 +847,9 @@ DEADLINE_RULES = [
     ),
 ]
 
+# Rules that apply only with (True) or without (False) provisional enforcement.
+ENFORCEABLE = {"SPR_ENFORCEABLE": True, "SPR_NOT_ENFORCEABLE": False}
+
 WORKLOAD_POLICY = {
     "name": "Normes APPA (par défaut)",
     "valid_from": date(2020, 1, 1),

@@ -35,7 +35,7 @@ def _upsert(model, lookup: dict, defaults: dict, counts: Counter, create_only: d
 @transaction.atomic
 def reference_load(*, actor=None) -> Counter:
     from measures.models import DeadlineRule, MeasureType, ObligationType
-    from reporting.models import ReferenceNorm, WorkloadPolicy
+    from reporting.models import AlertSettings, ReferenceNorm, WorkloadPolicy
     from spip.models import InterregionalUnit, Service
 
     counts: Counter = Counter()
@@ -138,6 +138,7 @@ def reference_load(*, actor=None) -> Counter:
                 "amount": amount,
                 "unit": unit,
                 "condition": condition,
+                "provisionally_enforceable": data.ENFORCEABLE.get(code),
                 "legal_reference": reference,
                 "needs_legal_check": check,
                 "valid_from": valid_from,
@@ -151,6 +152,9 @@ def reference_load(*, actor=None) -> Counter:
     # The default policy is created once; later versions are the administrators' to write.
     if not WorkloadPolicy.objects.exists():
         WorkloadPolicy.objects.create(**data.WORKLOAD_POLICY)
+        counts["created"] += 1
+    if not AlertSettings.objects.exists():
+        AlertSettings.objects.create(valid_from=data.WORKLOAD_POLICY["valid_from"])
         counts["created"] += 1
     for code, label, value, source in data.REFERENCE_NORMS:
         _upsert(

@@ -1,0 +1,385 @@
+"""Alert rules. Each rule is a query: the rows for which its condition holds now.
+
+A rule returns dicts with ``case_id``, ``agent_id``, ``dedup_key``, ``due_on`` and
+optionally ``measure_id`` / ``convocation_id``, plus the rule text and legal reference
+it cites. Dates are the service's local dates: a rule runs once per time zone in use.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
+
+from cases.choices import (
+    OPEN_STATUSES,
+    AlertSeverity,
+    AlertType,
+    Attendance,
+    CaseStatus,
+    ConvocationStatus,
+    Intensity,
+    ReportKind,
+    ReportStatus,
+    RiskLevel,
+)
+from cases.models import Case, Convocation, Incident, Interview, Report
+from measures.choices import DeadlineTarget, DeadlineTrigger
+from measures.models import DeadlineRule, Measure
+from reporting.models import AlertSettings, WorkloadPolicy
+from spip.models import Service
+
+CONTACT = [Attendance.PRESENT, Attendance.LATE]
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Context:
+    """One time zone's clock: its services, their local today, and the settings in force."""
+
+    zone: str
+    today: date
+    now: datetime
+    settings: AlertSettings
+    policy: WorkloadPolicy
+
+    def local_midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=ZoneInfo(self.zone))
+
+
+def contexts(now: datetime) -> Iterator[Context]:
+    zones = Service.objects.values_list("time_zone", flat=True).distinct().order_by("time_zone")
+    for zone in zones:
+        today = now.astimezone(ZoneInfo(zone)).date()
+        settings = AlertSettings.objects.in_force(today)
+        policy = WorkloadPolicy.objects.in_force(today)
+        if settings is None or policy is None:
+            continue
+        yield Context(zone=zone, today=today, now=now, settings=settings, policy=policy)
+
+
+@dataclass(frozen=True)
+class Finding:
+    case_id: int
+    agent_id: int | None
+    dedup_key: str
+    rule: str
+    legal_reference: str = ""
+    due_on: date | None = None
+    measure_id: int | None = None
+    convocation_id: int | None = None
+
+
+def _open_cases(ctx: Context):
+    return Case.objects.filter(service__time_zone=ctx.zone, status__in=OPEN_STATUSES)
+
+
+def _measures(ctx: Context):
+    return Measure.objects.filter(
+        case__service__time_zone=ctx.zone,
+        case__status__in=OPEN_STATUSES,
+        actual_end_date__isnull=True,
+    )
+
+
+def late_start(ctx: Context) -> Iterator[Finding]:
+    """No first interview within the statutory delay after sentencing (474 CPP, D.546-2 CPP)."""
+    rules = DeadlineRule.objects.valid_on(ctx.today).filter(
+        trigger=DeadlineTrigger.SENTENCE_FREE, target=DeadlineTarget.SPIP_CONVOCATION, unit="days"
+    )
+    for rule in rules.prefetch_related("measure_types"):
+        interviewed = Interview.objects.filter(
+            case=OuterRef("case"), attendance__in=CONTACT, held_at__gte=OuterRef("judgment_date")
+        )
+        rows = _measures(ctx).filter(
+            measure_type__in=rule.measure_types.all(),
+            judgment_date__lt=ctx.today - timedelta(days=rule.amount),
+        )
+        if rule.provisionally_enforceable is not None:
+            rows = rows.filter(provisionally_enforceable=rule.provisionally_enforceable)
+        rows = rows.filter(~Exists(interviewed)).values(
+            "id", "case_id", "case__referent_id", "judgment_date"
+        )
+        text = f"{rule.label} : premier entretien attendu sous {rule.amount} jours"
+        for row in rows:
+            yield Finding(
+                case_id=row["case_id"],
+                agent_id=row["case__referent_id"],
+                dedup_key=f"measure:{row['id']}",
+                rule=text,
+                legal_reference=rule.legal_reference,
+                measure_id=row["id"],
+                due_on=row["judgment_date"] + timedelta(days=rule.amount),
+            )
+
+
+def no_convocation(ctx: Context) -> Iterator[Finding]:
+    n = ctx.settings.no_convocation_days
+    convoked = Convocation.objects.filter(
+        case=OuterRef("case"), starts_at__gte=OuterRef("judgment_date")
+    )
+    rows = (
+        _measures(ctx)
+        .filter(judgment_date__lt=ctx.today - timedelta(days=n))
+        .filter(~Exists(convoked))
+        .values("id", "case_id", "case__referent_id", "judgment_date")
+    )
+    for row in rows:
+        yield Finding(
+            case_id=row["case_id"],
+            agent_id=row["case__referent_id"],
+            dedup_key=f"measure:{row['id']}",
+            rule=f"Aucune convocation émise {n} jours après le jugement",
+            legal_reference="474 CPP",
+            measure_id=row["id"],
+            due_on=row["judgment_date"] + timedelta(days=n),
+        )
+
+
+def awaiting_allocation(ctx: Context) -> Iterator[Finding]:
+    n = ctx.settings.awaiting_allocation_days
+    rows = (
+        _open_cases(ctx)
+        .filter(status=CaseStatus.AWAITING_ALLOCATION, opened_on__lt=ctx.today - timedelta(days=n))
+        .values("id", "opened_on")
+    )
+    for row in rows:
+        yield Finding(
+            case_id=row["id"],
+            agent_id=None,
+            dedup_key=f"case:{row['id']}",
+            rule=f"Dossier arrivé il y a plus de {n} jours et non attribué",
+            due_on=row["opened_on"] + timedelta(days=n),
+        )
+
+
+def missed_no_reaction(ctx: Context) -> Iterator[Finding]:
+    n = ctx.settings.missed_reaction_days
+    later_convocation = Convocation.objects.filter(
+        case=OuterRef("case"), starts_at__gt=OuterRef("starts_at")
+    )
+    later_interview = Interview.objects.filter(
+        case=OuterRef("case"), held_at__gt=OuterRef("starts_at")
+    )
+    rows = (
+        Convocation.objects.filter(
+            case__service__time_zone=ctx.zone,
+            case__status__in=OPEN_STATUSES,
+            status=ConvocationStatus.MISSED,
+            reaction="",
+            starts_at__lt=ctx.now - timedelta(days=n),
+        )
+        .filter(~Exists(later_convocation), ~Exists(later_interview))
+        .values("id", "case_id", "case__referent_id", "starts_at")
+    )
+    for row in rows:
+        yield Finding(
+            case_id=row["case_id"],
+            agent_id=row["case__referent_id"],
+            dedup_key=f"convocation:{row['id']}",
+            rule=f"Convocation non honorée sans suite depuis {n} jours",
+            legal_reference="D.546-8 CPP",
+            convocation_id=row["id"],
+            due_on=(row["starts_at"] + timedelta(days=n)).date(),
+        )
+
+
+def outcome_missing(ctx: Context) -> Iterator[Finding]:
+    n = ctx.settings.outcome_missing_days
+    rows = Convocation.objects.filter(
+        case__service__time_zone=ctx.zone,
+        case__status__in=OPEN_STATUSES,
+        status=ConvocationStatus.BOOKED,
+        starts_at__lt=ctx.now - timedelta(days=n),
+    ).values("id", "case_id", "case__referent_id", "starts_at")
+    for row in rows:
+        yield Finding(
+            case_id=row["case_id"],
+            agent_id=row["case__referent_id"],
+            dedup_key=f"convocation:{row['id']}",
+            rule=f"Issue de la convocation non saisie après {n} jours",
+            convocation_id=row["id"],
+            due_on=(row["starts_at"] + timedelta(days=n)).date(),
+        )
+
+
+def contact_overdue(ctx: Context) -> Iterator[Finding]:
+    for intensity in Intensity:
+        interval = ctx.policy.contact_interval(intensity)
+        since = ctx.local_midnight(ctx.today - timedelta(days=interval))
+        recent = Interview.objects.filter(
+            case=OuterRef("pk"), attendance__in=CONTACT, held_at__gte=since
+        )
+        rows = (
+            _open_cases(ctx)
+            .filter(
+                status=CaseStatus.ACTIVE,
+                intensity=intensity,
+                allocated_on__lt=ctx.today - timedelta(days=interval),
+            )
+            .filter(~Exists(recent))
+            .annotate(last=Max("interviews__held_at", filter=Q(interviews__attendance__in=CONTACT)))
+            .values("id", "referent_id", "last", "allocated_on")
+        )
+        for row in rows:
+            last = (
+                row["last"].astimezone(ZoneInfo(ctx.zone)).date()
+                if row["last"]
+                else row["allocated_on"]
+            )
+            yield Finding(
+                case_id=row["id"],
+                agent_id=row["referent_id"],
+                dedup_key=f"case:{row['id']}",
+                rule=f"Dernier contact il y a plus de {interval} jours (suivi {Intensity(intensity).label.lower()})",
+                due_on=last + timedelta(days=interval),
+            )
+
+
+def no_next_appointment(ctx: Context) -> Iterator[Finding]:
+    upcoming = Convocation.objects.filter(
+        case=OuterRef("pk"), status=ConvocationStatus.BOOKED, starts_at__gt=ctx.now
+    )
+    rows = (
+        _open_cases(ctx)
+        .filter(status=CaseStatus.ACTIVE)
+        .filter(~Exists(upcoming))
+        .values("id", "referent_id")
+    )
+    for row in rows:
+        yield Finding(
+            case_id=row["id"],
+            agent_id=row["referent_id"],
+            dedup_key=f"case:{row['id']}",
+            rule="Aucun prochain rendez-vous programmé",
+        )
+
+
+def repeated_breaches(ctx: Context) -> Iterator[Finding]:
+    k, months = ctx.settings.repeated_breaches_count, ctx.settings.repeated_breaches_months
+    since_day = add_months(ctx.today, -months)
+    since = ctx.local_midnight(since_day)
+    reported = Incident.objects.filter(case=OuterRef("pk"), noticed_on__gte=since_day)
+    rows = (
+        _open_cases(ctx)
+        .annotate(
+            missed=Count(
+                "convocations",
+                filter=Q(
+                    convocations__status=ConvocationStatus.MISSED,
+                    convocations__starts_at__gte=since,
+                ),
+            )
+        )
+        .filter(missed__gte=k)
+        .filter(~Exists(reported))
+        .values("id", "referent_id", "missed")
+    )
+    for row in rows:
+        yield Finding(
+            case_id=row["id"],
+            agent_id=row["referent_id"],
+            dedup_key=f"case:{row['id']}",
+            rule=f"{row['missed']} absences en {months} mois sans rapport d'incident",
+            legal_reference="Rapport d'incident au juge (code pénitentiaire)",
+        )
+
+
+def report_due(ctx: Context) -> Iterator[Finding]:
+    warn = ctx.settings.report_warning_days
+    for code, kind, field_name, months in (
+        ("EVALUATION_REPORT", ReportKind.EVALUATION, "start_date", 3),
+        ("END_REPORT", ReportKind.END_OF_MEASURE, "planned_end_date", -1),
+    ):
+        rule = DeadlineRule.objects.valid_on(ctx.today).filter(code=code).first()
+        if rule is None:
+            continue
+        sent = Report.objects.filter(measure=OuterRef("pk"), kind=kind, status=ReportStatus.SENT)
+        # due = anchor + months; alert from (due − warn) on, i.e. anchor ≤ today + warn − months.
+        threshold = add_months(ctx.today + timedelta(days=warn), -months)
+        rows = _measures(ctx).filter(
+            measure_type__in=rule.measure_types.all(), **{f"{field_name}__lte": threshold}
+        )
+        if kind == ReportKind.END_OF_MEASURE:
+            rows = rows.filter(planned_end_date__gte=ctx.today)
+        rows = rows.filter(~Exists(sent)).values("id", "case_id", "case__referent_id", field_name)
+        for row in rows:
+            yield Finding(
+                case_id=row["case_id"],
+                agent_id=row["case__referent_id"],
+                dedup_key=f"{kind}:{row['id']}",
+                rule=rule.label,
+                legal_reference=rule.legal_reference,
+                measure_id=row["id"],
+                due_on=add_months(row[field_name], months),
+            )
+
+
+def tig_at_risk(ctx: Context) -> Iterator[Finding]:
+    n = ctx.settings.tig_warning_days
+    rows = (
+        _measures(ctx)
+        .filter(
+            tig_hours__isnull=False,
+            tig_hours__gt=F("tig_hours_done"),
+            tig_deadline__lte=ctx.today + timedelta(days=n),
+        )
+        .values("id", "case_id", "case__referent_id", "tig_deadline", "tig_hours", "tig_hours_done")
+    )
+    for row in rows:
+        left = row["tig_hours"] - row["tig_hours_done"]
+        yield Finding(
+            case_id=row["case_id"],
+            agent_id=row["case__referent_id"],
+            dedup_key=f"measure:{row['id']}",
+            rule=f"TIG : {left} h restantes, échéance à moins de {n} jours",
+            legal_reference="131-8 CP",
+            measure_id=row["id"],
+            due_on=row["tig_deadline"],
+        )
+
+
+def assessment_due(ctx: Context) -> Iterator[Finding]:
+    n = ctx.settings.assessment_due_days
+    rows = (
+        _open_cases(ctx)
+        .filter(
+            status=CaseStatus.ACTIVE,
+            risk_level=RiskLevel.NOT_ASSESSED,
+            allocated_on__lt=ctx.today - timedelta(days=n),
+        )
+        .values("id", "referent_id", "allocated_on")
+    )
+    for row in rows:
+        yield Finding(
+            case_id=row["id"],
+            agent_id=row["referent_id"],
+            dedup_key=f"case:{row['id']}",
+            rule=f"Risque non évalué {n} jours après l'attribution",
+            due_on=row["allocated_on"] + timedelta(days=n),
+        )
+
+
+RULES = {
+    AlertType.LATE_START: (late_start, AlertSeverity.CRITICAL),
+    AlertType.NO_CONVOCATION: (no_convocation, AlertSeverity.CRITICAL),
+    AlertType.AWAITING_ALLOCATION: (awaiting_allocation, AlertSeverity.WARNING),
+    AlertType.MISSED_NO_REACTION: (missed_no_reaction, AlertSeverity.CRITICAL),
+    AlertType.OUTCOME_MISSING: (outcome_missing, AlertSeverity.WARNING),
+    AlertType.CONTACT_OVERDUE: (contact_overdue, AlertSeverity.WARNING),
+    AlertType.NO_NEXT_APPOINTMENT: (no_next_appointment, AlertSeverity.WARNING),
+    AlertType.REPEATED_BREACHES: (repeated_breaches, AlertSeverity.CRITICAL),
+    AlertType.REPORT_DUE: (report_due, AlertSeverity.WARNING),
+    AlertType.TIG_AT_RISK: (tig_at_risk, AlertSeverity.WARNING),
+    AlertType.ASSESSMENT_DUE: (assessment_due, AlertSeverity.INFO),
+}

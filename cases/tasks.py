@@ -1,0 +1,22 @@
+"""Alert jobs. Thin: record the run, call the engine."""
+
+from celery import shared_task
+
+from cases.alerts import alerts_refresh as refresh
+from reporting.jobs import job_run
+
+
+@shared_task(
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=3,
+    soft_time_limit=600,
+    time_limit=660,
+    acks_late=True,
+)
+def alerts_refresh() -> dict:
+    with job_run("alerts_refresh") as result:
+        counts = refresh()
+        result.update(counts)
+    return dict(counts)

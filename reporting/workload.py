@@ -1,0 +1,303 @@
+"""The workload engine: risk-weighted caseload ratios, as set-based SQL.
+
+load % = Σ weight(risk) ÷ capacity × 100, where capacity = quotité × (1 − active
+reductions), both in full-time equivalents (DOMAIN.md §6). Counts come from a handful of
+GROUP BY queries; Python only folds the agent rows (≤ 4,000) into the higher levels and
+writes one snapshot row per entity per day, upserted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+
+from cases.choices import OPEN_STATUSES, CaseSetting, CaseStatus, RiskLevel
+from cases.models import Case
+from measures.models import Measure
+from reporting.models import CapacityReduction, EntityType, WorkloadPolicy, WorkloadSnapshot
+from reporting.selectors import weight_expression
+from spip.choices import Role
+from spip.models import Agent, Antenna, InterregionalUnit, Service
+
+HUNDRED = Decimal(100)
+COUNT_FIELDS = (
+    "persons",
+    "measures",
+    "cases_high",
+    "cases_moderate",
+    "cases_low",
+    "cases_not_assessed",
+    "cases_mo",
+    "cases_mf",
+    "awaiting_allocation",
+)
+
+
+@dataclass
+class Tally:
+    """The figures of one entity before they become a snapshot row."""
+
+    label: str = ""
+    owners: dict = field(default_factory=dict)
+    counts: dict = field(default_factory=lambda: dict.fromkeys(COUNT_FIELDS, 0))
+    weighted: Decimal = Decimal(0)
+    fte: Decimal = Decimal(0)
+    capacity: Decimal = Decimal(0)
+
+
+def case_aggregates(policy: WorkloadPolicy) -> dict:
+    """The aggregate expressions of a set of open cases, shared by every level."""
+    return {
+        "persons": Count("person", distinct=True),
+        "cases_high": Count("id", filter=Q(risk_level=RiskLevel.HIGH)),
+        "cases_moderate": Count("id", filter=Q(risk_level=RiskLevel.MODERATE)),
+        "cases_low": Count("id", filter=Q(risk_level=RiskLevel.LOW)),
+        "cases_not_assessed": Count("id", filter=Q(risk_level=RiskLevel.NOT_ASSESSED)),
+        "cases_mo": Count("id", filter=Q(setting=CaseSetting.OPEN)),
+        "cases_mf": Count("id", filter=Q(setting=CaseSetting.CLOSED)),
+        "awaiting_allocation": Count("id", filter=Q(status=CaseStatus.AWAITING_ALLOCATION)),
+        "weighted": Coalesce(Sum(weight_expression(policy)), Value(Decimal(0))),
+    }
+
+
+def capacity_of(quotite: Decimal, reduction_percent: int) -> Decimal:
+    return quotite * (HUNDRED - min(reduction_percent, 100)) / HUNDRED
+
+
+def load_percent(weighted: Decimal, capacity: Decimal) -> Decimal | None:
+    if not capacity:
+        return None
+    return (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
+
+
+def agents_with_capacity(day: date, agents):
+    """CPIPs in post on ``day``, annotated with their active reductions (capped at 100 %)."""
+    reductions = (
+        CapacityReduction.objects.active_on(day)
+        .filter(agent=OuterRef("pk"))
+        .values("agent")
+        .annotate(total=Sum("percent"))
+        .values("total")
+    )
+    return (
+        agents.filter(role=Role.CPIP)
+        .active(day)
+        .annotate(
+            reduction=Least(
+                Coalesce(Subquery(reductions, output_field=IntegerField()), 0), Value(100)
+            )
+        )
+    )
+
+
+def compute(*, day: date | None = None, service_ids: list[int] | None = None) -> dict[str, int]:
+    """Upsert the snapshots of ``day`` (agents, antennas, services, and, for a national run,
+    interregional units and the nation). Returns the number of rows per level."""
+    day = day or timezone.localdate()
+    policy = WorkloadPolicy.objects.in_force(day)
+    if policy is None:
+        raise RuntimeError(f"No workload policy in force on {day}")
+    national = service_ids is None
+    cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    measures = Measure.objects.filter(actual_end_date__isnull=True, case__status__in=OPEN_STATUSES)
+    agents = Agent.objects.all()
+    if not national:
+        cases = cases.filter(service_id__in=service_ids)
+        measures = measures.filter(case__service_id__in=service_ids)
+        agents = agents.filter(service_id__in=service_ids)
+
+    tallies: dict[tuple[str, int], Tally] = defaultdict(Tally)
+    aggregates = case_aggregates(policy)
+
+    # 1. Agents: their caseload (referent) and their capacity.
+    agent_rows = (
+        agents_with_capacity(day, agents)
+        .select_related("user")
+        .values(
+            "id",
+            "quotite",
+            "reduction",
+            "antenna_id",
+            "service_id",
+            "service__interregional_unit_id",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+        )
+    )
+    by_agent = {
+        row["referent_id"]: row
+        for row in cases.filter(referent__isnull=False)
+        .values("referent_id")
+        .annotate(**aggregates)
+        .order_by()
+    }
+    measures_by_agent = dict(
+        measures.values_list("case__referent_id").annotate(n=Count("id")).order_by()
+    )
+    for row in agent_rows:
+        tally = tallies[(EntityType.AGENT, row["id"])]
+        name = (
+            f"{row['user__first_name']} {row['user__last_name']}".strip() or row["user__username"]
+        )
+        tally.label = name
+        tally.owners = {
+            "agent_id": row["id"],
+            "antenna_id": row["antenna_id"],
+            "service_id": row["service_id"],
+            "interregional_unit_id": row["service__interregional_unit_id"],
+        }
+        tally.fte = row["quotite"]
+        tally.capacity = capacity_of(row["quotite"], row["reduction"])
+        _absorb(tally, by_agent.get(row["id"]), measures_by_agent.get(row["id"], 0))
+        # Capacity rolls up to the agent's antenna and service (and region, nation).
+        for key in _parents(
+            row["antenna_id"], row["service_id"], row["service__interregional_unit_id"], national
+        ):
+            tallies[key].fte += tally.fte
+            tallies[key].capacity += tally.capacity
+
+    # 2. Antennas, services, regions, nation: their open cases, whoever follows them.
+    levels = [
+        (EntityType.ANTENNA, "antenna_id", "case__antenna_id"),
+        (EntityType.SERVICE, "service_id", "case__service_id"),
+    ]
+    if national:
+        levels.append(
+            (
+                EntityType.INTERREGIONAL,
+                "service__interregional_unit_id",
+                "case__service__interregional_unit_id",
+            )
+        )
+    for entity_type, case_key, measure_key in levels:
+        measure_counts = dict(measures.values_list(measure_key).annotate(n=Count("id")).order_by())
+        for row in cases.values(case_key).annotate(**aggregates).order_by():
+            _absorb(
+                tallies[(entity_type, row[case_key])], row, measure_counts.get(row[case_key], 0)
+            )
+    if national:
+        row = cases.aggregate(**aggregates)
+        _absorb(tallies[(EntityType.NATION, 0)], row, measures.count())
+        tallies[(EntityType.NATION, 0)].label = "France"
+
+    _label_and_own(tallies, national, service_ids)
+    return _upsert(day, policy, tallies)
+
+
+def _parents(antenna_id, service_id, unit_id, national: bool):
+    if antenna_id:
+        yield (EntityType.ANTENNA, antenna_id)
+    if service_id:
+        yield (EntityType.SERVICE, service_id)
+    if national and unit_id:
+        yield (EntityType.INTERREGIONAL, unit_id)
+    if national:
+        yield (EntityType.NATION, 0)
+
+
+def _absorb(tally: Tally, row: dict | None, measures: int) -> None:
+    tally.counts["measures"] = measures
+    if not row:
+        return
+    for name in COUNT_FIELDS:
+        if name in row:
+            tally.counts[name] = row[name]
+    tally.weighted = row["weighted"] or Decimal(0)
+
+
+def _label_and_own(tallies, national: bool, service_ids) -> None:
+    """Names and owner columns of the non-agent rows, in one query per level."""
+    wanted = defaultdict(set)
+    for entity_type, entity_id in tallies:
+        wanted[entity_type].add(entity_id)
+    if not national:
+        wanted[EntityType.SERVICE] |= set(service_ids or [])
+        for antenna_id in Antenna.objects.filter(service_id__in=service_ids).values_list(
+            "id", flat=True
+        ):
+            wanted[EntityType.ANTENNA].add(antenna_id)
+    else:
+        wanted[EntityType.SERVICE] |= set(Service.objects.values_list("id", flat=True))
+        wanted[EntityType.INTERREGIONAL] |= set(
+            InterregionalUnit.objects.values_list("id", flat=True)
+        )
+    for antenna in Antenna.objects.filter(id__in=wanted[EntityType.ANTENNA]).select_related(
+        "service"
+    ):
+        tally = tallies[(EntityType.ANTENNA, antenna.id)]
+        tally.label = antenna.name
+        tally.owners = {
+            "antenna_id": antenna.id,
+            "service_id": antenna.service_id,
+            "interregional_unit_id": antenna.service.interregional_unit_id,
+        }
+    for service in Service.objects.filter(id__in=wanted[EntityType.SERVICE]):
+        tally = tallies[(EntityType.SERVICE, service.id)]
+        tally.label = service.name
+        tally.owners = {
+            "service_id": service.id,
+            "interregional_unit_id": service.interregional_unit_id,
+        }
+    for unit in InterregionalUnit.objects.filter(id__in=wanted[EntityType.INTERREGIONAL]):
+        tally = tallies[(EntityType.INTERREGIONAL, unit.id)]
+        tally.label = unit.name
+        tally.owners = {"interregional_unit_id": unit.id}
+
+
+def _upsert(day: date, policy: WorkloadPolicy, tallies) -> dict[str, int]:
+    now = timezone.now()
+    rows = []
+    for (entity_type, entity_id), tally in tallies.items():
+        persons = tally.counts["persons"]
+        rows.append(
+            WorkloadSnapshot(
+                day=day,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                label=tally.label[:200] or "—",
+                policy=policy,
+                weighted_load=tally.weighted,
+                fte=tally.fte,
+                capacity=tally.capacity,
+                load_percent=load_percent(tally.weighted, tally.capacity),
+                persons_per_fte=(Decimal(persons) / tally.fte).quantize(Decimal("0.1"))
+                if tally.fte
+                else None,
+                computed_at=now,
+                **tally.counts,
+                **tally.owners,
+            )
+        )
+    update_fields = [
+        "label",
+        "policy",
+        "weighted_load",
+        "fte",
+        "capacity",
+        "load_percent",
+        "persons_per_fte",
+        "computed_at",
+        "agent",
+        "antenna",
+        "service",
+        "interregional_unit",
+        *COUNT_FIELDS,
+    ]
+    WorkloadSnapshot.objects.bulk_create(
+        rows,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["day", "entity_type", "entity_id"],
+        update_fields=update_fields,
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for entity_type, _ in tallies:
+        counts[str(entity_type)] += 1
+    return dict(counts)
