@@ -529,6 +529,17 @@ class AlertQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(access.case_activity_q(user))
 
+    def by_urgency(self):
+        """Critical first, then warnings, then information; earliest due date first."""
+        rank = models.Case(
+            models.When(severity=AlertSeverity.CRITICAL, then=models.Value(0)),
+            models.When(severity=AlertSeverity.WARNING, then=models.Value(1)),
+            default=models.Value(2),
+        )
+        return self.annotate(urgency=rank).order_by(
+            "urgency", F("due_on").asc(nulls_last=True), "id"
+        )
+
 
 class Alert(models.Model):
     """Raised and closed by the alert jobs. One open alert per type per subject."""

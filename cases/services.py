@@ -269,3 +269,142 @@ def interview_record(
         service_id=case.service_id,
     )
     return interview
+
+
+@transaction.atomic
+def case_allocate(
+    *, actor, case: Case, referent: Agent, reason: str = "", on: date | None = None
+) -> Case:
+    """Allocate an arrival from the ranking: someone other than the top choice needs a reason.
+
+    The CPIP is told by email once the allocation is committed."""
+    from reporting.selectors import allocation_options
+
+    day = on or timezone.localdate()
+    options = allocation_options(case, day)
+    if referent.pk not in {o["agent"].pk for o in options}:
+        raise ValidationError(
+            {"referent": _("Choisissez un CPIP en poste dans l'antenne du dossier.")}
+        )
+    if options and options[0]["agent"].pk != referent.pk and not reason.strip():
+        raise ValidationError(
+            {
+                "reason": _(
+                    "Indiquez pourquoi vous n'attribuez pas le dossier au CPIP le moins chargé."
+                )
+            }
+        )
+    case = case_assign(actor=actor, case=case, referent=referent, on=day)
+    chosen = next(o for o in options if o["agent"].pk == referent.pk)
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=case,
+        changes={
+            "allocation": {
+                "before": str(chosen["before"]),
+                "after": str(chosen["after"]),
+                "reason": reason.strip(),
+                "rank": [o["agent"].pk for o in options].index(referent.pk) + 1,
+            },
+        },
+    )
+    transaction.on_commit(lambda: _notify_allocation(case.pk, referent.pk))
+    return case
+
+
+def _notify_allocation(case_id: int, agent_id: int) -> None:
+    from django.core.mail import send_mail
+
+    agent = Agent.objects.select_related("user").get(pk=agent_id)
+    if not agent.user.email:
+        return
+    send_mail(
+        subject=_("Nouveau dossier attribué"),
+        message=_("Le dossier n° %(id)s vous a été attribué. Il figure dans votre portefeuille.")
+        % {"id": case_id},
+        from_email=None,
+        recipient_list=[agent.user.email],
+        fail_silently=True,
+    )
+
+
+@transaction.atomic
+def alert_snooze(*, actor, alert, until: date, reason: str):
+    """Hide an open alert until a date, with a reason. The condition still closes it."""
+    if not reason.strip():
+        raise ValidationError({"snooze_reason": _("Indiquez le motif du report.")})
+    if until <= timezone.localdate():
+        raise ValidationError({"snoozed_until": _("La date de report doit être dans le futur.")})
+    if alert.closed_at is not None:
+        raise ValidationError(_("Cette alerte est déjà close."))
+    before = {"snoozed_until": alert.snoozed_until, "snooze_reason": alert.snooze_reason}
+    alert.snoozed_until = until
+    alert.snooze_reason = reason.strip()[:255]
+    alert.save(update_fields=["snoozed_until", "snooze_reason"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=alert,
+        service_id=alert.case.service_id,
+        changes={k: [v, getattr(alert, k)] for k, v in before.items()},
+    )
+    return alert
+
+
+@transaction.atomic
+def report_record(
+    *,
+    actor,
+    case: Case,
+    kind: str,
+    measure=None,
+    body: str = "",
+    sent_on: date | None = None,
+    author: Agent | None = None,
+):
+    from cases.choices import ReportStatus
+    from cases.models import Report
+
+    report = Report(
+        case=case,
+        measure=measure,
+        kind=kind,
+        body=body,
+        author=author,
+        status=ReportStatus.SENT if sent_on else ReportStatus.DRAFT,
+        sent_on=sent_on,
+    )
+    validate(report)
+    save_checked(report)
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=report,
+        object_repr=str(case),
+        service_id=case.service_id,
+        changes={"kind": kind, "status": report.status, "sent_on": sent_on},
+    )
+    return report
+
+
+@transaction.atomic
+def incident_record(
+    *, actor, case: Case, author: Agent, noticed_on: date, facts: str, measure=None
+):
+    from cases.models import Incident
+
+    incident = Incident(
+        case=case, author=author, noticed_on=noticed_on, facts=facts, measure=measure
+    )
+    validate(incident)
+    save_checked(incident)
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=incident,
+        object_repr=str(case),
+        service_id=case.service_id,
+        changes={"noticed_on": noticed_on},
+    )
+    return incident

@@ -6,4 +6,5 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/entretiens/nouveau/", views.interview_new, name="interview-new"),
 ]

@@ -8,20 +8,15 @@ from decimal import Decimal
 from django.db.models import Case as CaseWhen
 from django.db.models import Count, DecimalField, Q, Sum, Value, When
 
-from cases.choices import CaseStatus, RiskLevel
+from cases.choices import OPEN_STATUSES as OPEN_STATUSES_ALL
+from cases.choices import RiskLevel
 from cases.models import Case
 from reporting.models import WorkloadPolicy
 
 
 def weight_expression(policy: WorkloadPolicy):
     """SQL expression: the weight of one case under ``policy``, by its risk level."""
-    return CaseWhen(
-        When(risk_level=RiskLevel.HIGH, then=Value(policy.weight_high)),
-        When(risk_level=RiskLevel.MODERATE, then=Value(policy.weight_moderate)),
-        When(risk_level=RiskLevel.LOW, then=Value(policy.weight_low)),
-        default=Value(policy.weight_not_assessed),
-        output_field=DecimalField(max_digits=12, decimal_places=5),
-    )
+    return weight_expression_for("", policy)
 
 
 def caseload_counts(cases) -> dict:
@@ -35,17 +30,123 @@ def caseload_counts(cases) -> dict:
     )
 
 
-def agent_load(agent, day: date) -> dict:
-    """An agent's weighted load and load % under the policy in force on ``day``.
+def fraction_label(weight: Decimal) -> str:
+    """1/20 rather than 0.05 where the weight is the inverse of a whole caseload."""
+    if weight and (1 / weight) == (1 / weight).to_integral_value():
+        return f"1/{int(1 / weight)}"
+    return f"{weight.normalize()}"
 
-    load % = Σ weight(risk) ÷ quotité × 100 (DOMAIN.md §6). Capacity reductions come
-    with the workload engine.
-    """
+
+def agent_breakdown(agent, day: date) -> dict:
+    """How an agent's load % adds up, live: n × weight per risk level, reductions, quotité."""
+    from reporting.models import CapacityReduction
+    from reporting.workload import capacity_of, load_percent
+
     policy = WorkloadPolicy.objects.in_force(day)
-    cases = Case.objects.filter(referent=agent, status=CaseStatus.ACTIVE)
-    counts = caseload_counts(cases)
-    if policy is None:
-        return {**counts, "weighted": None, "percent": None, "policy": None}
-    weighted = cases.aggregate(w=Sum(weight_expression(policy)))["w"] or Decimal("0")
-    percent = (weighted / agent.quotite * 100).quantize(Decimal("0.1")) if agent.quotite else None
-    return {**counts, "weighted": weighted, "percent": percent, "policy": policy}
+    counts = caseload_counts(Case.objects.filter(referent=agent, status__in=OPEN_STATUSES_ALL))
+    lines = []
+    weighted = Decimal(0)
+    for level, key in (
+        (RiskLevel.HIGH, "high"),
+        (RiskLevel.MODERATE, "moderate"),
+        (RiskLevel.LOW, "low"),
+        (RiskLevel.NOT_ASSESSED, "not_assessed"),
+    ):
+        weight = policy.weight(level)
+        contribution = weight * counts[key]
+        weighted += contribution
+        lines.append(
+            {
+                "level": level,
+                "label": RiskLevel(level).label,
+                "count": counts[key],
+                "weight": weight,
+                "weight_label": fraction_label(weight),
+                "contribution": contribution,
+            }
+        )
+    reductions = list(
+        CapacityReduction.objects.active_on(day).filter(agent=agent).order_by("starts_on")
+    )
+    reduction_percent = min(sum(r.percent for r in reductions), 100)
+    capacity = capacity_of(agent.quotite, reduction_percent)
+    return {
+        "policy": policy,
+        "lines": lines,
+        "weighted": weighted,
+        "quotite": agent.quotite,
+        "reductions": reductions,
+        "reduction_percent": reduction_percent,
+        "capacity": capacity,
+        "percent": load_percent(weighted, capacity),
+        **counts,
+    }
+
+
+def allocation_options(case, day: date) -> list[dict]:
+    """The antenna's CPIPs ranked by headroom after taking ``case`` (its risk weight).
+
+    Each option says "X % → Y %", whether the CPIP followed this person before (MF or MO:
+    continuity), their reductions and whether they are absent today. Four queries.
+    """
+    from reporting.models import CapacityReduction, ReductionKind
+    from reporting.workload import agents_with_capacity, capacity_of, load_percent
+    from spip.models import Agent
+
+    policy = WorkloadPolicy.objects.in_force(day)
+    case_weight = policy.weight(case.risk_level)
+    agents = list(
+        agents_with_capacity(day, Agent.objects.filter(antenna_id=case.antenna_id))
+        .select_related("user")
+        .annotate(
+            weighted=Sum(
+                weight_expression_for("cases__", policy),
+                filter=Q(cases__status__in=OPEN_STATUSES_ALL),
+            )
+        )
+    )
+    followed_before = set(
+        Case.objects.filter(person_id=case.person_id, referent__isnull=False)
+        .exclude(pk=case.pk)
+        .values_list("referent_id", flat=True)
+    )
+    absent = set(
+        CapacityReduction.objects.active_on(day)
+        .filter(agent__in=agents, kind__in=[ReductionKind.ABSENCE, ReductionKind.SICK_LEAVE])
+        .values_list("agent_id", flat=True)
+    )
+    options = []
+    for agent in agents:
+        capacity = capacity_of(agent.quotite, agent.reduction)
+        before = agent.weighted or Decimal(0)
+        after = before + case_weight
+        options.append(
+            {
+                "agent": agent,
+                "capacity": capacity,
+                "reduction_percent": agent.reduction,
+                "before": load_percent(before, capacity),
+                "after": load_percent(after, capacity),
+                "headroom_after": capacity - after,
+                "continuity": agent.pk in followed_before,
+                "absent": agent.pk in absent,
+            }
+        )
+    # Absent agents last; then the most headroom after taking the case.
+    options.sort(key=lambda o: (o["absent"], -o["headroom_after"], o["agent"].pk))
+    return options
+
+
+def weight_expression_for(prefix: str, policy: WorkloadPolicy):
+    """The case weight expression reached through a relation (``cases__``)."""
+    return CaseWhen(
+        When(**{f"{prefix}risk_level": RiskLevel.HIGH}, then=Value(policy.weight_high)),
+        When(**{f"{prefix}risk_level": RiskLevel.MODERATE}, then=Value(policy.weight_moderate)),
+        When(**{f"{prefix}risk_level": RiskLevel.LOW}, then=Value(policy.weight_low)),
+        When(
+            **{f"{prefix}risk_level": RiskLevel.NOT_ASSESSED},
+            then=Value(policy.weight_not_assessed),
+        ),
+        default=Value(Decimal(0)),
+        output_field=DecimalField(max_digits=12, decimal_places=5),
+    )

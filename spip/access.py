@@ -61,6 +61,15 @@ class Scope:
     def sees_audit(self) -> bool:
         return self.is_admin or self.role == Role.DSPIP
 
+    @property
+    def allocates(self) -> bool:
+        """Heads of antenna and directors allocate arrivals (within what they see)."""
+        return self.is_admin or self.role in (Role.DPIP, Role.DSPIP)
+
+    @property
+    def records_interviews(self) -> bool:
+        return self.is_admin or self.role in (Role.CPIP, Role.DPIP, Role.PSYCHOLOGIST)
+
 
 def scope_for(user) -> Scope:
     if user is None or not user.is_authenticated or not user.is_active:

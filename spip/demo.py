@@ -399,10 +399,22 @@ class DemoSeeder:
         for code, site in ((c, s) for c, s in sites.items() if c != "partner"):
             spec: SiteSpec = site["spec"]
             tz = ZoneInfo(site["service"].time_zone)
+            per_antenna: dict[int, int] = {}
             for i in range(max(1, round(spec.cases * self.scale))):
                 antenna = site["antennas"][i % len(site["antennas"])]
                 team = teams[antenna.name]
-                self._one_case(code, i, site, antenna, team, types, obligations, tz, bex_user)
+                rank = per_antenna[antenna.pk] = per_antenna.get(antenna.pk, -1) + 1
+                self._one_case(
+                    code,
+                    i,
+                    site,
+                    antenna,
+                    team[rank % len(team) :] + team,
+                    types,
+                    obligations,
+                    tz,
+                    bex_user,
+                )
                 created += 1
         return created
 
@@ -429,7 +441,7 @@ class DemoSeeder:
         judgment = today - timedelta(days=rng.randint(10, 540))
         awaiting = i % 25 == 3  # a few arrivals still to allocate in each service
         in_custody = not awaiting and rng.random() < 0.12 and antenna.kind == AntennaKind.MIXED
-        referent = None if awaiting else team[i % len(team)]
+        referent = None if awaiting else team[0]
         case = case_services.case_open(
             actor=None,
             person=person,
@@ -505,6 +517,40 @@ class DemoSeeder:
                 reason="Intensité déduite de l'évaluation",
             )
         self._history(case, referent, start, tz, measure)
+        self._reports(case, referent, start, measure)
+
+    def _reports(self, case, referent, start, measure) -> None:
+        """Most evaluation reports were sent on time; repeated absences were mostly reported."""
+        from cases.alert_rules import add_months
+        from cases.choices import ReportKind
+        from cases.models import Convocation
+
+        today = timezone.localdate()
+        due = add_months(start, 3)
+        if due < today and self.rng.random() < 0.85:
+            case_services.report_record(
+                actor=None,
+                case=case,
+                kind=ReportKind.EVALUATION,
+                measure=measure,
+                author=referent,
+                body="Rapport d'évaluation.",
+                sent_on=due - timedelta(days=self.rng.randint(0, 20)),
+            )
+        missed = list(
+            Convocation.objects.filter(case=case, status=ConvocationStatus.MISSED).order_by(
+                "starts_at"
+            )
+        )
+        if len(missed) >= 2 and self.rng.random() < 0.7:
+            case_services.incident_record(
+                actor=None,
+                case=case,
+                author=referent,
+                noticed_on=missed[-1].starts_at.date(),
+                measure=measure,
+                facts=f"{len(missed)} convocations non honorées.",
+            )
 
     def _history(self, case, referent, start, tz, measure) -> None:
         """Monthly convocations since the start: honoured (with an interview) or missed; the
@@ -541,7 +587,7 @@ class DemoSeeder:
             recent = (now - when).days < 10
             if recent and rng.random() < 0.35:
                 pass  # outcome not recorded yet
-            elif rng.random() < 0.18:
+            elif rng.random() < 0.12:
                 case_services.convocation_set_outcome(
                     actor=None,
                     convocation=convocation,
@@ -616,12 +662,83 @@ class DemoSeeder:
                 service_id=case.service_id,
             )
 
+    def late_start_case(self, sites: dict, agents: dict[str, Agent]) -> None:
+        """A sursis probatoire pronounced 50 days ago, never seen since: the late-start alert."""
+        from measures.models import MeasureType
+
+        number = f"{DEMO_PREFIX}69-RETARD"
+        if Person.objects.filter(national_number=number).exists():
+            return
+        cpip = agents["demo.cpip"]
+        person = case_services.person_create(
+            actor=None,
+            birth_name="Garnier",
+            first_names="Kevin",
+            sex="M",
+            birth_date=datetime(1996, 4, 2).date(),
+            address="14 rue Paul Bert",
+            postal_code="69003",
+            commune="Lyon",
+            phone="06 12 34 56 78",
+            national_number=number,
+        )
+        judged = timezone.localdate() - timedelta(days=50)
+        case = case_services.case_open(
+            actor=None,
+            person=person,
+            antenna=cpip.antenna,
+            opened_on=judged + timedelta(days=2),
+            referent=cpip,
+        )
+        measure = measure_services.measure_record(
+            actor=None,
+            case=case,
+            measure_type=MeasureType.objects.get(code="SP"),
+            court=sites["69"]["courts"][0],
+            judgment_date=judged,
+            start_date=judged,
+            planned_end_date=judged + timedelta(days=730),
+            obligations=list(
+                ObligationType.objects.filter(code__in=GENERAL_OBLIGATIONS + ["S-SOINS"])
+            ),
+        )
+        tz = ZoneInfo(cpip.service.time_zone)
+        case_services.convocation_create(
+            actor=None,
+            case=case,
+            kind=ConvocationType.FIRST_FOLLOW_UP,
+            measure=measure,
+            issued_from=IssuedFrom.SPIP,
+            starts_at=datetime.combine(
+                timezone.localdate() + timedelta(days=6), time(10, 0), tzinfo=tz
+            ),
+        )
+
+    def reductions(self, teams: dict[str, list[Agent]]) -> None:
+        from reporting.models import CapacityReduction, ReductionKind
+
+        team = teams["Antenne de Lyon"]
+        if len(team) > 2 and not CapacityReduction.objects.filter(agent=team[2]).exists():
+            reduction = CapacityReduction.objects.create(
+                agent=team[2],
+                kind=ReductionKind.TRAINING,
+                percent=20,
+                starts_on=timezone.localdate() - timedelta(days=30),
+                ends_on=timezone.localdate() + timedelta(days=60),
+                note="Formation de formateur",
+            )
+            audit_write(
+                actor=None, action=AuditAction.CREATE, obj=reduction, service_id=team[2].service_id
+            )
+
     @transaction.atomic
     def run(self) -> dict:
         sites = self.organisation()
         agents = self.accounts(sites)
         teams = self.colleagues(sites, agents)
         created = self.caseload(sites, teams, agents)
+        self.late_start_case(sites, agents)
         self.today_for(agents["demo.cpip"], sites)
         self.referrals(sites)
+        self.reductions(teams)
         return {"cases_created": created, "accounts": [a[0] for a in ACCOUNTS]}

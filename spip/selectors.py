@@ -40,7 +40,7 @@ def agents_with_caseloads(agents):
 
 
 def cpip_home(user, scope: Scope) -> dict:
-    from reporting.selectors import agent_load
+    from reporting.selectors import agent_breakdown
 
     agent = Agent.objects.select_related("service", "antenna").get(pk=scope.agent_id)
     today, tz = local_today(agent.service)
@@ -48,7 +48,7 @@ def cpip_home(user, scope: Scope) -> dict:
     mine = Convocation.objects.visible_to(user).filter(case__referent=agent)
     return {
         "agent": agent,
-        "load": agent_load(agent, today),
+        "load": agent_breakdown(agent, today),
         "today_convocations": mine.filter(starts_at__gte=start, starts_at__lt=end)
         .select_related("case__person")
         .order_by("starts_at"),
@@ -56,7 +56,24 @@ def cpip_home(user, scope: Scope) -> dict:
             status=ConvocationStatus.BOOKED, starts_at__lt=start
         ).count(),
         "antenna_cases": Case.objects.visible_to(user).filter(status__in=OPEN_STATUSES).count(),
+        "alerts": open_alerts(user).filter(agent=agent)[:50],
     }
+
+
+def open_alerts(user):
+    """Open alerts in the user's scope, not snoozed, most urgent first."""
+    from django.db.models import Q as Q_
+
+    from cases.models import Alert
+
+    today = timezone.localdate()
+    return (
+        Alert.objects.visible_to(user)
+        .filter(closed_at__isnull=True)
+        .filter(Q_(snoozed_until__isnull=True) | Q_(snoozed_until__lte=today))
+        .select_related("case__person")
+        .by_urgency()
+    )
 
 
 def team_home(user, scope: Scope) -> dict:
@@ -75,6 +92,8 @@ def team_home(user, scope: Scope) -> dict:
         "antenna": scope.antenna_id and service.antennas.filter(pk=scope.antenna_id).first(),
         "agents": agents_with_caseloads(agents).order_by("user__last_name"),
         "counts": counts,
+        "alerts_count": open_alerts(user).count(),
+        "last_run": _last_run(scope.service_id),
         "antennas": service.antennas.annotate(
             open_cases=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES))
         ).order_by("name"),
@@ -149,3 +168,14 @@ def admin_home(user, scope: Scope) -> dict:
         "obligation_types": ObligationType.objects.count(),
         "deadline_rules": DeadlineRule.objects.count(),
     }
+
+
+def _last_run(service_id):
+    from reporting.models import JobRun
+
+    return (
+        JobRun.objects.filter(name="workload_snapshot_compute")
+        .filter(Q(service_id=service_id) | Q(service__isnull=True))
+        .order_by("-started_at")
+        .first()
+    )

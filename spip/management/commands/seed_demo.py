@@ -23,6 +23,12 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, scale: float, **options):
         call_command("load_reference", stdout=self.stdout)
         result = DemoSeeder(password=password, scale=scale).run()
+        # The nightly jobs, once now, so that the pages have figures and alerts at once.
+        from cases.alerts import alerts_refresh
+        from reporting.workload import compute
+
+        compute()
+        alerts_refresh()
         if result["cases_created"]:
             self.stdout.write(f"Dossiers de démonstration créés : {result['cases_created']}.")
         else:
