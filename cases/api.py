@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from cases.filters import CaseFilterSet, PersonFilterSet
 from cases.models import Case, Person
 from measures.models import Measure
+from reporting.api import AllocationMixin
 from spip.api_base import ScopedReadOnlyViewSet, SeesPersonalData
 
 
@@ -85,7 +86,7 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
 
 
-class CaseViewSet(ScopedReadOnlyViewSet):
+class CaseViewSet(AllocationMixin, ScopedReadOnlyViewSet):
     queryset = (
         Case.objects.select_related("person", "referent__user")
         .prefetch_related(

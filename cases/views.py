@@ -80,7 +80,7 @@ def case_detail(request, pk: int):
         "assessments": case.assessments.select_related("assessor__user")[:20],
         "alerts": Alert.objects.visible_to(request.user)
         .filter(case=case, closed_at__isnull=True)
-        .order_by("-severity"),
+        .by_urgency(),
         "interview_form": InterviewForm(
             initial={"held_at": timezone.localtime().replace(second=0, microsecond=0)}
         )

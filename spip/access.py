@@ -48,6 +48,7 @@ class Scope:
     court_id: int | None = None
     partner_id: int | None = None
     court_service_ids: tuple[int, ...] = field(default_factory=tuple)
+    time_zone: str | None = None
 
     @property
     def sees_personal_data(self) -> bool:
@@ -79,7 +80,7 @@ def scope_for(user) -> Scope:
         return cached
     from spip.models import Agent
 
-    agent = Agent.objects.filter(user_id=user.pk).select_related("antenna").first()
+    agent = Agent.objects.filter(user_id=user.pk).select_related("service").first()
     if agent is None:
         scope = Scope(user_id=user.pk, is_admin=user.is_superuser)
     else:
@@ -99,6 +100,7 @@ def scope_for(user) -> Scope:
             court_id=agent.court_id,
             partner_id=agent.partner_id,
             court_service_ids=court_services,
+            time_zone=agent.service.time_zone if agent.service_id else None,
         )
     user._spip_scope = scope
     return scope

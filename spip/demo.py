@@ -439,7 +439,7 @@ class DemoSeeder:
             national_number=f"{DEMO_PREFIX}{code}-{i + 1:05d}",
         )
         judgment = today - timedelta(days=rng.randint(10, 540))
-        awaiting = i % 25 == 3  # a few arrivals still to allocate in each service
+        awaiting = i % 25 in (3, 4)  # a few arrivals still to allocate in each antenna
         in_custody = not awaiting and rng.random() < 0.12 and antenna.kind == AntennaKind.MIXED
         referent = None if awaiting else team[0]
         case = case_services.case_open(

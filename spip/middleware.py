@@ -1,3 +1,8 @@
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from spip.access import scope_for
 from spip.audit import current_ip
 
 
@@ -15,3 +20,21 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             current_ip.reset(token)
+            timezone.deactivate()
+
+
+class ServiceTimeZoneMiddleware:
+    """Dates and times are shown and entered in the agent's service time zone
+    (an agent in Nouméa sees Nouméa time). Lazy: requests that never render a
+    datetime pay nothing more than the scope they already need."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            zone = scope_for(user).time_zone
+            if zone:
+                timezone.activate(ZoneInfo(zone))
+        return self.get_response(request)

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "spip.middleware.RequestContextMiddleware",
+    "spip.middleware.ServiceTimeZoneMiddleware",
     # Last, so that a locked-out login attempt is answered before anything else runs.
     "axes.middleware.AxesMiddleware",
 ]

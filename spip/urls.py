@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, PersonViewSet
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
+from reporting.api import AlertViewSet, WorkloadSnapshotViewSet
 from spip import views
 from spip.api import AgentViewSet, AntennaViewSet, ServiceViewSet
 from spip.forms import LoginForm
@@ -19,6 +20,8 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("measures", MeasureViewSet, basename="measure")
 router.register("measure-types", MeasureTypeViewSet, basename="measuretype")
 router.register("obligation-types", ObligationTypeViewSet, basename="obligationtype")
+router.register("workload", WorkloadSnapshotViewSet, basename="workload")
+router.register("alerts", AlertViewSet, basename="alert")
 
 admin.site.site_header = "Suivi SPIP — administration"
 admin.site.site_title = "Suivi SPIP"

@@ -1,0 +1,208 @@
+"""Workload and alerts API: snapshots with their breakdown, alerts, allocation."""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from cases.choices import CaseStatus
+from cases.models import Alert, Case
+from cases.services import case_allocate
+from reporting.models import WorkloadSnapshot
+from reporting.selectors import allocation_options, fraction_label
+from spip.access import scope_for
+from spip.api_base import ScopedReadOnlyViewSet
+from spip.models import Agent
+
+
+class WorkloadSnapshotSerializer(serializers.ModelSerializer):
+    breakdown = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkloadSnapshot
+        fields = [
+            "id",
+            "day",
+            "entity_type",
+            "entity_id",
+            "label",
+            "service",
+            "antenna",
+            "agent",
+            "interregional_unit",
+            "persons",
+            "measures",
+            "cases_high",
+            "cases_moderate",
+            "cases_low",
+            "cases_not_assessed",
+            "cases_mo",
+            "cases_mf",
+            "awaiting_allocation",
+            "weighted_load",
+            "fte",
+            "capacity",
+            "load_percent",
+            "persons_per_fte",
+            "policy",
+            "computed_at",
+            "breakdown",
+        ]
+
+    def get_breakdown(self, snapshot) -> dict:
+        """How the load % adds up, from the counts and the policy that produced the row."""
+        policy = snapshot.policy
+        lines = [
+            {
+                "risk_level": level,
+                "cases": count,
+                "weight": str(weight),
+                "weight_label": fraction_label(weight),
+                "load": str(weight * count),
+            }
+            for level, count, weight in (
+                ("high", snapshot.cases_high, policy.weight_high),
+                ("moderate", snapshot.cases_moderate, policy.weight_moderate),
+                ("low", snapshot.cases_low, policy.weight_low),
+                ("not_assessed", snapshot.cases_not_assessed, policy.weight_not_assessed),
+            )
+        ]
+        reduction = (1 - snapshot.capacity / snapshot.fte) * 100 if snapshot.fte else 0
+        return {
+            "lines": lines,
+            "weighted_load": str(snapshot.weighted_load),
+            "fte": str(snapshot.fte),
+            "reduction_percent": str(round(reduction, 1)),
+            "capacity": str(snapshot.capacity),
+            "load_percent": None if snapshot.load_percent is None else str(snapshot.load_percent),
+            "thresholds": {"amber": policy.threshold_amber, "red": policy.threshold_red},
+        }
+
+
+class WorkloadSnapshotFilterSet(django_filters.FilterSet):
+    day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = WorkloadSnapshot
+        fields = [
+            "day",
+            "entity_type",
+            "entity_id",
+            "service",
+            "antenna",
+            "agent",
+            "interregional_unit",
+        ]
+
+
+class WorkloadSnapshotViewSet(ScopedReadOnlyViewSet):
+    queryset = WorkloadSnapshot.objects.select_related("policy").order_by(
+        "-day", "entity_type", "label", "id"
+    )
+    serializer_class = WorkloadSnapshotSerializer
+    filterset_class = WorkloadSnapshotFilterSet
+    ordering_fields = ["day", "load_percent", "persons_per_fte"]
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "alert_type",
+            "severity",
+            "case",
+            "agent",
+            "rule",
+            "legal_reference",
+            "due_on",
+            "measure",
+            "convocation",
+            "opened_at",
+            "closed_at",
+            "snoozed_until",
+            "snooze_reason",
+        ]
+
+
+class AlertFilterSet(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull")
+    service = django_filters.NumberFilter(field_name="case__service_id")
+    type = django_filters.CharFilter(field_name="alert_type")
+
+    class Meta:
+        model = Alert
+        fields = ["type", "severity", "service", "agent", "case", "open"]
+
+
+class AlertViewSet(ScopedReadOnlyViewSet):
+    queryset = Alert.objects.order_by("-opened_at", "-id")
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilterSet
+
+
+class AllocationOptionSerializer(serializers.Serializer):
+    agent = serializers.IntegerField(source="agent.pk")
+    name = serializers.CharField(source="agent.display_name")
+    rank = serializers.IntegerField()
+    before = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+    after = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True)
+    capacity = serializers.DecimalField(max_digits=8, decimal_places=3)
+    reduction_percent = serializers.IntegerField()
+    continuity = serializers.BooleanField()
+    absent = serializers.BooleanField()
+
+
+class AllocateSerializer(serializers.Serializer):
+    referent = serializers.IntegerField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
+class AllocationMixin:
+    """``/cases/{id}/allocation-options/`` and ``/cases/{id}/allocate/``, on the case viewset."""
+
+    def _arrival(self, request, pk):
+        if not scope_for(request.user).allocates:
+            raise PermissionDenied(
+                "Seuls les chefs d'antenne et directeurs attribuent les dossiers."
+            )
+        return get_object_or_404(
+            Case.objects.visible_to(request.user), pk=pk, status=CaseStatus.AWAITING_ALLOCATION
+        )
+
+    @extend_schema(responses=AllocationOptionSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="allocation-options")
+    def allocation_options(self, request, pk=None):
+        case = self._arrival(request, pk)
+        options = allocation_options(case, timezone.localdate())
+        for rank, option in enumerate(options, start=1):
+            option["rank"] = rank
+        return Response(AllocationOptionSerializer(options, many=True).data)
+
+    @extend_schema(request=AllocateSerializer, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def allocate(self, request, pk=None):
+        case = self._arrival(request, pk)
+        body = AllocateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        referent = Agent.objects.filter(pk=body.validated_data["referent"]).first()
+        if referent is None:
+            return Response({"referent": ["CPIP inconnu."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            case = case_allocate(
+                actor=request.user,
+                case=case,
+                referent=referent,
+                reason=body.validated_data["reason"],
+            )
+        except DjangoValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"id": case.pk, "referent": case.referent_id, "status": case.status})
