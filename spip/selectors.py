@@ -93,6 +93,10 @@ def team_home(user, scope: Scope) -> dict:
         "agents": agents_with_caseloads(agents).order_by("user__last_name"),
         "counts": counts,
         "alerts_count": open_alerts(user).count(),
+        "alerts": open_alerts(user)[:20],
+        "outcomes": outcome_missing_share(user, scope),
+        "norms": _norms(),
+        "service_snapshot": _latest_snapshot("service", scope.service_id),
         "last_run": _last_run(scope.service_id),
         "antennas": service.antennas.annotate(
             open_cases=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES))
@@ -177,5 +181,35 @@ def _last_run(service_id):
         JobRun.objects.filter(name="workload_snapshot_compute")
         .filter(Q(service_id=service_id) | Q(service__isnull=True))
         .order_by("-started_at")
+        .first()
+    )
+
+
+def outcome_missing_share(user, scope: Scope) -> dict:
+    """Past convocations of the last 3 months without an outcome, in the user's scope.
+    Flagged above 20 % (the threshold the national convocation service uses)."""
+    now = timezone.now()
+    past = Convocation.objects.visible_to(user).filter(
+        starts_at__lt=now, starts_at__gte=now - timedelta(days=91)
+    )
+    counts = past.exclude(status=ConvocationStatus.CANCELLED).aggregate(
+        total=Count("id"), missing=Count("id", filter=Q(status=ConvocationStatus.BOOKED))
+    )
+    share = round(100 * counts["missing"] / counts["total"], 1) if counts["total"] else None
+    return {**counts, "share": share, "flagged": share is not None and share > 20}
+
+
+def _norms():
+    from reporting.models import ReferenceNorm
+
+    return list(ReferenceNorm.objects.order_by("persons_per_agent"))
+
+
+def _latest_snapshot(entity_type: str, entity_id):
+    from reporting.models import WorkloadSnapshot
+
+    return (
+        WorkloadSnapshot.objects.filter(entity_type=entity_type, entity_id=entity_id)
+        .order_by("-day")
         .first()
     )

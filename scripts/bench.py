@@ -1,0 +1,352 @@
+"""Benchmarks: the workload and alert jobs at national scale, and page/API timings.
+
+Usage: make bench [BENCH_ARGS="--cases 250000 --agents 4000"]
+
+Runs on its own database: with DATABASE_URL=postgres://…/NAME it uses NAME_bench
+(created if missing, rebuilt each run); without, var/bench.sqlite3. Timings are wall
+clock on this machine, the median of several runs; they go to BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def configure_database() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg2
+
+        base, name = url.rsplit("/", 1)
+        bench = f"{name.split('?')[0]}_bench"
+        conn = psycopg2.connect(f"{base}/postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{bench}"')
+            cur.execute(f'CREATE DATABASE "{bench}"')
+        conn.close()
+        os.environ["DATABASE_URL"] = f"{base}/{bench}"
+        return f"PostgreSQL ({bench})"
+    path = ROOT / "var" / "bench.sqlite3"
+    path.unlink(missing_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    return "SQLite"
+
+
+def timed(fn, repeat=3):
+    times = []
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def generate(cases: int, agents: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from cases.models import Case, Convocation, Interview, Person, Report
+    from measures.models import Measure, MeasureType
+    from spip.models import Agent, Antenna, Court, Service
+
+    rng = random.Random(7)
+    services = list(Service.objects.order_by("code"))
+    today = date.today()
+    antennas, courts = {}, {}
+    for s in services:
+        antennas[s.pk] = [
+            Antenna(
+                service=s,
+                name=f"Antenne {i} — {s.seat_city}",
+                kind="mixed",
+                address="1 rue",
+                city=s.seat_city,
+            )
+            for i in range(1, 4)
+        ]
+        courts[s.pk] = Court(
+            name=f"Tribunal judiciaire de {s.seat_city} ({s.code})", city=s.seat_city
+        )
+    Antenna.objects.bulk_create([a for group in antennas.values() for a in group])
+    Court.objects.bulk_create(courts.values())
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(
+            username=f"bench.cpip.{i}", first_name="Agent", last_name=f"{i:05d}", password=make_password(None)
+        )
+        for i in range(agents)
+    )
+    agent_rows = []
+    for i, user in enumerate(users):
+        s = services[i % len(services)]
+        a = antennas[s.pk][i % 3]
+        agent_rows.append(
+            Agent(
+                user=user,
+                role="cpip",
+                service=s,
+                antenna=a,
+                quotite=rng.choice([1, 1, 1, 0.8, 0.5]),
+                active_from=date(2020, 1, 1),
+            )
+        )
+    agent_rows = Agent.objects.bulk_create(agent_rows)
+    by_antenna = {}
+    for agent in agent_rows:
+        by_antenna.setdefault(agent.antenna_id, []).append(agent)
+    sp = MeasureType.objects.get(code="SP")
+    batch = 10000
+    for start in range(0, cases, batch):
+        n = min(batch, cases - start)
+        persons = Person.objects.bulk_create(
+            Person(
+                birth_name=f"NOM{start + i}",
+                first_names="Prénom",
+                sex="M",
+                birth_date=date(1990, 1, 1),
+                search_key=f"NOM{start + i} PRENOM",
+            )
+            for i in range(n)
+        )
+        case_rows = []
+        for person in persons:
+            s = services[rng.randrange(len(services))]
+            a = antennas[s.pk][rng.randrange(3)]
+            team = by_antenna.get(a.pk) or [None]
+            referent = rng.choice(team)
+            opened = today - timedelta(days=rng.randint(1, 700))
+            case_rows.append(
+                Case(
+                    person=person,
+                    service=s,
+                    antenna=a,
+                    referent=referent,
+                    status="active" if referent else "awaiting",
+                    risk_level=rng.choices(
+                        ["high", "moderate", "low", "not_assessed"], [12, 33, 45, 10]
+                    )[0],
+                    intensity=rng.choice(["renforce", "standard", "allege"]),
+                    opened_on=opened,
+                    allocated_on=opened if referent else None,
+                )
+            )
+        case_rows = Case.objects.bulk_create(case_rows)
+        Measure.objects.bulk_create(
+            Measure(
+                case=c,
+                measure_type=sp,
+                court=courts[c.service_id],
+                judgment_date=c.opened_on,
+                start_date=c.opened_on,
+            )
+            for c in case_rows
+        )
+        tz = ZoneInfo("Europe/Paris")
+        conv, interviews = [], []
+        for c in case_rows:
+            past = datetime.combine(
+                today - timedelta(days=rng.randint(1, 60)), datetime.min.time(), tzinfo=tz
+            )
+            status = rng.choices(["honoured", "missed", "booked"], [80, 12, 8])[0]
+            conv.append(
+                Convocation(
+                    case=c,
+                    kind="follow_up",
+                    issued_from="spip",
+                    starts_at=past,
+                    status=status,
+                    outcome_recorded_at=None if status == "booked" else past,
+                )
+            )
+            if rng.random() < 0.85:
+                conv.append(
+                    Convocation(
+                        case=c,
+                        kind="follow_up",
+                        issued_from="spip",
+                        starts_at=past + timedelta(days=rng.randint(30, 60)),
+                    )
+                )
+            if status == "honoured" and c.referent_id:
+                interviews.append(
+                    Interview(
+                        case=c,
+                        agent_id=c.referent_id,
+                        held_at=past,
+                        kind="office",
+                        duration_minutes=30,
+                        attendance="present",
+                    )
+                )
+        Convocation.objects.bulk_create(conv)
+        Interview.objects.bulk_create(interviews)
+        # Most evaluation reports were sent (otherwise every old case would raise one).
+        measures = Measure.objects.filter(
+            case__in=case_rows, start_date__lt=today - timedelta(days=90)
+        )
+        Report.objects.bulk_create(
+            Report(
+                case_id=m.case_id,
+                measure=m,
+                kind="evaluation",
+                status="sent",
+                sent_on=m.start_date + timedelta(days=80),
+            )
+            for m in measures.only("id", "case_id", "start_date")
+            if rng.random() < 0.9
+        )
+        print(f"  {start + n} cases", flush=True)
+
+
+def floor_group_by() -> None:
+    """The same figures in hand-written SQL, nothing stored: per agent, antenna, service,
+    region and nation, the persons, cases by risk and setting, weighted load and measures."""
+    from django.db import connection
+
+    weights = "CASE c.risk_level WHEN 'high' THEN 0.05 WHEN 'moderate' THEN 0.02 WHEN 'low' THEN 0.005 ELSE 0.02 END"
+    counts = (
+        "COUNT(DISTINCT c.person_id), SUM(CASE WHEN c.risk_level='high' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN c.risk_level='moderate' THEN 1 ELSE 0 END), SUM(CASE WHEN c.risk_level='low' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN c.risk_level='not_assessed' THEN 1 ELSE 0 END), SUM(CASE WHEN c.setting='mo' THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN c.status='awaiting' THEN 1 ELSE 0 END), SUM({weights})"
+    )
+    where = "c.status IN ('awaiting', 'active', 'suspended')"
+    join = "FROM cases_case c JOIN spip_service s ON s.id = c.service_id"
+    with connection.cursor() as cur:
+        for key in (
+            "c.referent_id",
+            "c.antenna_id",
+            "c.service_id",
+            "s.interregional_unit_id",
+            "0",
+        ):
+            cur.execute(f"SELECT {key}, {counts} {join} WHERE {where} GROUP BY 1")  # noqa: S608
+            cur.fetchall()
+            cur.execute(
+                f"SELECT {key}, COUNT(*) FROM measures_measure m JOIN cases_case c ON c.id = m.case_id "  # noqa: S608
+                f"JOIN spip_service s ON s.id = c.service_id WHERE m.actual_end_date IS NULL AND {where} GROUP BY 1"
+            )
+            cur.fetchall()
+
+
+def pages() -> list[tuple[str, float, int]]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection, reset_queries
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.models import Case
+    from spip.models import Agent
+
+    busiest = (
+        Case.objects.values("referent").order_by().annotate(n=Count("id")).order_by("-n").first()
+    )
+    cpip = Agent.objects.get(pk=busiest["referent"])
+    dspip_user = get_user_model().objects.create(username="bench.dspip")
+    Agent.objects.create(
+        user=dspip_user, role="dspip", service=cpip.service, active_from=date(2020, 1, 1)
+    )
+    client = Client(SERVER_NAME="localhost")
+    results = []
+    for user, label, url in (
+        (cpip.user, f"CPIP home ({busiest['n']} cases)", "/"),
+        (cpip.user, "Case list, 50 per page", "/dossiers/"),
+        (cpip.user, "API cases, 100 per page", "/api/v1/cases/?page_size=100"),
+        (dspip_user, "DSPIP home (service)", "/"),
+        (dspip_user, "Arrivals to allocate", "/arrivees/"),
+        (dspip_user, "API workload snapshots, 100 per page", "/api/v1/workload/?page_size=100"),
+    ):
+        client.force_login(user)
+        client.get(url)  # warm
+        with CaptureQueriesContext(connection) as ctx:
+            seconds, response = timed(lambda url=url: client.get(url), repeat=5)
+        assert response.status_code == 200, (url, response.status_code)
+        results.append((label, seconds, len(ctx.captured_queries) // 5))
+        reset_queries()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=250_000)
+    parser.add_argument("--agents", type=int, default=4_000)
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    args = parser.parse_args()
+    backend = configure_database()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spip.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_reference", verbosity=0)
+    print(f"Generating {args.cases} cases and {args.agents} agents on {backend}…", flush=True)
+    start = time.perf_counter()
+    generate(args.cases, args.agents)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")  # as autovacuum would after a bulk load
+    generated = time.perf_counter() - start
+
+    from cases.alerts import alerts_refresh
+    from cases.models import Alert
+    from reporting import workload
+
+    ratio_time, _ = timed(workload.compute)
+    floor_time, _ = timed(floor_group_by)
+    first_alerts = time.perf_counter()
+    opened = alerts_refresh()
+    first_alerts = time.perf_counter() - first_alerts
+    rerun_time, rerun = timed(alerts_refresh)
+    page_rows = pages()
+
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` on {date.today():%Y-%m-%d}, {backend}, this machine (2 cores).",
+        f"Data: {args.cases:,} open cases, {args.agents:,} CPIPs in 103 services, one measure per case,",
+        f"about two convocations and one interview per case (generated in {generated:.0f} s).",
+        "Timings are medians of 3 runs (pages: 5), wall clock, server side (Django test client).",
+        "",
+        "## Jobs",
+        "",
+        "| job | time | notes |",
+        "|---|---|---|",
+        f"| workload snapshots, national (agents, antennas, services, regions, nation) | {ratio_time:.2f} s | upserts {4000 + 309 + 103 + 10 + 1:,} rows |",
+        f"| floor: the same figures by hand-written `GROUP BY`, nothing stored | {floor_time:.2f} s | ratio {ratio_time / floor_time:.2f}× |",
+        f"| alerts, first run | {first_alerts:.2f} s | {opened['opened']:,} alerts opened |",
+        f"| alerts, rerun (nothing changes) | {rerun_time:.2f} s | {rerun['unchanged']:,} unchanged, {rerun['opened']} opened |",
+        "",
+        "## Pages and API",
+        "",
+        "| page | time | queries |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {label} | {seconds * 1000:.0f} ms | {queries} |"
+        for label, seconds, queries in page_rows
+    ]
+    lines.append("")
+    Path(args.output).write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    print(f"Open alerts: {Alert.objects.filter(closed_at__isnull=True).count():,}")
+
+
+if __name__ == "__main__":
+    main()
