@@ -10,7 +10,7 @@ DEMO_PASSWORD ?= spip-demo-2026
 
 help:
 	@echo "make run   - installe, prépare la base et les données de démonstration, lance le site, le worker et le beat Celery"
-	@echo "make test  - lint (ruff) et toute la suite de tests"
+	@echo "make test  - lint (ruff, mypy) et toute la suite de tests"
 	@echo "make e2e   - les parcours navigateur seulement (Chromium)"
 	@echo "make bench - mesures de performance (voir BENCHMARKS.md)"
 
@@ -44,6 +44,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy spip cases measures partners reporting
 
 format: install
 	$(VENV)/bin/ruff check --fix .
@@ -59,7 +60,7 @@ e2e: install browser
 	$(VENV)/bin/pytest tests/e2e
 
 bench: install
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache .mypy_cache

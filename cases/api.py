@@ -43,7 +43,7 @@ class PersonViewSet(ScopedReadOnlyViewSet):
 
 
 class CaseMeasureSerializer(serializers.ModelSerializer):
-    measure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    measure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
         model = Measure

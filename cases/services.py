@@ -130,6 +130,7 @@ def risk_assess(
     save_checked(assessment)
     latest = (
         case.assessments.order_by("-assessed_on", "-id").values_list("level", flat=True).first()
+        or level
     )
     changes = {"level": [case.risk_level, latest]}
     Case.objects.filter(pk=case.pk).update(risk_level=latest)

@@ -75,7 +75,7 @@ class ObligationTypeViewSet(ScopedReadOnlyViewSet):
 
 class ImposedObligationSerializer(serializers.ModelSerializer):
     code = serializers.CharField(source="obligation_type.code", read_only=True)
-    label = serializers.CharField(source="obligation_type.label", read_only=True)
+    label = serializers.CharField(source="obligation_type.label", read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = ImposedObligation
@@ -83,7 +83,7 @@ class ImposedObligationSerializer(serializers.ModelSerializer):
 
 
 class MeasureSerializer(serializers.ModelSerializer):
-    measure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    measure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
     obligations = ImposedObligationSerializer(many=True, read_only=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django.db import models
 from django.db.models import F, Q
@@ -13,10 +14,11 @@ from cases.choices import Intensity, RiskLevel
 
 class WorkloadPolicyQuerySet(models.QuerySet):
     def in_force(self, day) -> WorkloadPolicy | None:
-        return (
+        return cast(
+            "WorkloadPolicy | None",
             self.filter(Q(valid_from__lte=day), Q(valid_to__isnull=True) | Q(valid_to__gte=day))
             .order_by("-valid_from")
-            .first()
+            .first(),
         )
 
     def visible_to(self, user):
@@ -91,18 +93,20 @@ class WorkloadPolicy(models.Model):
         return f"{self.name} (depuis le {self.valid_from:%d/%m/%Y})"
 
     def weight(self, risk_level: str) -> Decimal:
-        return {
+        weights: dict[str, Decimal] = {
             RiskLevel.HIGH: self.weight_high,
             RiskLevel.MODERATE: self.weight_moderate,
             RiskLevel.LOW: self.weight_low,
-        }.get(risk_level, self.weight_not_assessed)
+        }
+        return weights.get(risk_level, self.weight_not_assessed)
 
     def contact_interval(self, intensity: str) -> int:
-        return {
+        intervals: dict[str, int] = {
             Intensity.REINFORCED: self.interval_reinforced_days,
             Intensity.STANDARD: self.interval_standard_days,
             Intensity.LIGHT: self.interval_light_days,
-        }[intensity]
+        }
+        return intervals[intensity]
 
 
 class ReferenceNorm(models.Model):
@@ -257,7 +261,9 @@ class WorkloadSnapshot(models.Model):
 
 class AlertSettingsQuerySet(models.QuerySet):
     def in_force(self, day) -> AlertSettings | None:
-        return self.filter(valid_from__lte=day).order_by("-valid_from").first()
+        return cast(
+            "AlertSettings | None", self.filter(valid_from__lte=day).order_by("-valid_from").first()
+        )
 
 
 class AlertSettings(models.Model):

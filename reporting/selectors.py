@@ -30,6 +30,13 @@ def caseload_counts(cases) -> dict:
     )
 
 
+def policy_in_force(day: date) -> WorkloadPolicy:
+    policy = WorkloadPolicy.objects.in_force(day)
+    if policy is None:
+        raise RuntimeError(f"No workload policy in force on {day}")
+    return policy
+
+
 def fraction_label(weight: Decimal) -> str:
     """1/20 rather than 0.05 where the weight is the inverse of a whole caseload."""
     if weight and (1 / weight) == (1 / weight).to_integral_value():
@@ -42,7 +49,7 @@ def agent_breakdown(agent, day: date) -> dict:
     from reporting.models import CapacityReduction
     from reporting.workload import capacity_of, load_percent
 
-    policy = WorkloadPolicy.objects.in_force(day)
+    policy = policy_in_force(day)
     counts = caseload_counts(Case.objects.filter(referent=agent, status__in=OPEN_STATUSES_ALL))
     lines = []
     weighted = Decimal(0)
@@ -93,7 +100,7 @@ def allocation_options(case, day: date) -> list[dict]:
     from reporting.workload import agents_with_capacity, capacity_of, load_percent
     from spip.models import Agent
 
-    policy = WorkloadPolicy.objects.in_force(day)
+    policy = policy_in_force(day)
     case_weight = policy.weight(case.risk_level)
     agents = list(
         agents_with_capacity(day, Agent.objects.filter(antenna_id=case.antenna_id))

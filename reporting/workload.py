@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Least
@@ -108,9 +109,9 @@ def compute(*, day: date | None = None, service_ids: list[int] | None = None) ->
     measures = Measure.objects.filter(actual_end_date__isnull=True, case__status__in=OPEN_STATUSES)
     agents = Agent.objects.all()
     if not national:
-        cases = cases.filter(service_id__in=service_ids)
-        measures = measures.filter(case__service_id__in=service_ids)
-        agents = agents.filter(service_id__in=service_ids)
+        cases = cases.filter(service_id__in=service_ids or [])
+        measures = measures.filter(case__service_id__in=service_ids or [])
+        agents = agents.filter(service_id__in=service_ids or [])
 
     tallies: dict[tuple[str, int], Tally] = defaultdict(Tally)
     aggregates = case_aggregates(policy)
@@ -131,7 +132,7 @@ def compute(*, day: date | None = None, service_ids: list[int] | None = None) ->
             "user__username",
         )
     )
-    by_agent = {
+    by_agent: dict[int, Any] = {
         row["referent_id"]: row
         for row in cases.filter(referent__isnull=False)
         .values("referent_id")

@@ -84,7 +84,10 @@ def generate(cases: int, agents: int) -> None:
     Court.objects.bulk_create(courts.values())
     users = get_user_model().objects.bulk_create(
         get_user_model()(
-            username=f"bench.cpip.{i}", first_name="Agent", last_name=f"{i:05d}", password=make_password(None)
+            username=f"bench.cpip.{i}",
+            first_name="Agent",
+            last_name=f"{i:05d}",
+            password=make_password(None),
         )
         for i in range(agents)
     )

@@ -100,7 +100,7 @@ def scope_for(user) -> Scope:
             court_id=agent.court_id,
             partner_id=agent.partner_id,
             court_service_ids=court_services,
-            time_zone=agent.service.time_zone if agent.service_id else None,
+            time_zone=agent.service.time_zone if agent.service else None,
         )
     user._spip_scope = scope
     return scope
@@ -229,7 +229,8 @@ def case_q(user, prefix: str = "") -> Q:
     if s.role == Role.SAP_CLERK:
         from measures.models import Measure
 
-        return _q(prefix, id__in=Measure.objects.filter(court_id=s.court_id).values("case_id"))
+        court = Measure.objects.filter(court_id=s.court_id or 0)
+        return _q(prefix, id__in=court.values("case_id"))
     return NOTHING
 
 

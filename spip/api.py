@@ -10,7 +10,7 @@ from spip.models import Agent, Antenna, Service
 
 
 class ServiceSerializer(serializers.ModelSerializer):
-    interregional_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    interregional_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
         model = Service

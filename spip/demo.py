@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -175,7 +176,7 @@ GENERAL_OBLIGATIONS = [
     "G-ETRANGER",
 ]
 
-ACCOUNTS = [
+ACCOUNTS: list[tuple[str, str, str, str, str | None, int | None, dict[str, Any]]] = [
     # username, first name, last name, role, service code, antenna index, extra
     ("demo.cpip", "Camille", "Martin", Role.CPIP, "69", 0, {}),
     ("demo.cpip2", "Julien", "Bernard", Role.CPIP, "69", 0, {"quotite": Decimal("0.80")}),
@@ -496,6 +497,7 @@ class DemoSeeder:
                 measure=measure,
             )
             return
+        assert start is not None  # an allocated case has started
         risk = _weighted(rng, RISK_MIX)
         if risk != RiskLevel.NOT_ASSESSED:
             case_services.risk_assess(
@@ -621,6 +623,7 @@ class DemoSeeder:
         """A few appointments today for the demo CPIP, so that the home page has a day."""
         from cases.models import Case, Convocation
 
+        assert agent.service is not None
         tz = ZoneInfo(agent.service.time_zone)
         today = timezone.now().astimezone(tz).date()
         if Convocation.objects.filter(case__referent=agent, starts_at__date=today).exists():
@@ -683,6 +686,7 @@ class DemoSeeder:
             national_number=number,
         )
         judged = timezone.localdate() - timedelta(days=50)
+        assert cpip.antenna is not None and cpip.service is not None
         case = case_services.case_open(
             actor=None,
             person=person,

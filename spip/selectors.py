@@ -42,7 +42,7 @@ def agents_with_caseloads(agents):
 def cpip_home(user, scope: Scope) -> dict:
     from reporting.selectors import agent_breakdown
 
-    agent = Agent.objects.select_related("service", "antenna").get(pk=scope.agent_id)
+    agent = Agent.objects.select_related("service", "antenna").get(pk=scope.agent_id or 0)
     today, tz = local_today(agent.service)
     start, end = day_bounds(today, tz)
     mine = Convocation.objects.visible_to(user).filter(case__referent=agent)
@@ -78,7 +78,7 @@ def open_alerts(user):
 
 def team_home(user, scope: Scope) -> dict:
     """DPIP (antenna) and DSPIP (service): the team and the arrivals to allocate."""
-    service = Service.objects.get(pk=scope.service_id)
+    service = Service.objects.get(pk=scope.service_id or 0)
     agents = Agent.objects.visible_to(user).filter(role=Role.CPIP).active()
     cases = Case.objects.visible_to(user)
     if scope.role == Role.DPIP and scope.antenna_id:
@@ -106,7 +106,7 @@ def team_home(user, scope: Scope) -> dict:
 
 def court_home(user, scope: Scope) -> dict:
     since = timezone.now() - timedelta(days=30)
-    agent = Agent.objects.select_related("court").get(pk=scope.agent_id)
+    agent = Agent.objects.select_related("court").get(pk=scope.agent_id or 0)
     issued = Convocation.objects.visible_to(user)
     return {
         "court": agent.court,

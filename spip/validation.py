@@ -27,9 +27,8 @@ def save_checked(obj: models.Model, **kwargs) -> None:
         for constraint in obj._meta.constraints:
             fields = getattr(constraint, "fields", ())
             by_name = constraint.name in message
-            by_fields = bool(fields) and all(
-                f"{table}.{obj._meta.get_field(f).column}" in message for f in fields
-            )
+            columns = [getattr(obj._meta.get_field(f), "column", f) for f in fields]
+            by_fields = bool(columns) and all(f"{table}.{column}" in message for column in columns)
             if by_name or by_fields:
                 raise ValidationError(constraint.get_violation_error_message()) from exc
         raise

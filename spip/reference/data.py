@@ -6,6 +6,7 @@ Loaded by ``manage.py load_reference`` (idempotent). Where DOMAIN.md marks a leg
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 INTERREGIONAL_UNITS = [
     ("BORDEAUX", "DISP de Bordeaux"),
@@ -850,7 +851,7 @@ DEADLINE_RULES = [
 # Rules that apply only with (True) or without (False) provisional enforcement.
 ENFORCEABLE = {"SPR_ENFORCEABLE": True, "SPR_NOT_ENFORCEABLE": False}
 
-WORKLOAD_POLICY = {
+WORKLOAD_POLICY: dict[str, Any] = {
     "name": "Normes APPA (par défaut)",
     "valid_from": date(2020, 1, 1),
     "weight_high": Decimal("0.05000"),  # 1/20

@@ -127,9 +127,20 @@ def test_a_user_without_profile_is_told_so(db, client, django_user_model):
 # norms, service snapshot, last job run, antennas.
 @pytest.mark.parametrize(
     ("persona", "queries"),
-    [("cpip", 12), ("dspip", 14), ("dpip", 14), ("bex", 11), ("disp", 6), ("dap", 6), ("partner", 6), ("admin", 9)],
+    [
+        ("cpip", 12),
+        ("dspip", 14),
+        ("dpip", 14),
+        ("bex", 11),
+        ("disp", 6),
+        ("dap", 6),
+        ("partner", 6),
+        ("admin", 9),
+    ],
 )
-def test_home_pages_use_a_bounded_number_of_queries(world, client, django_assert_max_num_queries, persona, queries):
+def test_home_pages_use_a_bounded_number_of_queries(
+    world, client, django_assert_max_num_queries, persona, queries
+):
     for _ in range(20):
         CaseFactory(antenna=world.antenna, referent=world.agents["cpip"])
     client.force_login(world.users[persona])
