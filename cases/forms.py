@@ -54,3 +54,75 @@ class SnoozeForm(DsfrBaseForm):
         label=_("Reporter au"), widget=forms.DateInput(attrs={"type": "date"})
     )
     snooze_reason = forms.CharField(label=_("Motif"), max_length=255)
+
+
+class InterviewLogForm(InterviewForm):
+    """The interview form of the case file: proofs per obligation and the next appointment."""
+
+    next_at = forms.DateTimeField(
+        label=_("Prochain rendez-vous"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args, obligations=(), has_next=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_next = has_next
+        self.obligations = list(obligations)
+        for obligation in self.obligations:
+            self.fields[f"proof_{obligation.pk}"] = forms.FileField(
+                label=str(obligation.obligation_type.label),
+                required=False,
+                help_text=obligation.obligation_type.proof_hint
+                or _("PDF, JPEG ou PNG, 5 Mo au plus."),
+                widget=forms.ClearableFileInput(
+                    attrs={"accept": "application/pdf,image/jpeg,image/png"}
+                ),
+            )
+        if has_next:
+            self.fields["next_at"].help_text = _("Un rendez-vous est déjà programmé ; facultatif.")
+
+    def clean(self):
+        data = super().clean()
+        if not self.has_next and not data.get("next_at"):
+            self.add_error(
+                "next_at",
+                _("Programmez le prochain rendez-vous : aucun n'est prévu pour ce dossier."),
+            )
+        if data.get("next_at") and data["next_at"] <= timezone.now():
+            self.add_error("next_at", _("Le prochain rendez-vous doit être dans le futur."))
+        return data
+
+    def proofs(self):
+        return [
+            (o, self.cleaned_data[f"proof_{o.pk}"])
+            for o in self.obligations
+            if self.cleaned_data.get(f"proof_{o.pk}")
+        ]
+
+    def proof_fields(self):
+        return [self[f"proof_{o.pk}"] for o in self.obligations]
+
+
+class FollowUpForm(DsfrBaseForm):
+    from cases.choices import Intensity as _Intensity
+    from cases.choices import RiskLevel as _RiskLevel
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    risk_level = forms.ChoiceField(label=_("Niveau de risque"), choices=_RiskLevel.choices)
+    intensity = forms.ChoiceField(label=_("Intensité de suivi"), choices=_Intensity.choices)
+    reason = forms.CharField(label=_("Motif"), max_length=500)
+
+
+class CoverForm(DsfrBaseForm):
+    absent_agent = forms.TypedChoiceField(label=_("Agent absent"), coerce=int)
+    covering_agent = forms.TypedChoiceField(label=_("Intérimaire"), coerce=int)
+    starts_on = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Motif"), max_length=255, required=False)
+
+    def __init__(self, *args, agents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(a.pk, str(a)) for a in agents]
+        self.fields["absent_agent"].choices = choices
+        self.fields["covering_agent"].choices = choices

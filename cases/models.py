@@ -631,3 +631,101 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — dossier {self.case_id}"
+
+
+class ProofQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.interview_q(user))
+
+
+def proof_path(instance, filename: str) -> str:
+    # The stored name never comes from the user: service/case/uuid.ext.
+    import uuid
+
+    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
+        instance.content_type, "bin"
+    )
+    return f"proofs/{instance.case.service_id}/{instance.case_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class Proof(models.Model):
+    """A document proving an obligation (care certificate, pay slip, receipt)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="proofs")
+    obligation = models.ForeignKey(
+        "measures.ImposedObligation",
+        on_delete=models.PROTECT,
+        related_name="proofs",
+        verbose_name=_("obligation"),
+    )
+    interview = models.ForeignKey(
+        Interview, on_delete=models.SET_NULL, null=True, blank=True, related_name="proofs"
+    )
+    received_on = models.DateField(_("reçu le"))
+    file = models.FileField(_("fichier"), upload_to=proof_path, max_length=200)
+    original_name = models.CharField(_("nom du fichier"), max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProofQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("justificatif")
+        verbose_name_plural = _("justificatifs")
+        ordering = ["-received_on", "-id"]
+        indexes = [models.Index(fields=["obligation", "-received_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.received_on:%d/%m/%Y})"
+
+
+class CoverQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.agent_q(user, "absent_agent__"))
+
+    def active_on(self, day):
+        return self.filter(Q(starts_on__lte=day), Q(ends_on__gte=day))
+
+
+class Cover(models.Model):
+    """While an agent is away, a colleague is the temporary referent of their cases."""
+
+    absent_agent = models.ForeignKey(
+        "spip.Agent", on_delete=models.PROTECT, related_name="covered_by"
+    )
+    covering_agent = models.ForeignKey(
+        "spip.Agent", on_delete=models.PROTECT, related_name="covering"
+    )
+    starts_on = models.DateField(_("du"))
+    ends_on = models.DateField(_("au"))
+    reason = models.CharField(_("motif"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = CoverQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("intérim")
+        verbose_name_plural = _("intérims")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="cover_dates_order",
+                violation_error_message=_("La fin doit suivre le début."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(absent_agent=F("covering_agent")),
+                name="cover_not_self",
+                violation_error_message=_("Un agent ne peut pas se remplacer lui-même."),
+            ),
+        ]
+        indexes = [models.Index(fields=["covering_agent", "starts_on", "ends_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.covering_agent} pour {self.absent_agent}"

@@ -409,3 +409,216 @@ def incident_record(
         changes={"noticed_on": noticed_on},
     )
     return incident
+
+
+@transaction.atomic
+def proof_record(*, actor, case: Case, obligation, upload, received_on: date, interview=None):
+    """Store a proof outside the web root, after checking its content and its obligation."""
+    from cases.models import Proof
+    from cases.uploads import sniff
+
+    if obligation.measure.case_id != case.pk:
+        raise ValidationError({"obligation": _("Cette obligation ne concerne pas ce dossier.")})
+    content_type = sniff(upload)
+    proof = Proof(
+        case=case,
+        obligation=obligation,
+        interview=interview,
+        received_on=received_on,
+        original_name=(getattr(upload, "name", "") or "justificatif")[:200],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    from cases.models import proof_path
+
+    stored = proof.file.storage.save(proof_path(proof, proof.original_name), upload)
+    proof.file.name = stored
+    try:
+        proof.save()
+    except Exception:
+        proof.file.storage.delete(stored)
+        raise
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=proof,
+        object_repr=str(case),
+        service_id=case.service_id,
+        changes={
+            "obligation": obligation.obligation_type.code,
+            "size": proof.size,
+            "content_type": content_type,
+        },
+    )
+    return proof
+
+
+@transaction.atomic
+def interview_log(
+    *,
+    actor,
+    case: Case,
+    agent: Agent,
+    held_at: datetime,
+    kind: str,
+    duration_minutes: int,
+    attendance: str,
+    notes: str = "",
+    private_notes: str = "",
+    convocation: Convocation | None = None,
+    proofs: list | tuple = (),
+    next_at: datetime | None = None,
+    next_kind: str = "follow_up",
+) -> Interview:
+    """The whole form in one transaction: the interview, its proofs, the convocation it
+    honours, and the next appointment. Any error and nothing is written."""
+    from cases.choices import ConvocationStatus, ConvocationType
+
+    interview = interview_record(
+        actor=actor,
+        case=case,
+        agent=agent,
+        held_at=held_at,
+        kind=kind,
+        duration_minutes=duration_minutes,
+        attendance=attendance,
+        notes=notes,
+        private_notes=private_notes,
+        convocation=convocation,
+    )
+    if convocation is not None and convocation.status == ConvocationStatus.BOOKED:
+        convocation_set_outcome(
+            actor=actor, convocation=convocation, status=ConvocationStatus.HONOURED
+        )
+    if next_at is not None:
+        convocation_create(
+            actor=actor,
+            case=case,
+            kind=next_kind or ConvocationType.FOLLOW_UP,
+            starts_at=next_at,
+            issued_from=IssuedFrom.SPIP,
+        )
+    # Files last: every check that could refuse the form has passed.
+    for obligation, upload in proofs:
+        proof_record(
+            actor=actor,
+            case=case,
+            obligation=obligation,
+            upload=upload,
+            received_on=held_at.date(),
+            interview=interview,
+        )
+    return interview
+
+
+@transaction.atomic
+def convocation_react(
+    *, actor, convocation: Convocation, reaction: str, new_at: datetime | None = None
+) -> Convocation:
+    """What was done after a missed convocation (the alert jobs chase those without)."""
+    from cases.choices import ConvocationStatus, ConvocationType, MissedReaction
+
+    convocation = (
+        Convocation.objects.select_for_update().select_related("case").get(pk=convocation.pk)
+    )
+    if convocation.status != ConvocationStatus.MISSED:
+        raise ValidationError(_("Seule une convocation non honorée appelle une suite."))
+    if reaction not in MissedReaction.values:
+        raise ValidationError({"reaction": _("Choisissez une suite.")})
+    if reaction == MissedReaction.NEW_CONVOCATION:
+        if new_at is None:
+            raise ValidationError({"new_at": _("Indiquez la date de la nouvelle convocation.")})
+        convocation_create(
+            actor=actor,
+            case=convocation.case,
+            kind=ConvocationType.FOLLOW_UP,
+            starts_at=new_at,
+            issued_from=IssuedFrom.SPIP,
+            measure=convocation.measure,
+        )
+    convocation.reaction = reaction
+    convocation.reaction_at = timezone.now()
+    convocation.save(update_fields=["reaction", "reaction_at"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=convocation,
+        service_id=convocation.case.service_id,
+        changes={"reaction": ["", reaction]},
+    )
+    return convocation
+
+
+@transaction.atomic
+def case_follow_up_update(
+    *,
+    actor,
+    case: Case,
+    version: int,
+    risk_level: str,
+    intensity: str,
+    reason: str,
+    agent: Agent | None,
+    on: date | None = None,
+) -> Case:
+    """Change the risk level and/or the intensity, with a reason. Optimistic check: the
+    form carries the version it was drawn from; if the case changed since (another tab,
+    a colleague), nothing is written and the user is told."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.version != version:
+        raise ValidationError(
+            _(
+                "Le dossier a été modifié entre-temps (par vous dans un autre onglet ou par un collègue). "
+                "Rechargez la page pour voir la version à jour, puis refaites votre modification."
+            )
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Indiquez le motif du changement.")})
+    day = on or timezone.localdate()
+    if risk_level != locked.risk_level:
+        risk_assess(
+            actor=actor,
+            case=locked,
+            level=risk_level,
+            assessed_on=day,
+            assessor=agent,
+            reason=reason,
+        )
+    if intensity != locked.intensity:
+        intensity_set(
+            actor=actor, case=locked, intensity=intensity, on=day, agent=agent, reason=reason
+        )
+    Case.objects.filter(pk=locked.pk).update(version=locked.version + 1)
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def cover_create(
+    *, actor, absent: Agent, covering: Agent, starts_on: date, ends_on: date, reason: str = ""
+):
+    from cases.models import Cover
+
+    if absent.service_id != covering.service_id or covering.role != Role.CPIP:
+        raise ValidationError(
+            {"covering_agent": _("L'intérimaire doit être un CPIP du même service.")}
+        )
+    cover = Cover(
+        absent_agent=absent,
+        covering_agent=covering,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        reason=reason,
+        created_by=actor,
+    )
+    validate(cover)
+    save_checked(cover)
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=cover,
+        service_id=absent.service_id,
+        changes={"absent": absent.pk, "covering": covering.pk, "from": starts_on, "to": ends_on},
+    )
+    return cover

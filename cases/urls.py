@@ -1,10 +1,20 @@
 from django.urls import path
 
-from cases import views
+from cases import views, workspace
 
 app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("<int:pk>/", views.case_detail, name="detail"),
-    path("<int:pk>/entretiens/nouveau/", views.interview_new, name="interview-new"),
+    path("<int:pk>/entretiens/nouveau/", workspace.interview_log, name="interview-new"),
+    path("<int:pk>/suivi/", workspace.follow_up, name="follow-up"),
+    path("<int:pk>/justificatifs/<int:proof_id>/", workspace.proof_file, name="proof"),
+    path("convocations/<int:pk>/issue/", workspace.convocation_outcome, name="convocation-outcome"),
+]
+
+# Mounted at the root: the CPIP's own pages.
+workspace_urlpatterns = [
+    path("portefeuille/", workspace.caseload, name="caseload"),
+    path("aujourdhui/", workspace.day, name="day"),
+    path("interims/", workspace.covers, name="covers"),
 ]

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from cases.choices import OPEN_STATUSES
 from cases.filters import CaseFilterSet
-from cases.forms import InterviewForm, SnoozeForm
-from cases.models import Alert, Case, Convocation, Interview
-from cases.services import interview_record
+from cases.forms import FollowUpForm
+from cases.models import Alert, Case
 from measures.models import ImposedObligation, Measure
 from spip.access import scope_for
-from spip.audit import audit_denied, audit_view
-from spip.models import Agent
+from spip.audit import audit_view
 
 
 def _require_personal_data(user) -> None:
@@ -47,7 +42,6 @@ def case_list(request):
 @login_required
 def case_detail(request, pk: int):
     _require_personal_data(request.user)
-    scope = scope_for(request.user)
     case = get_object_or_404(
         Case.objects.visible_to(request.user).select_related(
             "person", "service", "antenna", "referent__user", "prison"
@@ -55,6 +49,14 @@ def case_detail(request, pk: int):
         pk=pk,
     )
     audit_view(actor=request.user, obj=case)
+    return render(request, "cases/case_detail.html", case_context(request, case))
+
+
+def case_context(request, case, interview_form=None) -> dict:
+    from cases.selectors import timeline
+    from cases.workspace import _interview_form
+
+    scope = scope_for(request.user)
     measures = (
         Measure.objects.visible_to(request.user)
         .filter(case=case)
@@ -65,66 +67,38 @@ def case_detail(request, pk: int):
             )
         )
     )
-    context = {
+    writer = scope.records_interviews
+    return {
         "case": case,
         "person": case.person,
         "measures": measures,
-        "convocations": Convocation.objects.visible_to(request.user)
-        .filter(case=case)
-        .order_by("-starts_at")[:50],
-        "interviews": Interview.objects.visible_to(request.user)
-        .filter(case=case)
-        .select_related("agent__user")[:50]
-        if scope.sees_interview_notes
-        else None,
-        "assessments": case.assessments.select_related("assessor__user")[:20],
+        "timeline": timeline(request.user, case),
         "alerts": Alert.objects.visible_to(request.user)
         .filter(case=case, closed_at__isnull=True)
         .by_urgency(),
-        "interview_form": InterviewForm(
-            initial={"held_at": timezone.localtime().replace(second=0, microsecond=0)}
+        "interview_form": (interview_form or _interview_form(case)) if writer else None,
+        "follow_up_form": FollowUpForm(
+            initial={
+                "version": case.version,
+                "risk_level": case.risk_level,
+                "intensity": case.intensity,
+            }
         )
-        if scope.records_interviews
+        if writer
         else None,
-        "snooze_form": SnoozeForm(),
+        "intervals": _intervals(),
+        "sees_notes": scope.sees_interview_notes,
     }
-    return render(request, "cases/case_detail.html", context)
 
 
-@login_required
-@require_POST
-def interview_new(request, pk: int):
-    """Log an interview on a case the user can see (others: 404 and an audit row)."""
-    scope = scope_for(request.user)
-    case = Case.objects.visible_to(request.user).filter(pk=pk).first()
-    if case is None or not scope.records_interviews or scope.agent_id is None:
-        audit_denied(
-            actor=request.user,
-            object_type="cases.case",
-            object_id=pk,
-            what="Saisie d'entretien refusée",
-        )
-        raise Http404
-    form = InterviewForm(request.POST)
-    if form.is_valid():
-        try:
-            interview_record(
-                actor=request.user,
-                case=case,
-                agent=Agent.objects.get(pk=scope.agent_id),
-                **form.cleaned_data,
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, "Entretien enregistré.")
-            return redirect("cases:detail", pk=case.pk)
-    messages.error(
-        request,
-        "L'entretien n'a pas été enregistré : "
-        + " ".join(
-            f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}".strip()
-            for f, e in form.errors.items()
-        ),
-    )
-    return redirect("cases:detail", pk=case.pk)
+def _intervals():
+    from reporting.models import WorkloadPolicy
+
+    policy = WorkloadPolicy.objects.in_force(timezone.localdate())
+    if policy is None:
+        return {}
+    return {
+        "renforce": policy.interval_reinforced_days,
+        "standard": policy.interval_standard_days,
+        "allege": policy.interval_light_days,
+    }

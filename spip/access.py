@@ -217,7 +217,11 @@ def case_q(user, prefix: str = "") -> Q:
     if s.is_admin:
         return EVERYTHING
     if s.role == Role.CPIP:
-        return _q(prefix, referent_id=s.agent_id) | _q(prefix, antenna_id=s.antenna_id or -1)
+        return (
+            _q(prefix, referent_id=s.agent_id)
+            | _q(prefix, antenna_id=s.antenna_id or -1)
+            | _q(prefix, referent_id__in=covered_agents(s.agent_id))
+        )
     if s.role in ANTENNA_ROLES:
         if s.antenna_id:
             return _q(prefix, antenna_id=s.antenna_id)
@@ -232,6 +236,19 @@ def case_q(user, prefix: str = "") -> Q:
         court = Measure.objects.filter(court_id=s.court_id or 0)
         return _q(prefix, id__in=court.values("case_id"))
     return NOTHING
+
+
+def covered_agents(agent_id):
+    """Agents whose cases ``agent_id`` covers today (absence cover), as a subquery."""
+    from django.utils import timezone
+
+    from cases.models import Cover
+
+    return (
+        Cover.objects.active_on(timezone.localdate())
+        .filter(covering_agent_id=agent_id)
+        .values("absent_agent_id")
+    )
 
 
 def person_q(user) -> Q:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, PersonViewSet
+from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
 from reporting.api import AlertViewSet, WorkloadSnapshotViewSet
 from spip import views
@@ -39,6 +40,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("journal/", views.audit_list, name="audit-list"),
     path("dossiers/", include("cases.urls")),
+    path("", include((workspace_urlpatterns, "workspace"))),
     path("", include("reporting.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),

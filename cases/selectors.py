@@ -1,0 +1,215 @@
+"""Reads behind the CPIP workspace: the caseload, the day, the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from cases.choices import Attendance, CaseStatus, ConvocationStatus
+from cases.models import (
+    Alert,
+    Case,
+    Convocation,
+    Incident,
+    IntensityChange,
+    Interview,
+    Proof,
+    Report,
+    RiskAssessment,
+    Transfer,
+)
+from measures.models import ImposedObligation, Measure
+from spip.access import covered_agents
+
+PROOF_FRESH_DAYS = 90
+
+
+def _count(queryset):
+    return Coalesce(
+        Subquery(
+            queryset.values("case_id").annotate(n=Count("id")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def caseload(user, agent):
+    """The CPIP's active cases, and those of colleagues they cover today, with what the
+    list shows, in one query (plus one for the measures)."""
+    now = timezone.now()
+    since = timezone.localdate() - timedelta(days=PROOF_FRESH_DAYS)
+    last_contact = (
+        Interview.objects.filter(
+            case=OuterRef("pk"), attendance__in=[Attendance.PRESENT, Attendance.LATE]
+        )
+        .order_by("-held_at")
+        .values("held_at")[:1]
+    )
+    next_convocation = (
+        Convocation.objects.filter(
+            case=OuterRef("pk"), status=ConvocationStatus.BOOKED, starts_at__gte=now
+        )
+        .order_by("starts_at")
+        .values("starts_at")[:1]
+    )
+    return (
+        Case.objects.visible_to(user)
+        .filter(Q(referent=agent) | Q(referent_id__in=covered_agents(agent.pk)))
+        .filter(status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED])
+        .select_related("person", "referent__user")
+        .annotate(
+            last_contact=Subquery(last_contact),
+            next_convocation=Subquery(next_convocation),
+            open_alerts=_count(Alert.objects.filter(case=OuterRef("pk"), closed_at__isnull=True)),
+            lacking_proofs=Coalesce(
+                Subquery(
+                    ImposedObligation.objects.filter(
+                        measure__case=OuterRef("pk"),
+                        measure__actual_end_date__isnull=True,
+                        obligation_type__needs_proof=True,
+                    )
+                    .exclude(
+                        pk__in=Proof.objects.filter(received_on__gte=since).values("obligation_id")
+                    )
+                    .values("measure__case")
+                    .annotate(n=Count("id"))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=Measure.objects.filter(actual_end_date__isnull=True).select_related(
+                    "measure_type"
+                ),
+                to_attr="open_measures",
+            )
+        )
+    )
+
+
+def day_bounds(day, zone: str):
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
+    return start, start + timedelta(days=1)
+
+
+def agenda(user, agent, days: int = 1):
+    """The agent's convocations from today for ``days`` days, and the past ones still
+    without an outcome (oldest first), in the service's local time."""
+    zone = agent.service.time_zone if agent.service else "Europe/Paris"
+    today = timezone.now().astimezone(ZoneInfo(zone)).date()
+    start, _ = day_bounds(today, zone)
+    end = start + timedelta(days=days)
+    mine = (
+        Convocation.objects.visible_to(user)
+        .filter(Q(case__referent=agent) | Q(case__referent_id__in=covered_agents(agent.pk)))
+        .select_related("case__person", "antenna")
+    )
+    return {
+        "today": today,
+        "upcoming": mine.filter(starts_at__gte=start, starts_at__lt=end).order_by("starts_at"),
+        "to_record": mine.filter(status=ConvocationStatus.BOOKED, starts_at__lt=start).order_by(
+            "starts_at"
+        ),
+        "missed_without_reaction": mine.filter(
+            status=ConvocationStatus.MISSED, reaction=""
+        ).order_by("starts_at"),
+    }
+
+
+def timeline(user, case) -> list[dict]:
+    """Everything that happened to the person, in the files the user may read, newest
+    first: milieu fermé and milieu ouvert in one place. A fixed number of queries."""
+    cases = (
+        Case.objects.visible_to(user)
+        .filter(person_id=case.person_id)
+        .select_related("prison", "service")
+    )
+    case_ids = [c.pk for c in cases]
+    events: list[dict] = []
+
+    def add(when, kind, title, detail="", obj=None):
+        events.append({"when": when, "kind": kind, "title": title, "detail": detail, "obj": obj})
+
+    for c in cases:
+        if c.prison_id:
+            add(c.opened_on, "custody", f"Suivi en détention — {c.prison}", f"{c.service}", c)
+        add(c.opened_on, "case", f"Ouverture du dossier — {c.service}", c.get_setting_display(), c)
+        if c.closed_on:
+            add(c.closed_on, "case", f"Clôture du dossier — {c.service}", "", c)
+    for conv in Convocation.objects.visible_to(user).filter(case_id__in=case_ids):
+        detail = conv.get_status_display()
+        if conv.reaction:
+            detail += f" — suite : {conv.get_reaction_display().lower()}"
+        add(conv.starts_at, "convocation", conv.get_kind_display(), detail, conv)
+    for interview in (
+        Interview.objects.visible_to(user)
+        .filter(case_id__in=case_ids)
+        .select_related("agent__user")
+    ):
+        add(
+            interview.held_at,
+            "interview",
+            f"Entretien {interview.get_kind_display().lower()}",
+            f"{interview.get_attendance_display()}, {interview.duration_minutes} min — {interview.agent}",
+            interview,
+        )
+    for a in RiskAssessment.objects.visible_to(user).filter(case_id__in=case_ids):
+        add(a.assessed_on, "risk", f"Risque : {a.get_level_display().lower()}", a.reason, a)
+    for i in IntensityChange.objects.visible_to(user).filter(case_id__in=case_ids):
+        add(
+            i.changed_on,
+            "intensity",
+            f"Intensité : {i.get_intensity_display().lower()}",
+            i.reason,
+            i,
+        )
+    for p in (
+        Proof.objects.visible_to(user)
+        .filter(case_id__in=case_ids)
+        .select_related("obligation__obligation_type")
+    ):
+        add(
+            p.received_on,
+            "proof",
+            "Justificatif reçu",
+            f"{p.obligation.obligation_type.label} — {p.original_name}",
+            p,
+        )
+    for inc in Incident.objects.visible_to(user).filter(case_id__in=case_ids):
+        add(inc.noticed_on, "incident", "Incident", inc.facts, inc)
+    for r in Report.objects.visible_to(user).filter(case_id__in=case_ids):
+        add(r.sent_on or r.created_at, "report", r.get_kind_display(), r.get_status_display(), r)
+    from partners.models import Referral
+
+    for ref in (
+        Referral.objects.visible_to(user).filter(case_id__in=case_ids).select_related("partner")
+    ):
+        add(
+            ref.sent_on,
+            "referral",
+            f"Orientation vers {ref.partner}",
+            ref.get_domain_display(),
+            ref,
+        )
+    for t in (
+        Transfer.objects.visible_to(user).filter(case_id__in=case_ids).select_related("to_service")
+    ):
+        add(t.requested_on, "transfer", f"Transfert vers {t.to_service}", t.reason, t)
+
+    def sort_key(event):
+        when = event["when"]
+        if not isinstance(when, datetime):
+            when = datetime.combine(when, time(23, 59), tzinfo=timezone.get_current_timezone())
+        return when
+
+    events.sort(key=sort_key, reverse=True)
+    return events

@@ -1,0 +1,283 @@
+"""The CPIP workspace: caseload, the day's convocations with one-click outcomes (htmx),
+the interview form, follow-up changes, proofs, absence cover."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
+
+from cases import selectors
+from cases import services as case_services
+from cases.choices import CaseSetting, ConvocationStatus, MissedReaction, RiskLevel
+from cases.forms import CoverForm, FollowUpForm, InterviewLogForm
+from cases.models import Case, Convocation, Cover, Proof
+from spip.access import scope_for
+from spip.audit import audit_denied, audit_view
+from spip.choices import Role
+from spip.models import Agent
+
+SORTS = {
+    "nom": ("person__birth_name", "person__first_names"),
+    "risque": ("risk_level", "person__birth_name"),
+    "contact": ("last_contact", "person__birth_name"),
+    "rdv": ("next_convocation", "person__birth_name"),
+    "alertes": ("-open_alerts", "person__birth_name"),
+}
+
+
+def _agent(user) -> Agent:
+    scope = scope_for(user)
+    if scope.role != Role.CPIP or scope.agent_id is None:
+        raise PermissionDenied
+    return Agent.objects.select_related("service", "antenna").get(pk=scope.agent_id)
+
+
+@login_required
+def caseload(request):
+    from reporting.selectors import agent_breakdown
+
+    agent = _agent(request.user)
+    cases = selectors.caseload(request.user, agent)
+    q = request.GET.get("q", "").strip()
+    if q:
+        from cases.normalize import search_key
+
+        cases = cases.filter(person__search_key__contains=search_key(q))
+    risk = request.GET.get("risque", "")
+    if risk in RiskLevel.values:
+        cases = cases.filter(risk_level=risk)
+    setting = request.GET.get("milieu", "")
+    if setting in CaseSetting.values:
+        cases = cases.filter(setting=setting)
+    measure = request.GET.get("mesure", "").upper()
+    if measure:
+        cases = cases.filter(
+            measures__measure_type__code=measure, measures__actual_end_date__isnull=True
+        ).distinct()
+    if request.GET.get("alerte") == "1":
+        cases = cases.filter(open_alerts__gt=0)
+    sort = request.GET.get("tri", "nom")
+    cases = cases.order_by(*SORTS.get(sort, SORTS["nom"]), "id")
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    load = agent_breakdown(agent, timezone.localdate())
+    return render(
+        request,
+        "cases/caseload.html",
+        {
+            "agent": agent,
+            "page_obj": page,
+            "risk_summary": f"{load['high']} / {load['moderate']} / {load['low']} / {load['not_assessed']}",
+            "load": load,
+            "sort": sort,
+            "risk_levels": RiskLevel.choices,
+            "settings": CaseSetting.choices,
+            "filters": {
+                "q": q,
+                "risque": risk,
+                "milieu": setting,
+                "mesure": measure,
+                "alerte": request.GET.get("alerte", ""),
+            },
+        },
+    )
+
+
+@login_required
+def day(request):
+    agent = _agent(request.user)
+    days = 7 if request.GET.get("vue") == "semaine" else 1
+    context = selectors.agenda(request.user, agent, days=days)
+    return render(
+        request,
+        "cases/day.html",
+        {**context, "agent": agent, "week": days == 7, "reactions": MissedReaction.choices},
+    )
+
+
+@login_required
+@require_POST
+def convocation_outcome(request, pk: int):
+    """One click: honoured / missed / excused (with a reason) / cancelled. htmx swaps the row."""
+    convocation = get_object_or_404(
+        Convocation.objects.visible_to(request.user).select_related("case__person"), pk=pk
+    )
+    if not scope_for(request.user).records_interviews:
+        raise PermissionDenied
+    error = ""
+    try:
+        if request.POST.get("reaction"):
+            new_at = parse_datetime(request.POST.get("new_at", "") or "")
+            if new_at is not None and timezone.is_naive(new_at):
+                new_at = timezone.make_aware(new_at)
+            case_services.convocation_react(
+                actor=request.user,
+                convocation=convocation,
+                reaction=request.POST["reaction"],
+                new_at=new_at,
+            )
+        else:
+            case_services.convocation_set_outcome(
+                actor=request.user,
+                convocation=convocation,
+                status=request.POST.get("status", ""),
+                reason=request.POST.get("reason", "").strip(),
+            )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    convocation.refresh_from_db()
+    if request.htmx:
+        return render(
+            request,
+            "cases/_convocation_row.html",
+            {"c": convocation, "error": error, "reactions": MissedReaction.choices},
+        )
+    if error:
+        messages.error(request, error)
+    return redirect("cases:day")
+
+
+@login_required
+@require_POST
+def interview_log(request, pk: int):
+    """Log an interview on a case the user can see (others: 404 and an audit row)."""
+    scope = scope_for(request.user)
+    case = Case.objects.visible_to(request.user).filter(pk=pk).first()
+    if case is None or not scope.records_interviews or scope.agent_id is None:
+        audit_denied(
+            actor=request.user,
+            object_type="cases.case",
+            object_id=pk,
+            what="Saisie d'entretien refusée",
+        )
+        raise Http404
+    form = _interview_form(case, request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        convocation = Convocation.objects.filter(
+            case=case, pk=request.POST.get("convocation") or 0
+        ).first()
+        try:
+            case_services.interview_log(
+                actor=request.user,
+                case=case,
+                agent=Agent.objects.get(pk=scope.agent_id),
+                held_at=data["held_at"],
+                kind=data["kind"],
+                duration_minutes=data["duration_minutes"],
+                attendance=data["attendance"],
+                notes=data["notes"],
+                private_notes=data["private_notes"],
+                convocation=convocation,
+                proofs=form.proofs(),
+                next_at=data.get("next_at"),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Entretien enregistré.")
+            return redirect("cases:detail", pk=case.pk)
+    from cases.views import case_context
+
+    audit_view(actor=request.user, obj=case)
+    return render(
+        request,
+        "cases/case_detail.html",
+        case_context(request, case, interview_form=form),
+        status=400,
+    )
+
+
+def _interview_form(case, data=None, files=None):
+    from measures.models import ImposedObligation
+
+    obligations = ImposedObligation.objects.filter(
+        measure__case=case, measure__actual_end_date__isnull=True, obligation_type__needs_proof=True
+    ).select_related("obligation_type")
+    has_next = Convocation.objects.filter(
+        case=case, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
+    ).exists()
+    initial = {"held_at": timezone.localtime().replace(second=0, microsecond=0)}
+    return InterviewLogForm(
+        data, files, obligations=obligations, has_next=has_next, initial=initial
+    )
+
+
+@login_required
+@require_POST
+def follow_up(request, pk: int):
+    case = get_object_or_404(Case.objects.visible_to(request.user), pk=pk)
+    scope = scope_for(request.user)
+    if not scope.records_interviews:
+        raise PermissionDenied
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            case_services.case_follow_up_update(
+                actor=request.user,
+                case=case,
+                version=form.cleaned_data["version"],
+                risk_level=form.cleaned_data["risk_level"],
+                intensity=form.cleaned_data["intensity"],
+                reason=form.cleaned_data["reason"],
+                agent=Agent.objects.filter(pk=scope.agent_id).first(),
+            )
+            messages.success(request, "Suivi mis à jour.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Indiquez le niveau de risque, l'intensité et le motif.")
+    return redirect("cases:detail", pk=case.pk)
+
+
+@login_required
+def proof_file(request, pk: int, proof_id: int):
+    """Proofs are served only through here, to those who may read the file."""
+    proof = get_object_or_404(Proof.objects.visible_to(request.user), pk=proof_id, case_id=pk)
+    audit_view(actor=request.user, obj=proof)
+    response = FileResponse(proof.file.open("rb"), content_type=proof.content_type)
+    response["Content-Disposition"] = (
+        f'inline; filename="justificatif-{proof.pk}.{proof.file.name.rsplit(".", 1)[-1]}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def covers(request):
+    """A head of antenna names a temporary referent while a CPIP is away."""
+    scope = scope_for(request.user)
+    if not scope.allocates:
+        raise PermissionDenied
+    agents = Agent.objects.visible_to(request.user).filter(role=Role.CPIP).select_related("user")
+    if scope.role == Role.DPIP and scope.antenna_id:
+        agents = agents.filter(antenna_id=scope.antenna_id)
+    form = CoverForm(request.POST or None, agents=agents)
+    if request.method == "POST" and form.is_valid():
+        by_id = {a.pk: a for a in agents}
+        try:
+            case_services.cover_create(
+                actor=request.user,
+                absent=by_id[form.cleaned_data["absent_agent"]],
+                covering=by_id[form.cleaned_data["covering_agent"]],
+                starts_on=form.cleaned_data["starts_on"],
+                ends_on=form.cleaned_data["ends_on"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Intérim enregistré.")
+            return redirect("cases:covers")
+    current = (
+        Cover.objects.visible_to(request.user)
+        .filter(ends_on__gte=timezone.localdate())
+        .select_related("absent_agent__user", "covering_agent__user")
+    )
+    return render(request, "cases/covers.html", {"form": form, "covers": current})
