@@ -15,7 +15,7 @@ def test_demo_cpip_signs_in_and_sees_their_caseload(ui, demo):
     ui.screenshot("home-cpip")
 
     page.get_by_role("link", name="Voir mon portefeuille").click()
-    page.wait_for_url(re.compile(r".*/dossiers/\?referent=\d+"))
+    page.wait_for_url(re.compile(r".*/portefeuille/$"))
     ui.check()
     rows = page.locator("table tbody tr")
     assert rows.count() == active
