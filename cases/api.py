@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
 from cases.filters import CaseFilterSet, PersonFilterSet
 from cases.models import Case, Person
 from measures.models import Measure
 from reporting.api import AllocationMixin
 from spip.api_base import ScopedReadOnlyViewSet, SeesPersonalData
+from spip.audit import audit_view
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -86,7 +90,30 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
 
 
-class CaseViewSet(AllocationMixin, ScopedReadOnlyViewSet):
+class TimelineMixin:
+    @extend_schema(responses={200: None})
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        """Everything that happened to the person, newest first (MF and MO)."""
+        from cases.selectors import timeline
+
+        case = self.get_object()
+        audit_view(actor=request.user, obj=case)
+        events = timeline(request.user, case)
+        return Response(
+            [
+                {
+                    "when": e["when"].isoformat(),
+                    "kind": e["kind"],
+                    "title": e["title"],
+                    "detail": e["detail"],
+                }
+                for e in events
+            ]
+        )
+
+
+class CaseViewSet(TimelineMixin, AllocationMixin, ScopedReadOnlyViewSet):
     queryset = (
         Case.objects.select_related("person", "referent__user")
         .prefetch_related(

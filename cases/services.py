@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -391,12 +391,26 @@ def report_record(
 
 @transaction.atomic
 def incident_record(
-    *, actor, case: Case, author: Agent, noticed_on: date, facts: str, measure=None
+    *,
+    actor,
+    case: Case,
+    author: Agent,
+    noticed_on: date,
+    facts: str,
+    measure=None,
+    sent_on: date | None = None,
 ):
+    from cases.choices import IncidentStatus
     from cases.models import Incident
 
     incident = Incident(
-        case=case, author=author, noticed_on=noticed_on, facts=facts, measure=measure
+        case=case,
+        author=author,
+        noticed_on=noticed_on,
+        facts=facts,
+        measure=measure,
+        sent_on=sent_on,
+        status=IncidentStatus.SENT if sent_on else IncidentStatus.DRAFT,
     )
     validate(incident)
     save_checked(incident)
@@ -622,3 +636,119 @@ def cover_create(
         changes={"absent": absent.pk, "covering": covering.pk, "from": starts_on, "to": ends_on},
     )
     return cover
+
+
+def _report_body(case: Case, kind: str, measure) -> str:
+    """A first draft from the file's data; the CPIP edits it before sending."""
+    from cases.choices import ConvocationStatus, ReportKind
+    from cases.models import Interview
+
+    person = case.person
+    lines = [f"Personne suivie : {person.full_name}, né(e) le {person.birth_date:%d/%m/%Y}."]
+    if measure is not None:
+        lines.append(
+            f"Mesure : {measure.measure_type.label} prononcée le {measure.judgment_date:%d/%m/%Y}"
+            + (
+                f", fin prévue le {measure.planned_end_date:%d/%m/%Y}."
+                if measure.planned_end_date
+                else "."
+            )
+        )
+        obligations = [
+            o.obligation_type.label for o in measure.obligations.select_related("obligation_type")
+        ]
+        if obligations:
+            lines.append("Obligations : " + " ; ".join(obligations) + ".")
+    year_ago = timezone.now() - timedelta(days=365)
+    missed = list(
+        Convocation.objects.filter(
+            case=case, status=ConvocationStatus.MISSED, starts_at__gte=year_ago
+        )
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+    )
+    if kind == ReportKind.INCIDENT:
+        lines.append("")
+        lines.append("Faits :")
+        if missed:
+            dates = ", ".join(
+                f"{d.astimezone(timezone.get_current_timezone()):%d/%m/%Y}" for d in missed
+            )
+            lines.append(f"- Convocations non honorées : {dates}.")
+        lines.append("- Obligations non respectées : à préciser.")
+        lines.append("")
+        lines.append(
+            "Proposition : à préciser (rappel des obligations, audition par le juge, révocation…)."
+        )
+    else:
+        interviews = Interview.objects.filter(case=case)
+        held = interviews.filter(attendance="present").count()
+        lines.append("")
+        lines.append(
+            f"Suivi : {held} entretien(s) réalisé(s), {len(missed)} convocation(s) non honorée(s) sur un an."
+        )
+        lines.append(
+            f"Niveau de risque : {case.get_risk_level_display().lower()} ; "
+            f"intensité : {case.get_intensity_display().lower()}."
+        )
+        lines.append("")
+        lines.append("Évaluation : à rédiger.")
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def report_draft(*, actor, case: Case, kind: str, measure=None, author: Agent | None = None):
+    from cases.choices import ReportKind
+
+    if kind not in ReportKind.values:
+        raise ValidationError({"kind": _("Type de rapport inconnu.")})
+    measure = (
+        measure
+        or case.measures.filter(actual_end_date__isnull=True).order_by("-judgment_date").first()
+    )
+    return report_record(
+        actor=actor,
+        case=case,
+        kind=kind,
+        measure=measure,
+        body=_report_body(case, kind, measure),
+        author=author,
+    )
+
+
+@transaction.atomic
+def report_update(*, actor, report, body: str, send: bool = False, author: Agent | None = None):
+    """Edit a draft; sending fixes it (date sent) and, for an incident report, records the breach."""
+    from cases.choices import ReportKind, ReportStatus
+    from cases.models import Report
+
+    report = Report.objects.select_for_update().select_related("case").get(pk=report.pk)
+    if report.status == ReportStatus.SENT:
+        raise ValidationError(_("Un rapport transmis ne peut plus être modifié."))
+    if len(body) > 20000:
+        raise ValidationError({"body": _("Le rapport dépasse 20 000 caractères.")})
+    before = {"status": report.status}
+    report.body = body
+    if send:
+        report.status = ReportStatus.SENT
+        report.sent_on = timezone.localdate()
+    report.save(update_fields=["body", "status", "sent_on"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=report,
+        object_repr=str(report.case),
+        service_id=report.case.service_id,
+        changes={"status": [before["status"], report.status]},
+    )
+    if send and report.kind == ReportKind.INCIDENT and author is not None:
+        incident_record(
+            actor=actor,
+            case=report.case,
+            author=author,
+            noticed_on=timezone.localdate(),
+            facts=body[:12000],
+            measure=report.measure,
+            sent_on=report.sent_on,
+        )
+    return report

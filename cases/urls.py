@@ -9,6 +9,9 @@ urlpatterns = [
     path("<int:pk>/entretiens/nouveau/", workspace.interview_log, name="interview-new"),
     path("<int:pk>/suivi/", workspace.follow_up, name="follow-up"),
     path("<int:pk>/justificatifs/<int:proof_id>/", workspace.proof_file, name="proof"),
+    path("<int:pk>/rapports/nouveau/", workspace.report_new, name="report-new"),
+    path("<int:pk>/rapports/<int:report_id>/", workspace.report_edit, name="report"),
+    path("<int:pk>/rapports/<int:report_id>/pdf/", workspace.report_pdf, name="report-pdf"),
     path("convocations/<int:pk>/issue/", workspace.convocation_outcome, name="convocation-outcome"),
 ]
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from cases.choices import OPEN_STATUSES
 from cases.filters import CaseFilterSet
 from cases.forms import FollowUpForm
-from cases.models import Alert, Case
+from cases.models import Alert, Case, Report
 from measures.models import ImposedObligation, Measure
 from spip.access import scope_for
 from spip.audit import audit_view
@@ -88,6 +88,9 @@ def case_context(request, case, interview_form=None) -> dict:
         else None,
         "intervals": _intervals(),
         "sees_notes": scope.sees_interview_notes,
+        "reports": Report.objects.visible_to(request.user)
+        .filter(case=case)
+        .order_by("-created_at"),
     }
 
 

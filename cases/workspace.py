@@ -140,7 +140,7 @@ def convocation_outcome(request, pk: int):
         )
     if error:
         messages.error(request, error)
-    return redirect("cases:day")
+    return redirect("workspace:day")
 
 
 @login_required
@@ -226,7 +226,7 @@ def follow_up(request, pk: int):
                 risk_level=form.cleaned_data["risk_level"],
                 intensity=form.cleaned_data["intensity"],
                 reason=form.cleaned_data["reason"],
-                agent=Agent.objects.filter(pk=scope.agent_id).first(),
+                agent=Agent.objects.filter(pk=scope.agent_id or 0).first(),
             )
             messages.success(request, "Suivi mis à jour.")
         except ValidationError as exc:
@@ -274,10 +274,95 @@ def covers(request):
             form.add_error(None, exc)
         else:
             messages.success(request, "Intérim enregistré.")
-            return redirect("cases:covers")
+            return redirect("workspace:covers")
     current = (
         Cover.objects.visible_to(request.user)
         .filter(ends_on__gte=timezone.localdate())
         .select_related("absent_agent__user", "covering_agent__user")
     )
     return render(request, "cases/covers.html", {"form": form, "covers": current})
+
+
+@login_required
+@require_POST
+def report_new(request, pk: int):
+    case = get_object_or_404(Case.objects.visible_to(request.user), pk=pk)
+    scope = scope_for(request.user)
+    if not scope.records_interviews:
+        raise PermissionDenied
+    try:
+        report = case_services.report_draft(
+            actor=request.user,
+            case=case,
+            kind=request.POST.get("kind", ""),
+            author=Agent.objects.filter(pk=scope.agent_id or 0).first(),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("cases:detail", pk=case.pk)
+    return redirect("cases:report", pk=case.pk, report_id=report.pk)
+
+
+@login_required
+def report_edit(request, pk: int, report_id: int):
+    from cases.models import Report
+
+    report = get_object_or_404(
+        Report.objects.visible_to(request.user).select_related("case__person", "measure"),
+        pk=report_id,
+        case_id=pk,
+    )
+    scope = scope_for(request.user)
+    error = ""
+    if request.method == "POST":
+        if not scope.records_interviews:
+            raise PermissionDenied
+        try:
+            case_services.report_update(
+                actor=request.user,
+                report=report,
+                body=request.POST.get("body", ""),
+                send="send" in request.POST,
+                author=Agent.objects.filter(pk=scope.agent_id or 0).first(),
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(
+                request,
+                "Rapport enregistré." if "send" not in request.POST else "Rapport transmis.",
+            )
+            return redirect("cases:report", pk=pk, report_id=report.pk)
+    else:
+        audit_view(actor=request.user, obj=report)
+    return render(
+        request, "cases/report.html", {"report": report, "case": report.case, "error": error}
+    )
+
+
+@login_required
+def report_pdf(request, pk: int, report_id: int):
+    """The report as a PDF (WeasyPrint), from an HTML template: escaped like any page."""
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    from cases.models import Report
+
+    report = get_object_or_404(
+        Report.objects.visible_to(request.user).select_related(
+            "case__person",
+            "case__service",
+            "case__antenna",
+            "measure__measure_type",
+            "author__user",
+        ),
+        pk=report_id,
+        case_id=pk,
+    )
+    audit_view(actor=request.user, obj=report)
+    html = render_to_string("cases/report_pdf.html", {"report": report, "case": report.case})
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="rapport-{report.pk}.pdf"'
+    return response

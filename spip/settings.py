@@ -183,6 +183,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {"RiskLevelEnum": "cases.choices.RiskLevel"},
 }
 
 # Celery: Redis when REDIS_URL is set, else an embedded filesystem broker under var/

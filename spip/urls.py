@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, PersonViewSet
+from cases.api_workspace import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
 from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
 from reporting.api import AlertViewSet, WorkloadSnapshotViewSet
@@ -22,6 +23,10 @@ router.register("measures", MeasureViewSet, basename="measure")
 router.register("measure-types", MeasureTypeViewSet, basename="measuretype")
 router.register("obligation-types", ObligationTypeViewSet, basename="obligationtype")
 router.register("workload", WorkloadSnapshotViewSet, basename="workload")
+router.register("interviews", InterviewViewSet, basename="interview")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("proofs", ProofViewSet, basename="proof")
 router.register("alerts", AlertViewSet, basename="alert")
 
 admin.site.site_header = "Suivi SPIP — administration"

@@ -1,0 +1,221 @@
+"""CPIP workspace API: timeline, interviews, assessments, incidents, proofs.
+
+Creating goes through the same service functions as the forms; a case the user cannot
+see answers 404 (and the attempt is audited)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from cases import services as case_services
+from cases.choices import Attendance, InterviewKind, RiskLevel
+from cases.models import Case, Incident, Interview, Proof, RiskAssessment
+from measures.models import ImposedObligation
+from spip.access import scope_for
+from spip.api_base import SeesPersonalData
+from spip.audit import audit_denied
+from spip.models import Agent
+
+
+def _writable_case(request, case_id) -> Case:
+    scope = scope_for(request.user)
+    case = Case.objects.visible_to(request.user).filter(pk=case_id).first()
+    if case is None:
+        audit_denied(
+            actor=request.user,
+            object_type="cases.case",
+            object_id=case_id,
+            what="Écriture refusée (API)",
+        )
+        raise NotFound("Dossier introuvable.")
+    if not scope.records_interviews or scope.agent_id is None:
+        raise PermissionDenied("Votre rôle ne permet pas cette saisie.")
+    return case
+
+
+def _field_errors(exc: DjangoValidationError):
+    return DRFValidationError(
+        exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    )
+
+
+class WorkspaceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsAuthenticated, SeesPersonalData]
+
+    def get_queryset(self):
+        queryset = super().get_queryset().visible_to(self.request.user)
+        case = self.request.query_params.get("case")
+        return queryset.filter(case_id=case) if case and case.isdigit() else queryset
+
+    def create(self, request, *args, **kwargs):
+        body = self.input_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        case = _writable_case(request, body.validated_data["case"])
+        agent = Agent.objects.get(pk=scope_for(request.user).agent_id)
+        try:
+            obj = self.perform_write(request, case, agent, body.validated_data)
+        except DjangoValidationError as exc:
+            raise _field_errors(exc) from exc
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+
+class InterviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Interview
+        fields = [
+            "id",
+            "case",
+            "agent",
+            "held_at",
+            "kind",
+            "duration_minutes",
+            "attendance",
+            "notes",
+            "private_notes",
+            "convocation",
+        ]
+
+
+class InterviewInput(serializers.Serializer):
+    case = serializers.IntegerField()
+    held_at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=InterviewKind.choices)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=480)
+    attendance = serializers.ChoiceField(choices=Attendance.choices)
+    notes = serializers.CharField(max_length=12000, required=False, allow_blank=True, default="")
+    private_notes = serializers.CharField(
+        max_length=12000, required=False, allow_blank=True, default=""
+    )
+    next_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_held_at(self, value):
+        if value > timezone.now():
+            raise serializers.ValidationError("Un entretien ne peut pas être saisi dans le futur.")
+        return value
+
+
+class InterviewViewSet(WorkspaceViewSet):
+    queryset = Interview.objects.order_by("-held_at", "-id")
+    serializer_class = InterviewSerializer
+    input_serializer = InterviewInput
+
+    def perform_write(self, request, case, agent, data):
+        return case_services.interview_log(
+            actor=request.user,
+            case=case,
+            agent=agent,
+            **{k: v for k, v in data.items() if k != "case"},
+        )
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RiskAssessment
+        fields = ["id", "case", "level", "assessed_on", "assessor", "reason"]
+
+
+class AssessmentInput(serializers.Serializer):
+    case = serializers.IntegerField()
+    level = serializers.ChoiceField(choices=RiskLevel.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class AssessmentViewSet(WorkspaceViewSet):
+    queryset = RiskAssessment.objects.order_by("-assessed_on", "-id")
+    serializer_class = AssessmentSerializer
+    input_serializer = AssessmentInput
+
+    def perform_write(self, request, case, agent, data):
+        return case_services.risk_assess(
+            actor=request.user,
+            case=case,
+            level=data["level"],
+            assessed_on=timezone.localdate(),
+            assessor=agent,
+            reason=data["reason"],
+        )
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Incident
+        fields = ["id", "case", "noticed_on", "facts", "status", "sent_on", "author"]
+
+
+class IncidentInput(serializers.Serializer):
+    case = serializers.IntegerField()
+    noticed_on = serializers.DateField()
+    facts = serializers.CharField(max_length=12000)
+
+
+class IncidentViewSet(WorkspaceViewSet):
+    queryset = Incident.objects.order_by("-noticed_on", "-id")
+    serializer_class = IncidentSerializer
+    input_serializer = IncidentInput
+
+    def perform_write(self, request, case, agent, data):
+        return case_services.incident_record(
+            actor=request.user,
+            case=case,
+            author=agent,
+            noticed_on=data["noticed_on"],
+            facts=data["facts"],
+        )
+
+
+class ProofSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Proof
+        fields = [
+            "id",
+            "case",
+            "obligation",
+            "received_on",
+            "original_name",
+            "content_type",
+            "size",
+            "interview",
+        ]
+
+
+class ProofInput(serializers.Serializer):
+    case = serializers.IntegerField()
+    obligation = serializers.IntegerField()
+    received_on = serializers.DateField(required=False)
+    file = serializers.FileField()
+
+
+class ProofViewSet(WorkspaceViewSet):
+    queryset = Proof.objects.order_by("-received_on", "-id")
+    serializer_class = ProofSerializer
+    input_serializer = ProofInput
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def perform_write(self, request, case, agent, data):
+        obligation = ImposedObligation.objects.filter(
+            Q(pk=data["obligation"]), Q(measure__case=case)
+        ).first()
+        if obligation is None:
+            raise DjangoValidationError(
+                {"obligation": ["Cette obligation ne concerne pas ce dossier."]}
+            )
+        return case_services.proof_record(
+            actor=request.user,
+            case=case,
+            obligation=obligation,
+            upload=data["file"],
+            received_on=data.get("received_on") or timezone.localdate(),
+        )
