@@ -211,6 +211,75 @@ def generate(cases: int, agents: int) -> None:
             if rng.random() < 0.9
         )
         print(f"  {start + n} cases", flush=True)
+    _heavy_cpip(services[0], antennas[services[0].pk][0], courts[services[0].pk], sp, today)
+
+
+def _heavy_cpip(service, antenna, court, sp, today) -> None:
+    """A CPIP with 250 cases, one of which has five years of history (60 interviews, 80 convocations)."""
+    from django.contrib.auth import get_user_model
+
+    from cases.models import Case, Convocation, Interview, Person
+    from measures.models import Measure
+    from spip.models import Agent
+
+    user = get_user_model().objects.create(username="bench.cpip.250")
+    agent = Agent.objects.create(
+        user=user, role="cpip", service=service, antenna=antenna, active_from=date(2020, 1, 1)
+    )
+    persons = Person.objects.bulk_create(
+        Person(
+            birth_name=f"LOURD{i}",
+            first_names="Prénom",
+            sex="M",
+            birth_date=date(1985, 1, 1),
+            search_key=f"LOURD{i} PRENOM",
+        )
+        for i in range(250)
+    )
+    cases = Case.objects.bulk_create(
+        Case(
+            person=p,
+            service=service,
+            antenna=antenna,
+            referent=agent,
+            status="active",
+            risk_level="moderate",
+            opened_on=today - timedelta(days=400),
+            allocated_on=today - timedelta(days=400),
+        )
+        for p in persons
+    )
+    Measure.objects.bulk_create(
+        Measure(
+            case=c, measure_type=sp, court=court, judgment_date=c.opened_on, start_date=c.opened_on
+        )
+        for c in cases
+    )
+    long_case = cases[0]
+    now = datetime.now(ZoneInfo("Europe/Paris"))
+    Interview.objects.bulk_create(
+        Interview(
+            case=long_case,
+            agent=agent,
+            held_at=now - timedelta(days=30 * i),
+            kind="office",
+            duration_minutes=30,
+            attendance="present",
+            notes="Entretien de suivi. " * 20,
+        )
+        for i in range(1, 61)
+    )
+    Convocation.objects.bulk_create(
+        Convocation(
+            case=long_case,
+            kind="follow_up",
+            issued_from="spip",
+            starts_at=now - timedelta(days=22 * i),
+            status="honoured",
+            outcome_recorded_at=now,
+        )
+        for i in range(1, 81)
+    )
 
 
 def floor_group_by() -> None:
@@ -247,17 +316,16 @@ def floor_group_by() -> None:
 def pages() -> list[tuple[str, float, int]]:
     from django.contrib.auth import get_user_model
     from django.db import connection, reset_queries
-    from django.db.models import Count
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from cases.models import Case
     from spip.models import Agent
 
-    busiest = (
-        Case.objects.values("referent").order_by().annotate(n=Count("id")).order_by("-n").first()
-    )
-    cpip = Agent.objects.get(pk=busiest["referent"])
+    cpip = Agent.objects.get(user__username="bench.cpip.250")
+    busiest = {"n": Case.objects.filter(referent=cpip).count()}
+    long_case = Case.objects.filter(referent=cpip).order_by("id").first()
+    assert long_case is not None
     dspip_user = get_user_model().objects.create(username="bench.dspip")
     Agent.objects.create(
         user=dspip_user, role="dspip", service=cpip.service, active_from=date(2020, 1, 1)
@@ -266,6 +334,12 @@ def pages() -> list[tuple[str, float, int]]:
     results = []
     for user, label, url in (
         (cpip.user, f"CPIP home ({busiest['n']} cases)", "/"),
+        (cpip.user, f"Caseload ({busiest['n']} cases, 50 per page)", "/portefeuille/"),
+        (
+            cpip.user,
+            "Case file with 5 years of history (60 interviews, 80 convocations)",
+            f"/dossiers/{long_case.pk}/",
+        ),
         (cpip.user, "Case list, 50 per page", "/dossiers/"),
         (cpip.user, "API cases, 100 per page", "/api/v1/cases/?page_size=100"),
         (dspip_user, "DSPIP home (service)", "/"),
@@ -294,7 +368,9 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.urls import get_resolver
 
+    get_resolver().url_patterns  # import every view now: the run takes minutes  # noqa: B018
     call_command("migrate", verbosity=0)
     call_command("load_reference", verbosity=0)
     print(f"Generating {args.cases} cases and {args.agents} agents on {backend}…", flush=True)
@@ -311,7 +387,7 @@ def main() -> None:
     from cases.models import Alert
     from reporting import workload
 
-    ratio_time, _ = timed(workload.compute)
+    ratio_time, levels = timed(workload.compute)
     floor_time, _ = timed(floor_group_by)
     first_alerts = time.perf_counter()
     opened = alerts_refresh()
@@ -337,7 +413,7 @@ def main() -> None:
         "",
         "| job | time | notes |",
         "|---|---|---|",
-        f"| workload snapshots, national (agents, antennas, services, regions, nation) | {ratio_time:.2f} s | upserts {4000 + 309 + 103 + 10 + 1:,} rows |",
+        f"| workload snapshots, national (agents, antennas, services, regions, nation) | {ratio_time:.2f} s | upserts {sum(levels.values()):,} rows |",
         f"| floor: the same figures by hand-written `GROUP BY`, nothing stored | {floor_time:.2f} s | ratio {ratio_time / floor_time:.2f}× |",
         f"| alerts, first run | {first_alerts:.2f} s | {opened['opened']:,} alerts opened |",
         f"| alerts, rerun (nothing changes) | {rerun_time:.2f} s | {rerun['unchanged']:,} unchanged, {rerun['opened']} opened |",

@@ -504,7 +504,7 @@ class DemoSeeder:
                 actor=None,
                 case=case,
                 level=risk,
-                assessed_on=start + timedelta(days=rng.randint(20, 60)),
+                assessed_on=min(start + timedelta(days=rng.randint(20, 60)), timezone.localdate()),
                 assessor=referent,
                 reason="Évaluation initiale",
             )
@@ -514,7 +514,7 @@ class DemoSeeder:
                 actor=None,
                 case=case,
                 intensity=intensity,
-                on=start + timedelta(days=30),
+                on=min(start + timedelta(days=30), timezone.localdate()),
                 agent=referent,
                 reason="Intensité déduite de l'évaluation",
             )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import services as case_services
-from cases.models import Case, Convocation, Cover, Incident, Interview, Proof, Report
+from cases.models import Convocation, Cover, Incident, Interview, Proof
 from measures.models import ImposedObligation, ObligationType
 from spip.models import AuditEntry
 from tests.factories import CaseFactory
@@ -32,36 +32,69 @@ def media(tmp_path, settings):
 def care(world):
     """An obligation of care (needs proof) on cpip's case."""
     measure = world.cases["mine"].measures.get()
-    return ImposedObligation.objects.create(measure=measure, obligation_type=ObligationType.objects.get(code="S-SOINS"))
+    return ImposedObligation.objects.create(
+        measure=measure, obligation_type=ObligationType.objects.get(code="S-SOINS")
+    )
 
 
 def log(world, **kw):
-    defaults = dict(actor=world.users["cpip"], case=world.cases["mine"], agent=world.agents["cpip"],
-                    held_at=timezone.now() - timedelta(minutes=5), kind="office", duration_minutes=30,
-                    attendance="present", notes="RAS")
+    defaults = {
+        "actor": world.users["cpip"],
+        "case": world.cases["mine"],
+        "agent": world.agents["cpip"],
+        "held_at": timezone.now() - timedelta(minutes=5),
+        "kind": "office",
+        "duration_minutes": 30,
+        "attendance": "present",
+        "notes": "RAS",
+    }
     return case_services.interview_log(**{**defaults, **kw})
 
 
-def test_the_interview_form_writes_interview_proof_and_next_appointment_with_their_audit(world, care):
-    conv = Convocation.objects.create(case=world.cases["mine"], kind="follow_up", issued_from="spip",
-                                      starts_at=timezone.now() - timedelta(minutes=10))
+def test_the_interview_form_writes_interview_proof_and_next_appointment_with_their_audit(
+    world, care
+):
+    conv = Convocation.objects.create(
+        case=world.cases["mine"],
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=timezone.now() - timedelta(minutes=10),
+    )
     next_at = timezone.now() + timedelta(days=30)
-    interview = log(world, convocation=conv, next_at=next_at,
-                    proofs=[(care, SimpleUploadedFile("attestation.pdf", PDF))])
+    interview = log(
+        world,
+        convocation=conv,
+        next_at=next_at,
+        proofs=[(care, SimpleUploadedFile("attestation.pdf", PDF))],
+    )
     conv.refresh_from_db()
     assert conv.status == "honoured"
-    assert Convocation.objects.filter(case=world.cases["mine"], starts_at=next_at, status="booked").exists()
+    assert Convocation.objects.filter(
+        case=world.cases["mine"], starts_at=next_at, status="booked"
+    ).exists()
     proof = Proof.objects.get()
-    assert (proof.interview, proof.content_type, proof.original_name) == (interview, "application/pdf", "attestation.pdf")
+    assert (proof.interview, proof.content_type, proof.original_name) == (
+        interview,
+        "application/pdf",
+        "attestation.pdf",
+    )
     assert Path(proof.file.path).read_bytes() == PDF
     written = set(AuditEntry.objects.filter(username="cpip").values_list("object_type", "action"))
-    assert written == {("cases.interview", "create"), ("cases.convocation", "update"), ("cases.convocation", "create"),
-                       ("cases.proof", "create")}
+    assert written == {
+        ("cases.interview", "create"),
+        ("cases.convocation", "update"),
+        ("cases.convocation", "create"),
+        ("cases.proof", "create"),
+    }
 
 
 def test_a_refused_next_appointment_writes_nothing(world, care, media):
     with pytest.raises(ValidationError):
-        log(world, next_at=timezone.now() - timedelta(days=1), proofs=[(care, SimpleUploadedFile("a.pdf", PDF))])
+        log(
+            world,
+            next_at=timezone.now() - timedelta(days=1),
+            proofs=[(care, SimpleUploadedFile("a.pdf", PDF))],
+        )
     assert not Interview.objects.exists()
     assert not Proof.objects.exists()
     assert not any(Path(media).rglob("*.pdf"))
@@ -70,8 +103,16 @@ def test_a_refused_next_appointment_writes_nothing(world, care, media):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("facture.pdf", EXE, "Seuls les fichiers PDF, JPEG et PNG sont acceptés (contenu vérifié)."),
-        ("photo.png", b"GIF89a" + b"\x00" * 20, "Seuls les fichiers PDF, JPEG et PNG sont acceptés (contenu vérifié)."),
+        (
+            "facture.pdf",
+            EXE,
+            "Seuls les fichiers PDF, JPEG et PNG sont acceptés (contenu vérifié).",
+        ),
+        (
+            "photo.png",
+            b"GIF89a" + b"\x00" * 20,
+            "Seuls les fichiers PDF, JPEG et PNG sont acceptés (contenu vérifié).",
+        ),
         ("gros.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024), "Le fichier dépasse 5 Mo."),
         ("vide.pdf", b"", "Le fichier est vide."),
     ],
@@ -84,15 +125,31 @@ def test_uploads_are_checked_by_content(world, care, name, content, message):
 
 
 def test_jpeg_and_png_are_accepted(world, care):
-    for name, content in (("a.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 20), ("b.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)):
-        case_services.proof_record(actor=world.users["cpip"], case=world.cases["mine"], obligation=care,
-                                   upload=SimpleUploadedFile(name, content), received_on=timezone.localdate())
-    assert sorted(Proof.objects.values_list("content_type", flat=True)) == ["image/jpeg", "image/png"]
+    for name, content in (
+        ("a.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 20),
+        ("b.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20),
+    ):
+        case_services.proof_record(
+            actor=world.users["cpip"],
+            case=world.cases["mine"],
+            obligation=care,
+            upload=SimpleUploadedFile(name, content),
+            received_on=timezone.localdate(),
+        )
+    assert sorted(Proof.objects.values_list("content_type", flat=True)) == [
+        "image/jpeg",
+        "image/png",
+    ]
 
 
 def test_proofs_live_outside_the_web_root_and_are_served_only_in_scope(world, care, client_for):
-    proof = case_services.proof_record(actor=world.users["cpip"], case=world.cases["mine"], obligation=care,
-                                       upload=SimpleUploadedFile("x.pdf", PDF), received_on=timezone.localdate())
+    proof = case_services.proof_record(
+        actor=world.users["cpip"],
+        case=world.cases["mine"],
+        obligation=care,
+        upload=SimpleUploadedFile("x.pdf", PDF),
+        received_on=timezone.localdate(),
+    )
     assert not str(Path(proof.file.path)).startswith(str(settings.STATIC_ROOT))
     assert "x.pdf" not in proof.file.name  # the stored name never comes from the user
     url = reverse("cases:proof", args=[world.cases["mine"].pk, proof.pk])
@@ -106,27 +163,41 @@ def test_proofs_live_outside_the_web_root_and_are_served_only_in_scope(world, ca
 
 def test_interview_notes_are_escaped_in_the_page(world, client_for):
     log(world, notes="<script>alert('x')</script>")
-    html = client_for(world.users["cpip"]).get(reverse("cases:detail", args=[world.cases["mine"].pk])).content.decode()
+    html = (
+        client_for(world.users["cpip"])
+        .get(reverse("cases:detail", args=[world.cases["mine"].pk]))
+        .content.decode()
+    )
     assert "<script>alert('x')</script>" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
 
 
 def test_interview_notes_come_back_as_plain_text_in_the_api(world, api_for):
     log(world, notes="<script>alert('x')</script>")
-    body = api_for(world.users["cpip"]).get(f"/api/v1/interviews/?case={world.cases['mine'].pk}").json()
+    body = (
+        api_for(world.users["cpip"])
+        .get(f"/api/v1/interviews/?case={world.cases['mine'].pk}")
+        .json()
+    )
     assert body["results"][0]["notes"] == "<script>alert('x')</script>"
 
 
 def test_report_pdf_escapes_the_text_and_names_the_person(world, client_for):
     from django.template.loader import render_to_string
 
-    report = case_services.report_draft(actor=world.users["cpip"], case=world.cases["mine"], kind="incident")
-    case_services.report_update(actor=world.users["cpip"], report=report, body="<script>x</script> Absences répétées")
+    report = case_services.report_draft(
+        actor=world.users["cpip"], case=world.cases["mine"], kind="incident"
+    )
+    case_services.report_update(
+        actor=world.users["cpip"], report=report, body="<script>x</script> Absences répétées"
+    )
     report.refresh_from_db()
     html = render_to_string("cases/report_pdf.html", {"report": report, "case": report.case})
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
     assert world.cases["mine"].person.full_name in html
-    response = client_for(world.users["cpip"]).get(reverse("cases:report-pdf", args=[world.cases["mine"].pk, report.pk]))
+    response = client_for(world.users["cpip"]).get(
+        reverse("cases:report-pdf", args=[world.cases["mine"].pk, report.pk])
+    )
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
 
@@ -134,13 +205,25 @@ def test_report_pdf_escapes_the_text_and_names_the_person(world, client_for):
 def test_incident_report_draft_lists_missed_dates_and_sending_records_the_breach(world):
     case = world.cases["mine"]
     when = timezone.now() - timedelta(days=20)
-    Convocation.objects.create(case=case, kind="follow_up", issued_from="spip", starts_at=when, status="missed",
-                               outcome_recorded_at=when)
-    report = case_services.report_draft(actor=world.users["cpip"], case=case, kind="incident",
-                                        author=world.agents["cpip"])
+    Convocation.objects.create(
+        case=case,
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=when,
+        status="missed",
+        outcome_recorded_at=when,
+    )
+    report = case_services.report_draft(
+        actor=world.users["cpip"], case=case, kind="incident", author=world.agents["cpip"]
+    )
     assert f"Convocations non honorées : {timezone.localtime(when):%d/%m/%Y}" in report.body
-    case_services.report_update(actor=world.users["cpip"], report=report, body=report.body, send=True,
-                                author=world.agents["cpip"])
+    case_services.report_update(
+        actor=world.users["cpip"],
+        report=report,
+        body=report.body,
+        send=True,
+        author=world.agents["cpip"],
+    )
     report.refresh_from_db()
     assert (report.status, report.sent_on) == ("sent", timezone.localdate())
     incident = Incident.objects.get(case=case)
@@ -152,11 +235,25 @@ def test_incident_report_draft_lists_missed_dates_and_sending_records_the_breach
 def test_follow_up_changes_refuse_a_stale_form(world):
     case = world.cases["mine"]
     version = case.version
-    case_services.case_follow_up_update(actor=world.users["cpip"], case=case, version=version, risk_level="high",
-                                        intensity="renforce", reason="Nouvelle infraction", agent=world.agents["cpip"])
+    case_services.case_follow_up_update(
+        actor=world.users["cpip"],
+        case=case,
+        version=version,
+        risk_level="high",
+        intensity="renforce",
+        reason="Nouvelle infraction",
+        agent=world.agents["cpip"],
+    )
     with pytest.raises(ValidationError) as exc:
-        case_services.case_follow_up_update(actor=world.users["cpip2"], case=case, version=version, risk_level="low",
-                                            intensity="allege", reason="Autre onglet", agent=world.agents["cpip2"])
+        case_services.case_follow_up_update(
+            actor=world.users["cpip2"],
+            case=case,
+            version=version,
+            risk_level="low",
+            intensity="allege",
+            reason="Autre onglet",
+            agent=world.agents["cpip2"],
+        )
     assert "modifié entre-temps" in exc.value.messages[0]
     case.refresh_from_db()
     assert (case.risk_level, case.intensity, case.version) == ("high", "renforce", version + 1)
@@ -164,8 +261,12 @@ def test_follow_up_changes_refuse_a_stale_form(world):
 
 
 def test_one_click_outcome_returns_the_row_and_then_the_reactions(world, client_for):
-    conv = Convocation.objects.create(case=world.cases["mine"], kind="follow_up", issued_from="spip",
-                                      starts_at=timezone.now() - timedelta(hours=2))
+    conv = Convocation.objects.create(
+        case=world.cases["mine"],
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=timezone.now() - timedelta(hours=2),
+    )
     client = client_for(world.users["cpip"])
     url = reverse("cases:convocation-outcome", args=[conv.pk])
     response = client.post(url, {"status": "missed"}, HTTP_HX_REQUEST="true")
@@ -173,18 +274,32 @@ def test_one_click_outcome_returns_the_row_and_then_the_reactions(world, client_
     assert html.strip().startswith(f'<tr id="conv-{conv.pk}">')
     assert "Quelle suite donner" in html
     new_at = (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(url, {"reaction": "new_convocation", "new_at": new_at}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        url, {"reaction": "new_convocation", "new_at": new_at}, HTTP_HX_REQUEST="true"
+    )
     assert "nouvelle convocation" in response.content.decode()
     conv.refresh_from_db()
     assert conv.reaction == "new_convocation"
-    assert Convocation.objects.filter(case=conv.case, status="booked", starts_at__gt=timezone.now()).count() == 1
+    assert (
+        Convocation.objects.filter(
+            case=conv.case, status="booked", starts_at__gt=timezone.now()
+        ).count()
+        == 1
+    )
 
 
 def test_excused_without_reason_is_refused_in_the_row(world, client_for):
-    conv = Convocation.objects.create(case=world.cases["mine"], kind="follow_up", issued_from="spip",
-                                      starts_at=timezone.now() - timedelta(hours=2))
-    response = client_for(world.users["cpip"]).post(reverse("cases:convocation-outcome", args=[conv.pk]),
-                                                    {"status": "excused"}, HTTP_HX_REQUEST="true")
+    conv = Convocation.objects.create(
+        case=world.cases["mine"],
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=timezone.now() - timedelta(hours=2),
+    )
+    response = client_for(world.users["cpip"]).post(
+        reverse("cases:convocation-outcome", args=[conv.pk]),
+        {"status": "excused"},
+        HTTP_HX_REQUEST="true",
+    )
     assert "Une absence excusée demande un motif." in response.content.decode()
     conv.refresh_from_db()
     assert conv.status == "booked"
@@ -192,38 +307,75 @@ def test_excused_without_reason_is_refused_in_the_row(world, client_for):
 
 def test_logging_on_a_case_out_of_scope_is_404_and_audited(world, client_for, api_for):
     other = world.cases["other"]
-    response = client_for(world.users["cpip"]).post(reverse("cases:interview-new", args=[other.pk]), {})
+    response = client_for(world.users["cpip"]).post(
+        reverse("cases:interview-new", args=[other.pk]), {}
+    )
     assert response.status_code == 404
-    response = api_for(world.users["cpip"]).post("/api/v1/interviews/", {
-        "case": other.pk, "held_at": timezone.now().isoformat(), "kind": "office", "duration_minutes": 30,
-        "attendance": "present"}, format="json")
+    response = api_for(world.users["cpip"]).post(
+        "/api/v1/interviews/",
+        {
+            "case": other.pk,
+            "held_at": timezone.now().isoformat(),
+            "kind": "office",
+            "duration_minutes": 30,
+            "attendance": "present",
+        },
+        format="json",
+    )
     assert response.status_code == 404
-    assert AuditEntry.objects.filter(action="denied", object_id=str(other.pk), username="cpip").count() == 2
+    assert (
+        AuditEntry.objects.filter(action="denied", object_id=str(other.pk), username="cpip").count()
+        == 2
+    )
     assert not Interview.objects.exists()
 
 
 def test_api_interview_create_uses_the_same_service(world, api_for):
     next_at = (timezone.now() + timedelta(days=20)).isoformat()
-    response = api_for(world.users["cpip"]).post("/api/v1/interviews/", {
-        "case": world.cases["mine"].pk, "held_at": timezone.now().isoformat(), "kind": "phone",
-        "duration_minutes": 15, "attendance": "present", "notes": "Point téléphonique", "next_at": next_at,
-    }, format="json")
+    response = api_for(world.users["cpip"]).post(
+        "/api/v1/interviews/",
+        {
+            "case": world.cases["mine"].pk,
+            "held_at": timezone.now().isoformat(),
+            "kind": "phone",
+            "duration_minutes": 15,
+            "attendance": "present",
+            "notes": "Point téléphonique",
+            "next_at": next_at,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert Convocation.objects.filter(case=world.cases["mine"], status="booked").count() == 1
-    bad = api_for(world.users["cpip"]).post("/api/v1/interviews/", {"case": world.cases["mine"].pk, "kind": "x"},
-                                            format="json")
+    bad = api_for(world.users["cpip"]).post(
+        "/api/v1/interviews/", {"case": world.cases["mine"].pk, "kind": "x"}, format="json"
+    )
     assert bad.status_code == 400
     assert {"held_at", "kind", "duration_minutes", "attendance"} <= set(bad.json())
 
 
 def test_api_proof_upload_refuses_an_executable(world, care, api_for):
     api = api_for(world.users["cpip"])
-    response = api.post("/api/v1/proofs/", {"case": world.cases["mine"].pk, "obligation": care.pk,
-                                            "file": SimpleUploadedFile("virus.pdf", EXE)}, format="multipart")
+    response = api.post(
+        "/api/v1/proofs/",
+        {
+            "case": world.cases["mine"].pk,
+            "obligation": care.pk,
+            "file": SimpleUploadedFile("virus.pdf", EXE),
+        },
+        format="multipart",
+    )
     assert response.status_code == 400
     assert "PDF, JPEG et PNG" in str(response.json())
-    response = api.post("/api/v1/proofs/", {"case": world.cases["mine"].pk, "obligation": care.pk,
-                                            "file": SimpleUploadedFile("ok.pdf", PDF)}, format="multipart")
+    response = api.post(
+        "/api/v1/proofs/",
+        {
+            "case": world.cases["mine"].pk,
+            "obligation": care.pk,
+            "file": SimpleUploadedFile("ok.pdf", PDF),
+        },
+        format="multipart",
+    )
     assert response.status_code == 201
 
 
@@ -241,11 +393,18 @@ def test_workspace_endpoints_by_role(world, api_for, persona, endpoint):
 
 def test_timeline_api_lists_events_newest_first(world, api_for):
     log(world, notes="x")
-    body = api_for(world.users["cpip"]).get(f"/api/v1/cases/{world.cases['mine'].pk}/timeline/").json()
+    body = (
+        api_for(world.users["cpip"]).get(f"/api/v1/cases/{world.cases['mine'].pk}/timeline/").json()
+    )
     kinds = [e["kind"] for e in body]
     assert kinds[0] == "interview"
     assert "case" in kinds
-    assert api_for(world.users["cpip_other"]).get(f"/api/v1/cases/{world.cases['mine'].pk}/timeline/").status_code == 404
+    assert (
+        api_for(world.users["cpip_other"])
+        .get(f"/api/v1/cases/{world.cases['mine'].pk}/timeline/")
+        .status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("persona", ["dpip", "dspip", "bex", "disp", "dap", "partner"])
@@ -260,28 +419,56 @@ def test_caseload_lists_my_cases_and_the_ones_i_cover(world, client_for):
     covered = CaseFactory(antenna=world.antenna2, referent=world.agents["cpip_a2"])
     response = client_for(world.users["cpip"]).get(reverse("workspace:caseload"))
     assert {c.pk for c in response.context["page_obj"]} == {world.cases["mine"].pk}
-    case_services.cover_create(actor=world.users["dspip"], absent=world.agents["cpip_a2"],
-                               covering=world.agents["cpip"], starts_on=today, ends_on=today + timedelta(days=5))
+    case_services.cover_create(
+        actor=world.users["dspip"],
+        absent=world.agents["cpip_a2"],
+        covering=world.agents["cpip"],
+        starts_on=today,
+        ends_on=today + timedelta(days=5),
+    )
     response = client_for(world.users["cpip"]).get(reverse("workspace:caseload"))
-    assert {c.pk for c in response.context["page_obj"]} == {world.cases["mine"].pk, covered.pk, world.cases["a2"].pk}
+    assert {c.pk for c in response.context["page_obj"]} == {
+        world.cases["mine"].pk,
+        covered.pk,
+        world.cases["a2"].pk,
+    }
     assert "intérim de" in response.content.decode()
     # The covered file opens too, for the duration of the cover only.
-    assert client_for(world.users["cpip"]).get(reverse("cases:detail", args=[covered.pk])).status_code == 200
+    assert (
+        client_for(world.users["cpip"]).get(reverse("cases:detail", args=[covered.pk])).status_code
+        == 200
+    )
     Cover.objects.update(ends_on=today - timedelta(days=1), starts_on=today - timedelta(days=3))
-    assert client_for(world.users["cpip"]).get(reverse("cases:detail", args=[covered.pk])).status_code == 404
+    assert (
+        client_for(world.users["cpip"]).get(reverse("cases:detail", args=[covered.pk])).status_code
+        == 404
+    )
 
 
 def test_cover_page_is_for_heads_of_antenna_and_directors(world, client_for):
     assert client_for(world.users["cpip"]).get(reverse("workspace:covers")).status_code == 403
     client = client_for(world.users["dpip"])
     today = timezone.localdate()
-    response = client.post(reverse("workspace:covers"), {
-        "absent_agent": world.agents["cpip"].pk, "covering_agent": world.agents["cpip"].pk,
-        "starts_on": today, "ends_on": today})
+    response = client.post(
+        reverse("workspace:covers"),
+        {
+            "absent_agent": world.agents["cpip"].pk,
+            "covering_agent": world.agents["cpip"].pk,
+            "starts_on": today,
+            "ends_on": today,
+        },
+    )
     assert "Un agent ne peut pas se remplacer lui-même." in response.content.decode()
-    response = client.post(reverse("workspace:covers"), {
-        "absent_agent": world.agents["cpip"].pk, "covering_agent": world.agents["cpip2"].pk,
-        "starts_on": today, "ends_on": today + timedelta(days=7), "reason": "Congés"})
+    response = client.post(
+        reverse("workspace:covers"),
+        {
+            "absent_agent": world.agents["cpip"].pk,
+            "covering_agent": world.agents["cpip2"].pk,
+            "starts_on": today,
+            "ends_on": today + timedelta(days=7),
+            "reason": "Congés",
+        },
+    )
     assert response.status_code == 302
     assert AuditEntry.objects.filter(object_type="cases.cover", username="dpip").exists()
 
@@ -300,7 +487,9 @@ def test_caseload_query_count_does_not_grow(world, client_for, django_assert_max
         assert len(client.get(reverse("workspace:caseload")).context["page_obj"]) == 50
 
 
-def test_case_file_query_count_does_not_grow_with_history(world, client_for, django_assert_max_num_queries):
+def test_case_file_query_count_does_not_grow_with_history(
+    world, client_for, django_assert_max_num_queries
+):
     client = client_for(world.users["cpip"])
     case = world.cases["mine"]
     url = reverse("cases:detail", args=[case.pk])
@@ -308,12 +497,27 @@ def test_case_file_query_count_does_not_grow_with_history(world, client_for, dja
         client.get(url)
     now = timezone.now()
     Interview.objects.bulk_create(
-        Interview(case=case, agent=world.agents["cpip"], held_at=now - timedelta(days=30 * i), kind="office",
-                  duration_minutes=30, attendance="present", notes="n") for i in range(1, 61)
+        Interview(
+            case=case,
+            agent=world.agents["cpip"],
+            held_at=now - timedelta(days=30 * i),
+            kind="office",
+            duration_minutes=30,
+            attendance="present",
+            notes="n",
+        )
+        for i in range(1, 61)
     )
     Convocation.objects.bulk_create(
-        Convocation(case=case, kind="follow_up", issued_from="spip", starts_at=now - timedelta(days=22 * i),
-                    status="honoured", outcome_recorded_at=now) for i in range(1, 81)
+        Convocation(
+            case=case,
+            kind="follow_up",
+            issued_from="spip",
+            starts_at=now - timedelta(days=22 * i),
+            status="honoured",
+            outcome_recorded_at=now,
+        )
+        for i in range(1, 81)
     )
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
