@@ -66,6 +66,13 @@ def caseload(user, agent):
             last_contact=Subquery(last_contact),
             next_convocation=Subquery(next_convocation),
             open_alerts=_count(Alert.objects.filter(case=OuterRef("pk"), closed_at__isnull=True)),
+            report_due=Subquery(
+                Alert.objects.filter(
+                    case=OuterRef("pk"), closed_at__isnull=True, alert_type="report_due"
+                )
+                .order_by("due_on")
+                .values("due_on")[:1]
+            ),
             lacking_proofs=Coalesce(
                 Subquery(
                     ImposedObligation.objects.filter(
@@ -136,8 +143,24 @@ def timeline(user, case) -> list[dict]:
     case_ids = [c.pk for c in cases]
     events: list[dict] = []
 
+    zone = timezone.get_current_timezone()
+
     def add(when, kind, title, detail="", obj=None):
-        events.append({"when": when, "kind": kind, "title": title, "detail": detail, "obj": obj})
+        label = (
+            f"{when.astimezone(zone):%d/%m/%Y %H:%M}"
+            if isinstance(when, datetime)
+            else f"{when:%d/%m/%Y}"
+        )
+        events.append(
+            {
+                "when": when,
+                "label": label,
+                "kind": kind,
+                "title": title,
+                "detail": detail,
+                "obj": obj,
+            }
+        )
 
     for c in cases:
         if c.prison_id:

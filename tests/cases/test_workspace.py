@@ -522,3 +522,21 @@ def test_case_file_query_count_does_not_grow_with_history(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert len([e for e in response.context["timeline"] if e["kind"] == "interview"]) == 60
+
+
+def test_caseload_shows_the_report_due_date(world, client_for):
+    from datetime import date
+
+    from cases.models import Alert
+
+    Alert.objects.create(
+        alert_type="report_due",
+        severity="warning",
+        case=world.cases["mine"],
+        rule="Rapport",
+        dedup_key="evaluation:1",
+        opened_at=timezone.now(),
+        due_on=date(2026, 12, 20),
+    )
+    html = client_for(world.users["cpip"]).get(reverse("workspace:caseload")).content.decode()
+    assert "<td>20/12/2026</td>" in html
