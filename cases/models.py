@@ -273,6 +273,7 @@ class Agenda(models.Model):
         "spip.Court", on_delete=models.PROTECT, null=True, blank=True, related_name="agendas"
     )
     is_active = models.BooleanField(_("actif"), default=True)
+    weeks_ahead = models.PositiveSmallIntegerField(_("semaines publiées à l'avance"), default=8)
 
     objects = AgendaQuerySet.as_manager()
 
@@ -290,6 +291,64 @@ class Agenda(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SlotTemplate(models.Model):
+    """A weekly pattern: every <weekday> at <start>, <capacity> seats of <duration> minutes."""
+
+    agenda = models.ForeignKey(Agenda, on_delete=models.CASCADE, related_name="templates")
+    weekday = models.PositiveSmallIntegerField(
+        _("jour"),
+        choices=[
+            (0, _("lundi")),
+            (1, _("mardi")),
+            (2, _("mercredi")),
+            (3, _("jeudi")),
+            (4, _("vendredi")),
+            (5, _("samedi")),
+            (6, _("dimanche")),
+        ],
+    )
+    start_time = models.TimeField(_("heure"))
+    duration_minutes = models.PositiveSmallIntegerField(_("durée (minutes)"), default=30)
+    capacity = models.PositiveSmallIntegerField(_("places"), default=1)
+    kinds = models.JSONField(_("types de rendez-vous"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("modèle de créneau")
+        verbose_name_plural = _("modèles de créneaux")
+        ordering = ["weekday", "start_time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agenda", "weekday", "start_time"], name="slottemplate_unique"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="slottemplate_weekday"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="slottemplate_capacity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}"
+
+
+class AgendaClosure(models.Model):
+    """Days without slots: a closure, a CPIP's absence, a training day."""
+
+    agenda = models.ForeignKey(Agenda, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField(_("du"))
+    ends_on = models.DateField(_("au"))
+    reason = models.CharField(_("motif"), max_length=255)
+
+    class Meta:
+        verbose_name = _("fermeture")
+        verbose_name_plural = _("fermetures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="closure_dates_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.starts_on:%d/%m/%Y} – {self.ends_on:%d/%m/%Y})"
 
 
 class SlotQuerySet(models.QuerySet):
@@ -364,6 +423,12 @@ class Convocation(models.Model):
     issued_at = models.DateTimeField(_("émise le"), auto_now_add=True)
     deadline_exceeded_reason = models.CharField(
         _("motif du dépassement du délai légal"), max_length=255, blank=True
+    )
+    rescheduled_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rescheduled_to"
+    )
+    request_token = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
     )
     reaction = models.CharField(
         _("suite donnée à l'absence"), max_length=16, choices=MissedReaction.choices, blank=True
@@ -729,3 +794,50 @@ class Cover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.covering_agent} pour {self.absent_agent}"
+
+
+class NotificationStatus(models.TextChoices):
+    QUEUED = "queued", _("En attente")
+    SENDING = "sending", _("En cours d'envoi")
+    SENT = "sent", _("Envoyé")
+    FAILED = "failed", _("Échec")
+    CANCELLED = "cancelled", _("Annulé")
+
+
+class Notification(models.Model):
+    """A message to the person about a convocation. One per event and channel: a task
+    that runs twice sends nothing twice."""
+
+    convocation = models.ForeignKey(
+        Convocation, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.CharField(
+        _("événement"), max_length=12
+    )  # booked, reminder, cancelled, rescheduled
+    channel = models.CharField(_("canal"), max_length=5)  # sms, email
+    recipient = models.CharField(_("destinataire"), max_length=254)
+    body = models.TextField(_("message"))
+    send_after = models.DateTimeField(_("à envoyer à partir du"))
+    status = models.CharField(
+        _("statut"),
+        max_length=9,
+        choices=NotificationStatus.choices,
+        default=NotificationStatus.QUEUED,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message à la personne")
+        verbose_name_plural = _("messages aux personnes")
+        ordering = ["send_after"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["convocation", "event", "channel"], name="notification_once_per_event"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "send_after"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.channel} → {self.recipient}"

@@ -20,3 +20,24 @@ def alerts_refresh() -> dict:
         counts = refresh()
         result.update(counts)
     return dict(counts)
+
+
+@shared_task(soft_time_limit=240, time_limit=300, acks_late=True)
+def notifications_send() -> dict:
+    from cases.notify import notifications_send_due
+
+    with job_run("notifications_send") as result:
+        counts = notifications_send_due()
+        result.update(counts)
+    return counts
+
+
+@shared_task(
+    autoretry_for=(Exception,), retry_backoff=60, max_retries=3, soft_time_limit=600, time_limit=660
+)
+def slots_generate() -> int:
+    from cases.booking import slots_generate as generate
+
+    with job_run("slots_generate") as result:
+        result["created"] = generate()
+    return result["created"]

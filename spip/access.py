@@ -261,8 +261,11 @@ def person_q(user) -> Q:
 
     q = Q(id__in=Case.objects.filter(case_q(user)).values("person_id"))
     if s.role == Role.BEX_CLERK:
-        # A person recorded at the hearing may not have a case file yet.
-        q |= Q(created_by_id=s.user_id)
+        # At the hearing the clerk must find a person already known to the services the
+        # court sends to (identity only: their files stay closed), or one just recorded.
+        q |= Q(created_by_id=s.user_id) | Q(
+            id__in=Case.objects.filter(service_id__in=s.court_service_ids).values("person_id")
+        )
     return q
 
 

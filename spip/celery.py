@@ -13,6 +13,16 @@ app.autodiscover_tasks()
 
 # Each entry expires before its next run, so a backlog never runs a job twice in a row.
 app.conf.beat_schedule = {
+    "notifications-send": {
+        "task": "cases.tasks.notifications_send",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "slots-generate-nightly": {
+        "task": "cases.tasks.slots_generate",
+        "schedule": crontab(hour=3, minute=0),
+        "options": {"expires": 12 * 3600},
+    },
     "workload-snapshot-nightly": {
         "task": "reporting.tasks.workload_snapshot_compute",
         "schedule": crontab(hour=0, minute=30),

@@ -735,6 +735,53 @@ class DemoSeeder:
                 actor=None, action=AuditAction.CREATE, obj=reduction, service_id=team[2].service_id
             )
 
+    def agendas(self, sites: dict) -> None:
+        """Each demo antenna publishes its weekly slots; the Lyon court's SAP too."""
+        from datetime import time as t
+
+        from cases.booking import slots_generate
+        from cases.models import Agenda, SlotTemplate
+
+        for site in (s for c, s in sites.items() if c != "partner"):
+            for antenna in site["antennas"]:
+                agenda, created = Agenda.objects.get_or_create(
+                    antenna=antenna,
+                    kind="spip",
+                    defaults={"name": f"Agenda — {antenna.name}", "weeks_ahead": 9},
+                )
+                if created:
+                    for weekday in range(5):
+                        for hour, minute in (
+                            (9, 0),
+                            (9, 30),
+                            (10, 0),
+                            (11, 0),
+                            (14, 0),
+                            (14, 30),
+                            (15, 30),
+                        ):
+                            SlotTemplate.objects.create(
+                                agenda=agenda,
+                                weekday=weekday,
+                                start_time=t(hour, minute),
+                                capacity=1,
+                                kinds=["end_of_hearing", "first", "follow_up"],
+                            )
+            court = site["courts"][0]
+            agenda, created = Agenda.objects.get_or_create(
+                court=court, kind="sap", defaults={"name": f"JAP — {court.name}", "weeks_ahead": 9}
+            )
+            if created:
+                for weekday in (1, 3):
+                    SlotTemplate.objects.create(
+                        agenda=agenda,
+                        weekday=weekday,
+                        start_time=t(14, 0),
+                        capacity=3,
+                        kinds=["jap"],
+                    )
+        slots_generate()
+
     @transaction.atomic
     def run(self) -> dict:
         sites = self.organisation()
@@ -745,4 +792,5 @@ class DemoSeeder:
         self.today_for(agents["demo.cpip"], sites)
         self.referrals(sites)
         self.reductions(teams)
+        self.agendas(sites)
         return {"cases_created": created, "accounts": [a[0] for a in ACCOUNTS]}

@@ -66,6 +66,21 @@ class Service(models.Model):
     time_zone = models.CharField(
         _("fuseau horaire"), max_length=64, default="Europe/Paris", validators=[validate_time_zone]
     )
+    reminder_days_before = models.PositiveSmallIntegerField(
+        _("rappel (jours avant le rendez-vous)"), default=2
+    )
+    message_booked = models.TextField(
+        _("message à la prise de rendez-vous"),
+        default="SPIP : vous êtes convoqué(e) le {date} à {heure}, {lieu}, {adresse}. Tél. {telephone}.",
+    )
+    message_reminder = models.TextField(
+        _("message de rappel"),
+        default="Rappel SPIP : rendez-vous le {date} à {heure}, {lieu}, {adresse}.",
+    )
+    message_cancelled = models.TextField(
+        _("message d'annulation"),
+        default="SPIP : votre rendez-vous du {date} à {heure} est annulé. Une nouvelle convocation vous sera adressée.",
+    )
     holiday_subdivision = models.CharField(
         _("calendrier des jours fériés"),
         max_length=8,

@@ -45,6 +45,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("journal/", views.audit_list, name="audit-list"),
     path("dossiers/", include("cases.urls")),
+    path("bex/", include("cases.bex_urls")),
     path("", include((workspace_urlpatterns, "workspace"))),
     path("", include("reporting.urls")),
     path("admin/", admin.site.urls),

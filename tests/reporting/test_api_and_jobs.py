@@ -149,7 +149,7 @@ def test_a_failed_run_is_recorded_with_its_error(world, monkeypatch):
 def test_the_beat_schedule_expires_each_entry_before_its_next_run():
     from spip.celery import app
 
-    hourly = {"alerts-refresh-hourly": 3600}
+    hourly = {"alerts-refresh-hourly": 3600, "notifications-send": 60}
     for name, entry in app.conf.beat_schedule.items():
         period = hourly.get(name, 24 * 3600)
         assert 0 < entry["options"]["expires"] < period, name

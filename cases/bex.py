@@ -1,0 +1,252 @@
+"""The BEX desk: at the end of the hearing, one screen from the person to the printed
+convocation (person, measure, competent antenna, earliest slots with their deadline)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+
+from cases import booking
+from cases import services as case_services
+from cases.bex_forms import DeskForm
+from cases.choices import CaseStatus, ConvocationType, IssuedFrom
+from cases.models import Agenda, Case, Convocation, Person, Slot
+from cases.normalize import search_key
+from measures import services as measure_services
+from measures.models import ObligationType
+from spip.access import scope_for
+from spip.audit import audit_view
+from spip.choices import Role
+from spip.models import Agent, Antenna
+
+PERSON_FIELDS = (
+    "birth_name",
+    "usage_name",
+    "first_names",
+    "sex",
+    "birth_date",
+    "address",
+    "postal_code",
+    "commune",
+    "phone",
+    "email",
+    "accepts_messages",
+)
+
+
+def _clerk(user) -> Agent:
+    scope = scope_for(user)
+    if scope.role != Role.BEX_CLERK:
+        raise PermissionDenied
+    return Agent.objects.select_related("court").get(pk=scope.agent_id or 0)
+
+
+def _antennas(clerk: Agent):
+    return (
+        Antenna.objects.filter(service__courts=clerk.court)
+        .select_related("service")
+        .order_by("service__code", "name")
+    )
+
+
+@login_required
+def desk(request):
+    clerk = _clerk(request.user)
+    antennas = list(_antennas(clerk))
+    q = request.GET.get("q", "").strip()
+    matches = []
+    if q:
+        matches = list(
+            Person.objects.visible_to(request.user).filter(search_key__contains=search_key(q))[:20]
+        )
+    chosen = (
+        Person.objects.visible_to(request.user).filter(pk=request.GET.get("personne") or 0).first()
+    )
+    context = {"clerk": clerk, "q": q, "matches": matches, "chosen": chosen}
+    if request.method != "POST":
+        initial = {"person": chosen.pk} if chosen else {}
+        if chosen:
+            initial |= {f: getattr(chosen, f) for f in PERSON_FIELDS}
+        context["form"] = DeskForm(initial=initial, antennas=antennas)
+        return render(request, "cases/bex_desk.html", context)
+
+    form = DeskForm(request.POST, antennas=antennas)
+    # First pass: validate, propose the antenna and the slots; second pass: book.
+    if not form.is_valid():
+        return render(request, "cases/bex_desk.html", {**context, "form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        service = booking.service_for_postal_code(data["postal_code"])
+    except ValidationError as exc:
+        form.add_error("postal_code", exc.message_dict["postal_code"])
+        return render(request, "cases/bex_desk.html", {**context, "form": form}, status=400)
+    served = [a for a in antennas if a.service_id == service.pk]
+    if not served:
+        form.add_error(
+            "postal_code",
+            "Le SPIP compétent pour cette adresse n'est pas destinataire de votre tribunal.",
+        )
+        return render(request, "cases/bex_desk.html", {**context, "form": form}, status=400)
+    antenna = next((a for a in served if a.pk == data.get("antenna")), None) or next(
+        (a for a in served if a.city.lower() == data["commune"].lower()), served[0]
+    )
+    deadline = booking.deadline_for(
+        data["measure_type"], data["judgment_date"], enforceable=data["provisionally_enforceable"]
+    )
+    slots = booking.label_slots(
+        list(booking.free_slots(antenna=antenna)[:12]), deadline, service.time_zone
+    )
+    duplicates = []
+    if not data.get("person"):
+        duplicates = list(
+            Person.objects.visible_to(request.user).filter(
+                search_key=search_key(
+                    data.get("usage_name") or data["birth_name"], data["first_names"]
+                ),
+                birth_date=data["birth_date"],
+            )
+        )
+    form = DeskForm(request.POST, antennas=antennas, slots=slots)
+    form.is_valid()
+    form.data = form.data.copy()
+    form.data["antenna"] = str(antenna.pk)
+    context |= {
+        "form": form,
+        "antenna": antenna,
+        "service": service,
+        "slots": slots,
+        "deadline": deadline,
+        "duplicates": duplicates,
+    }
+    if request.POST.get("action") != "book" or not data.get("slot"):
+        if request.POST.get("action") == "book":
+            form.add_error("slot", "Choisissez un créneau.")
+        return render(request, "cases/bex_desk.html", context)
+    try:
+        convocation = _book(request.user, clerk, form.cleaned_data, antenna)
+    except ValidationError as exc:
+        for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
+            form.add_error(field if field in form.fields else None, errors)
+        return render(request, "cases/bex_desk.html", context, status=400)
+    return redirect("bex:convocation", pk=convocation.pk)
+
+
+@transaction.atomic
+def _book(user, clerk, data, antenna) -> Convocation:
+    """Everything or nothing: person, file, measure and obligations, SPIP and JAP convocations."""
+    if data.get("person"):
+        person = Person.objects.visible_to(user).get(pk=data["person"])
+    else:
+        person = case_services.person_create(actor=user, **{f: data[f] for f in PERSON_FIELDS})
+    case = Case.objects.filter(
+        person=person,
+        service=antenna.service,
+        status__in=[CaseStatus.AWAITING_ALLOCATION, CaseStatus.ACTIVE, CaseStatus.SUSPENDED],
+    ).first()
+    if case is None:
+        case = case_services.case_open(actor=user, person=person, antenna=antenna)
+    obligations = list(ObligationType.objects.filter(family="general")) + list(data["obligations"])
+    measure = measure_services.measure_record(
+        actor=user,
+        case=case,
+        measure_type=data["measure_type"],
+        court=clerk.court,
+        judgment_date=data["judgment_date"],
+        judgment_reference=data["judgment_reference"],
+        provisionally_enforceable=data["provisionally_enforceable"],
+        obligations=obligations,
+        tig_hours=data.get("tig_hours"),
+        tig_deadline=data.get("tig_deadline"),
+    )
+    slot = Slot.objects.filter(pk=data["slot"], agenda__antenna=antenna).first()
+    if slot is None:
+        raise ValidationError({"slot": "Ce créneau n'appartient pas à l'antenne proposée."})
+    convocation = booking.convocation_book(
+        actor=user,
+        case=case,
+        slot=slot,
+        kind=ConvocationType.END_OF_HEARING,
+        measure=measure,
+        issued_from=IssuedFrom.BEX,
+        beyond_reason=data.get("beyond_reason", ""),
+        request_token=data.get("request_token") or None,
+    )
+    jap = booking.deadline_for(
+        measure.measure_type, measure.judgment_date, target="jap_convocation"
+    )
+    sap = Agenda.objects.filter(court=clerk.court, kind="sap", is_active=True).first()
+    if jap and sap:
+        free = Slot.objects.filter(agenda=sap, starts_at__gte=convocation.issued_at).order_by(
+            "starts_at"
+        )
+        for candidate in free[:50]:
+            try:
+                with transaction.atomic():
+                    booking.convocation_book(
+                        actor=user,
+                        case=case,
+                        slot=candidate,
+                        kind=ConvocationType.JAP,
+                        measure=measure,
+                        issued_from=IssuedFrom.BEX,
+                        notify=True,
+                    )
+                break
+            except ValidationError:
+                continue
+    return convocation
+
+
+@login_required
+def convocation(request, pk: int):
+    conv = get_object_or_404(
+        Convocation.objects.visible_to(request.user).select_related("case__person", "antenna"),
+        pk=pk,
+    )
+    others = (
+        Convocation.objects.visible_to(request.user)
+        .filter(case=conv.case, measure=conv.measure)
+        .exclude(pk=pk)
+    )
+    return render(
+        request,
+        "cases/bex_done.html",
+        {"c": conv, "others": others, "notifications": conv.notifications.order_by("send_after")},
+    )
+
+
+@login_required
+def convocation_pdf(request, pk: int):
+    """The convocation handed to the person, re-printable later."""
+    from weasyprint import HTML
+
+    from measures.models import ImposedObligation
+
+    conv = get_object_or_404(
+        Convocation.objects.visible_to(request.user).select_related(
+            "case__person", "case__service", "antenna", "measure__measure_type", "measure__court"
+        ),
+        pk=pk,
+    )
+    audit_view(actor=request.user, obj=conv)
+    zone = conv.case.service.time_zone
+    obligations = ImposedObligation.objects.filter(measure=conv.measure).select_related(
+        "obligation_type"
+    )
+    html = render_to_string(
+        "cases/convocation_pdf.html",
+        {
+            "c": conv,
+            "local": booking.local_date(conv.starts_at, zone),
+            "time": conv.starts_at.astimezone(booking.ZoneInfo(zone)),
+            "obligations": obligations,
+        },
+    )
+    pdf = HTML(string=html).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="convocation-{conv.pk}.pdf"'
+    return response

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from cases import bex
+
+app_name = "bex"
+urlpatterns = [
+    path("", bex.desk, name="desk"),
+    path("convocations/<int:pk>/", bex.convocation, name="convocation"),
+    path("convocations/<int:pk>/pdf/", bex.convocation_pdf, name="convocation-pdf"),
+]

@@ -1,0 +1,367 @@
+"""Agendas, slots and the booking chain (DOMAIN.md §5 and §7).
+
+- Slots are generated ahead from weekly templates, skipping the service's public holidays
+  (Alsace-Moselle and overseas calendars) and closures; generation only inserts (ON
+  CONFLICT DO NOTHING on agenda + start), so rerunning never duplicates or drops a slot.
+- Booking locks the slot row, takes the lowest free seat and inserts; the partial unique
+  index on (slot, seat) for live bookings is the guarantee below it.
+- Deadline rules are data: a slot is "within the legal deadline" when its local date is
+  on or before judgment date + the rule's delay.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.choices import ConvocationStatus, ConvocationType, IssuedFrom
+from cases.models import Agenda, Case, Convocation, Notification, Slot
+from measures.choices import DeadlineTarget, DeadlineTrigger
+from measures.models import DeadlineRule, MeasureType
+from spip.audit import audit_write, snapshot
+from spip.choices import AuditAction
+from spip.models import Antenna, Service
+
+LIVE = [ConvocationStatus.BOOKED, ConvocationStatus.HONOURED]
+HEARING_CATEGORIES = ("sentence",)
+
+
+# --- Competence and deadlines ------------------------------------------------------
+
+
+def service_for_postal_code(postal_code: str) -> Service:
+    """The competent service follows the person's residence (DOMAIN.md §2)."""
+    code = (postal_code or "").strip()
+    if not re.fullmatch(r"\d{5}", code):
+        raise ValidationError({"postal_code": _("Code postal inconnu : cinq chiffres attendus.")})
+    if code.startswith("97") or code.startswith("98"):
+        department = code[:3]
+    elif code.startswith("20"):
+        department = "2A" if int(code[:3]) < 202 else "2B"
+    else:
+        department = code[:2]
+    service = Service.objects.filter(code=department).first()
+    if service is None:
+        raise ValidationError({"postal_code": _("Aucun SPIP n'est compétent pour ce code postal.")})
+    return service
+
+
+@dataclass(frozen=True)
+class Deadline:
+    rule: DeadlineRule
+    last_day: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.rule.label} ({self.rule.amount} jours, {self.rule.legal_reference})"
+
+
+def deadline_for(
+    measure_type: MeasureType,
+    judgment_date: date,
+    *,
+    enforceable: bool = False,
+    target: str = DeadlineTarget.SPIP_CONVOCATION,
+) -> Deadline | None:
+    """The statutory deadline of the first convocation, from the rules in force."""
+    rules = (
+        DeadlineRule.objects.valid_on(judgment_date)
+        .filter(
+            trigger=DeadlineTrigger.SENTENCE_FREE,
+            target=target,
+            unit="days",
+            measure_types=measure_type,
+        )
+        .filter(
+            Q(provisionally_enforceable__isnull=True) | Q(provisionally_enforceable=enforceable)
+        )
+    )
+    rule = rules.order_by("amount").first()
+    if rule is None:
+        return None
+    return Deadline(rule=rule, last_day=judgment_date + timedelta(days=rule.amount))
+
+
+def local_date(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+# --- Slots -----------------------------------------------------------------------
+
+
+def holiday_calendar(service: Service, years):
+    return holidays.France(subdiv=service.holiday_subdivision or None, years=years)
+
+
+def slots_generate(*, agenda_ids: list[int] | None = None, today: date | None = None) -> int:
+    """Create the slots of the coming weeks from the templates. Idempotent; never deletes."""
+    agendas = (
+        Agenda.objects.filter(is_active=True)
+        .select_related("antenna__service", "court")
+        .prefetch_related("templates", "closures")
+    )
+    if agenda_ids:
+        agendas = agendas.filter(pk__in=agenda_ids)
+    created = 0
+    for agenda in agendas:
+        service: Service | None
+        if agenda.antenna is not None:
+            service = agenda.antenna.service
+        else:
+            service = agenda.court.services.first() if agenda.court is not None else None
+        zone = ZoneInfo(service.time_zone if service else "Europe/Paris")
+        start = today or timezone.now().astimezone(zone).date()
+        days = [start + timedelta(days=i) for i in range(agenda.weeks_ahead * 7)]
+        off = holiday_calendar(service, {d.year for d in days}) if service else {}
+        closures = list(agenda.closures.all())
+        rows = []
+        for day in days:
+            if day in off or any(c.starts_on <= day <= c.ends_on for c in closures):
+                continue
+            for template in agenda.templates.all():
+                if template.weekday == day.weekday():
+                    rows.append(
+                        Slot(
+                            agenda=agenda,
+                            starts_at=datetime.combine(day, template.start_time, tzinfo=zone),
+                            duration_minutes=template.duration_minutes,
+                            capacity=template.capacity,
+                        )
+                    )
+        before = Slot.objects.filter(agenda=agenda).count()
+        Slot.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        created += Slot.objects.filter(agenda=agenda).count() - before
+    return created
+
+
+def free_slots(
+    *, antenna: Antenna, kind: str = "spip", days: int = 60, now: datetime | None = None
+):
+    """Slots of the antenna's agenda (or the court's SAP agenda) with a seat left, earliest first.
+    One query."""
+    now = now or timezone.now()
+    slots = Slot.objects.filter(
+        starts_at__gte=now, starts_at__lt=now + timedelta(days=days), agenda__is_active=True
+    )
+    slots = slots.filter(agenda__antenna=antenna, agenda__kind=kind)
+    return (
+        slots.annotate(booked=Count("convocations", filter=Q(convocations__status__in=LIVE)))
+        .filter(booked__lt=F("capacity"))
+        .select_related("agenda")
+        .order_by("starts_at")
+    )
+
+
+def label_slots(slots, deadline: Deadline | None, zone: str) -> list[dict]:
+    return [
+        {
+            "slot": s,
+            "within": deadline is None or local_date(s.starts_at, zone) <= deadline.last_day,
+            "local": s.starts_at.astimezone(ZoneInfo(zone)),
+        }
+        for s in slots
+    ]
+
+
+# --- Booking -----------------------------------------------------------------------
+
+
+class SlotFull(ValidationError):
+    pass
+
+
+@transaction.atomic
+def convocation_book(
+    *,
+    actor,
+    case: Case,
+    slot: Slot,
+    kind: str,
+    measure=None,
+    issued_from: str = IssuedFrom.BEX,
+    beyond_reason: str = "",
+    request_token: str | None = None,
+    now: datetime | None = None,
+    notify: bool = True,
+) -> Convocation:
+    """Book a seat of ``slot`` for ``case``. Exactly one booking wins the last seat."""
+    now = now or timezone.now()
+    if request_token:
+        existing = Convocation.objects.filter(request_token=request_token).first()
+        if existing is not None:  # the same form sent twice (double click): same answer
+            return existing
+    slot = (
+        Slot.objects.select_for_update()
+        .select_related("agenda__antenna", "agenda__court")
+        .get(pk=slot.pk)
+    )
+    if slot.starts_at <= now:
+        raise ValidationError({"slot": _("Ce créneau est passé.")})
+    agenda = slot.agenda
+    if agenda.antenna is not None and agenda.antenna.service_id != case.service_id:
+        raise ValidationError({"slot": _("Ce créneau appartient à un autre service.")})
+    taken = set(
+        Convocation.objects.filter(slot=slot, status__in=LIVE).values_list("seat", flat=True)
+    )
+    seat = next((n for n in range(1, slot.capacity + 1) if n not in taken), None)
+    if seat is None:
+        raise SlotFull({"slot": _("Ce créneau vient d'être pris. Choisissez le suivant.")})
+    if measure is not None and kind != ConvocationType.JAP:
+        deadline = deadline_for(
+            measure.measure_type,
+            measure.judgment_date,
+            enforceable=measure.provisionally_enforceable,
+        )
+        zone = case.service.time_zone
+        if (
+            deadline
+            and local_date(slot.starts_at, zone) > deadline.last_day
+            and not beyond_reason.strip()
+        ):
+            raise ValidationError(
+                {
+                    "beyond_reason": _(
+                        "Ce créneau dépasse le délai légal (%(label)s) : indiquez pourquoi."
+                    )
+                    % {"label": deadline.label}
+                }
+            )
+    convocation = Convocation(
+        case=case,
+        measure=measure,
+        kind=kind,
+        antenna=agenda.antenna,
+        slot=slot,
+        seat=seat,
+        starts_at=slot.starts_at,
+        duration_minutes=slot.duration_minutes,
+        issued_from=issued_from,
+        issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+        deadline_exceeded_reason=beyond_reason.strip()[:255],
+        request_token=request_token,
+    )
+    try:
+        with transaction.atomic():
+            convocation.save()
+    except IntegrityError as exc:  # the database's own guard: seat taken meanwhile
+        raise SlotFull({"slot": _("Ce créneau vient d'être pris. Choisissez le suivant.")}) from exc
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=convocation,
+        changes=snapshot(convocation),
+        service_id=case.service_id,
+    )
+    if notify:
+        notifications_plan(convocation, events=("booked", "reminder"))
+    return convocation
+
+
+@transaction.atomic
+def convocation_cancel(
+    *, actor, convocation: Convocation, reason: str, notify: bool = True
+) -> Convocation:
+    """Cancel: the seat is freed (a cancelled booking holds no seat), history is kept."""
+    from cases.services import convocation_set_outcome
+
+    if not reason.strip():
+        raise ValidationError({"reason": _("Indiquez le motif de l'annulation.")})
+    convocation = convocation_set_outcome(
+        actor=actor, convocation=convocation, status=ConvocationStatus.CANCELLED, reason=reason
+    )
+    Notification.objects.filter(convocation=convocation, status="queued").update(status="cancelled")
+    if notify:
+        notifications_plan(convocation, events=("cancelled",))
+    return convocation
+
+
+@transaction.atomic
+def convocation_reschedule(
+    *, actor, convocation: Convocation, slot: Slot, reason: str
+) -> Convocation:
+    new = convocation_book(
+        actor=actor,
+        case=convocation.case,
+        slot=slot,
+        kind=convocation.kind,
+        measure=convocation.measure,
+        issued_from=IssuedFrom.SPIP,
+        beyond_reason=reason,
+        notify=False,
+    )
+    convocation_cancel(actor=actor, convocation=convocation, reason=reason, notify=False)
+    new.rescheduled_from = convocation
+    new.save(update_fields=["rescheduled_from"])
+    notifications_plan(new, events=("rescheduled", "reminder"))
+    return new
+
+
+# --- Notifications ----------------------------------------------------------------
+
+
+MOBILE = re.compile(r"^(?:\+33\s?|0)[67](?:[\s.]?\d{2}){4}$")
+
+
+def is_french_mobile(phone: str) -> bool:
+    return bool(MOBILE.match((phone or "").strip()))
+
+
+def notifications_plan(convocation: Convocation, *, events) -> int:
+    """Queue the messages of a convocation's events, per channel the person accepts.
+    Unique per (convocation, event, channel): planning twice queues nothing more."""
+    person = convocation.case.person
+    if not person.accepts_messages:
+        return 0
+    service = convocation.case.service
+    zone = ZoneInfo(service.time_zone)
+    local = convocation.starts_at.astimezone(zone)
+    antenna = convocation.antenna
+    values = {
+        "date": f"{local:%d/%m/%Y}",
+        "heure": f"{local:%H:%M}",
+        "lieu": antenna.name if antenna else service.name,
+        "adresse": f"{antenna.address}, {antenna.city}" if antenna else service.seat_address,
+        "telephone": (antenna.phone if antenna else "") or service.phone,
+    }
+    templates = {
+        "booked": service.message_booked,
+        "reminder": service.message_reminder,
+        "cancelled": service.message_cancelled,
+        "rescheduled": service.message_booked,
+    }
+    channels = []
+    if is_french_mobile(person.phone):
+        channels.append(("sms", person.phone))
+    if person.email:
+        channels.append(("email", person.email))
+    rows = []
+    for event in events:
+        send_after = timezone.now()
+        if event == "reminder":
+            day = local.date() - timedelta(days=service.reminder_days_before)
+            send_after = datetime.combine(day, time(10, 0), tzinfo=zone)
+            if send_after <= timezone.now():
+                continue
+        body = templates[event].format(**values)
+        rows += [
+            Notification(
+                convocation=convocation,
+                event=event,
+                channel=channel,
+                recipient=to,
+                body=body,
+                send_after=send_after,
+            )
+            for channel, to in channels
+        ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
