@@ -1,0 +1,529 @@
+"""The booking chain: deadlines, slot generation, the BEX desk, concurrency, messages, PDF."""
+
+import re
+import threading
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+from django.utils.html import escape
+
+from cases import booking
+from cases.models import (
+    Agenda,
+    AgendaClosure,
+    Case,
+    Convocation,
+    Notification,
+    Person,
+    Slot,
+    SlotTemplate,
+)
+from cases.notify import FakeSMS, notifications_send_due
+from measures.models import MeasureType
+from spip.models import Service
+from tests.conftest import needs_postgres
+from tests.factories import AntennaFactory, CaseFactory
+
+pytestmark = pytest.mark.django_db
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture
+def sms(settings):
+    settings.SPIP_SMS_BACKEND = "cases.notify.FakeSMS"
+    FakeSMS.outbox = []
+    FakeSMS.fail_next = 0
+    return FakeSMS
+
+
+def agenda_for(antenna, *hours, capacity=1, weekdays=range(5)):
+    agenda = Agenda.objects.create(name=f"Agenda {antenna}", antenna=antenna, weeks_ahead=2)
+    for weekday in weekdays:
+        for hour in hours:
+            SlotTemplate.objects.create(
+                agenda=agenda, weekday=weekday, start_time=time(hour), capacity=capacity
+            )
+    return agenda
+
+
+# --- deadlines ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "enforceable", "days"),
+    [
+        ("SP", False, 45),
+        ("TIG", False, 45),
+        ("SPR", True, 8),
+        ("SPR", False, 15),
+        ("LC", False, None),
+    ],
+)
+def test_deadline_rules_per_measure_type(reference, code, enforceable, days):
+    deadline = booking.deadline_for(
+        MeasureType.objects.get(code=code), date(2026, 3, 1), enforceable=enforceable
+    )
+    assert (deadline.last_day if deadline else None) == (
+        date(2026, 3, 1) + timedelta(days=days) if days else None
+    )
+
+
+def test_slot_labels_use_the_local_date_across_dst(reference):
+    """Judged 1 March: the last day is 15 April. A slot at 00:30 on 16 April in Paris
+    (22:30 UTC on the 15th, summer time) is beyond; 23:30 on the 15th is within."""
+    deadline = booking.deadline_for(MeasureType.objects.get(code="SP"), date(2026, 3, 1))
+    antenna = AntennaFactory()
+    agenda = Agenda.objects.create(name="a", antenna=antenna)
+    late = Slot.objects.create(agenda=agenda, starts_at=datetime(2026, 4, 16, 0, 30, tzinfo=PARIS))
+    early = Slot.objects.create(
+        agenda=agenda, starts_at=datetime(2026, 4, 15, 23, 30, tzinfo=PARIS)
+    )
+    labels = {
+        row["slot"].pk: row["within"]
+        for row in booking.label_slots([late, early], deadline, "Europe/Paris")
+    }
+    assert labels == {late.pk: False, early.pk: True}
+
+
+def test_slot_labels_for_an_overseas_service(reference):
+    """The same instant is the 16th in Nouméa (beyond) and the 15th in Paris (within)."""
+    deadline = booking.deadline_for(MeasureType.objects.get(code="SP"), date(2026, 3, 1))
+    agenda = Agenda.objects.create(
+        name="a", antenna=AntennaFactory(service=Service.objects.get(code="988"))
+    )
+    slot = Slot.objects.create(
+        agenda=agenda, starts_at=datetime(2026, 4, 15, 14, 0, tzinfo=ZoneInfo("UTC"))
+    )
+    assert booking.label_slots([slot], deadline, "Pacific/Noumea")[0]["within"] is False
+    assert booking.label_slots([slot], deadline, "Europe/Paris")[0]["within"] is True
+
+
+@pytest.mark.parametrize(
+    ("postal_code", "service"),
+    [
+        ("69003", "69"),
+        ("20000", "2A"),
+        ("20200", "2B"),
+        ("97400", "974"),
+        ("98800", "988"),
+        ("75015", "75"),
+    ],
+)
+def test_competent_service_from_the_postal_code(reference, postal_code, service):
+    assert booking.service_for_postal_code(postal_code).code == service
+
+
+@pytest.mark.parametrize("postal_code", ["6900", "ABCDE", "99999", ""])
+def test_unknown_postal_codes_are_refused_in_french(reference, postal_code):
+    with pytest.raises(ValidationError) as exc:
+        booking.service_for_postal_code(postal_code)
+    assert exc.value.message_dict["postal_code"][0].startswith(
+        ("Code postal inconnu", "Aucun SPIP")
+    )
+
+
+# --- slots -------------------------------------------------------------------------
+
+
+def test_slot_generation_skips_holidays_and_closures_and_is_idempotent(reference):
+    antenna = AntennaFactory()
+    agenda = agenda_for(antenna, 9, 14)
+    AgendaClosure.objects.create(
+        agenda=agenda, starts_on=date(2026, 12, 22), ends_on=date(2026, 12, 22), reason="Formation"
+    )
+    # Two weeks from Mon 14 Dec 2026: 10 weekdays, minus Christmas (Fri 25) and the closure (Tue 22).
+    created = booking.slots_generate(today=date(2026, 12, 14))
+    assert created == 8 * 2
+    days = sorted(
+        {s.starts_at.astimezone(PARIS).date() for s in Slot.objects.filter(agenda=agenda)}
+    )
+    assert date(2026, 12, 25) not in days and date(2026, 12, 22) not in days
+    assert booking.slots_generate(today=date(2026, 12, 14)) == 0
+    assert Slot.objects.filter(agenda=agenda).count() == 16
+
+
+def test_alsace_moselle_skips_good_friday_and_26_december(reference):
+    moselle = agenda_for(AntennaFactory(service=Service.objects.get(code="57"), city="Metz"), 9)
+    lyon = agenda_for(AntennaFactory(), 9)
+    booking.slots_generate(today=date(2027, 3, 22))  # Good Friday 2027: 26 March
+    friday = datetime(2027, 3, 26, 9, tzinfo=PARIS)
+    assert not Slot.objects.filter(agenda=moselle, starts_at=friday).exists()
+    assert Slot.objects.filter(agenda=lyon, starts_at=friday).exists()
+
+
+def test_regeneration_keeps_booked_slots(world):
+    agenda = agenda_for(world.antenna, 9)
+    booking.slots_generate(today=timezone.localdate() + timedelta(days=1))
+    slot = Slot.objects.filter(agenda=agenda).first()
+    booking.convocation_book(
+        actor=world.users["bex"], case=world.cases["arrival"], slot=slot, kind="end_of_hearing"
+    )
+    SlotTemplate.objects.filter(agenda=agenda).delete()
+    booking.slots_generate()
+    assert Slot.objects.filter(pk=slot.pk).exists()
+
+
+def test_free_slots_hide_full_ones_and_come_earliest_first(world):
+    agenda = agenda_for(world.antenna, 9, 10)
+    booking.slots_generate(today=timezone.localdate() + timedelta(days=1))
+    first = booking.free_slots(antenna=world.antenna)[0]
+    booking.convocation_book(
+        actor=world.users["bex"], case=world.cases["arrival"], slot=first, kind="end_of_hearing"
+    )
+    remaining = list(booking.free_slots(antenna=world.antenna))
+    assert first not in remaining
+    assert remaining == sorted(remaining, key=lambda s: s.starts_at)
+    assert all(s.agenda == agenda for s in remaining)
+
+
+# --- booking -----------------------------------------------------------------------
+
+
+def future_slot(antenna, days=3, capacity=1):
+    agenda = Agenda.objects.get_or_create(antenna=antenna, kind="spip", defaults={"name": "a"})[0]
+    return Slot.objects.create(
+        agenda=agenda, starts_at=timezone.now() + timedelta(days=days), capacity=capacity
+    )
+
+
+def test_the_last_seat_goes_to_one_booking(world):
+    slot = future_slot(world.antenna, capacity=2)
+    other = CaseFactory(antenna=world.antenna)
+    third = CaseFactory(antenna=world.antenna)
+    a = booking.convocation_book(
+        actor=None, case=world.cases["arrival"], slot=slot, kind="end_of_hearing"
+    )
+    b = booking.convocation_book(actor=None, case=other, slot=slot, kind="end_of_hearing")
+    assert (a.seat, b.seat) == (1, 2)
+    with pytest.raises(booking.SlotFull) as exc:
+        booking.convocation_book(actor=None, case=third, slot=slot, kind="end_of_hearing")
+    assert "Choisissez le suivant" in exc.value.messages[0]
+    booking.convocation_cancel(actor=None, convocation=a, reason="Erreur de saisie")
+    assert (
+        booking.convocation_book(actor=None, case=third, slot=slot, kind="end_of_hearing").seat == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [(-1, "Ce créneau est passé.")],
+)
+def test_a_past_slot_is_refused(world, when, message):
+    slot = future_slot(world.antenna)
+    Slot.objects.filter(pk=slot.pk).update(starts_at=timezone.now() + timedelta(days=when))
+    with pytest.raises(ValidationError) as exc:
+        booking.convocation_book(
+            actor=None, case=world.cases["arrival"], slot=slot, kind="end_of_hearing"
+        )
+    assert exc.value.message_dict["slot"] == [message]
+
+
+def test_a_slot_of_another_service_is_refused(world):
+    slot = future_slot(world.other_antenna)
+    with pytest.raises(ValidationError) as exc:
+        booking.convocation_book(
+            actor=None, case=world.cases["arrival"], slot=slot, kind="end_of_hearing"
+        )
+    assert exc.value.message_dict["slot"] == ["Ce créneau appartient à un autre service."]
+
+
+def test_beyond_the_deadline_needs_a_reason_which_is_kept(world):
+    measure = world.cases["arrival"].measures.get()
+    measure.judgment_date = timezone.localdate() - timedelta(days=44)
+    measure.save()
+    slot = future_slot(world.antenna, days=5)
+    with pytest.raises(ValidationError) as exc:
+        booking.convocation_book(
+            actor=None,
+            case=world.cases["arrival"],
+            slot=slot,
+            kind="end_of_hearing",
+            measure=measure,
+        )
+    assert "dépasse le délai légal" in exc.value.message_dict["beyond_reason"][0]
+    conv = booking.convocation_book(
+        actor=None,
+        case=world.cases["arrival"],
+        slot=slot,
+        kind="end_of_hearing",
+        measure=measure,
+        beyond_reason="Aucun créneau plus tôt (antenne fermée)",
+    )
+    assert conv.deadline_exceeded_reason == "Aucun créneau plus tôt (antenne fermée)"
+
+
+def test_rescheduling_frees_the_old_seat_and_keeps_history(world, sms):
+    old_slot, new_slot = future_slot(world.antenna, days=3), future_slot(world.antenna, days=6)
+    conv = booking.convocation_book(
+        actor=None, case=world.cases["arrival"], slot=old_slot, kind="end_of_hearing"
+    )
+    new = booking.convocation_reschedule(
+        actor=world.users["dpip"], convocation=conv, slot=new_slot, reason="Demande de la personne"
+    )
+    conv.refresh_from_db()
+    assert conv.status == "cancelled" and new.rescheduled_from == conv
+    assert booking.free_slots(antenna=world.antenna).filter(pk=old_slot.pk).exists()
+
+
+@needs_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_twenty_clerks_booking_the_last_seat_at_once(reference):
+    antenna = AntennaFactory()
+    slot = future_slot(antenna)
+    cases = [CaseFactory(antenna=antenna) for _ in range(20)]
+    barrier = threading.Barrier(20)
+    outcomes = []
+
+    def book(case):
+        try:
+            barrier.wait()
+            booking.convocation_book(
+                actor=None, case=case, slot=slot, kind="end_of_hearing", notify=False
+            )
+            outcomes.append("booked")
+        except booking.SlotFull:
+            outcomes.append("full")
+        except Exception as exc:  # noqa: BLE001 - anything else is a failure of the test
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(c,)) for c in cases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["booked"] + ["full"] * 19
+    assert Convocation.objects.filter(slot=slot, status="booked").count() == 1
+
+
+# --- messages ------------------------------------------------------------------------
+
+
+def test_booking_queues_a_message_and_a_reminder_two_days_before_at_ten(world, sms):
+    person = world.cases["arrival"].person
+    person.phone, person.email = "06 12 34 56 78", "p@example.org"
+    person.save()
+    slot = future_slot(world.antenna, days=6)
+    conv = booking.convocation_book(
+        actor=None, case=world.cases["arrival"], slot=slot, kind="end_of_hearing"
+    )
+    rows = {(n.event, n.channel): n for n in Notification.objects.filter(convocation=conv)}
+    assert set(rows) == {
+        ("booked", "sms"),
+        ("booked", "email"),
+        ("reminder", "sms"),
+        ("reminder", "email"),
+    }
+    local = slot.starts_at.astimezone(PARIS)
+    expected = datetime.combine(local.date() - timedelta(days=2), time(10), tzinfo=PARIS)
+    assert rows[("reminder", "sms")].send_after == expected
+    assert f"{local:%d/%m/%Y} à {local:%H:%M}" in rows[("booked", "sms")].body
+    assert booking.notifications_plan(conv, events=("booked", "reminder")) == 4  # planned again…
+    assert Notification.objects.filter(convocation=conv).count() == 4  # …but nothing more queued
+
+
+def test_no_message_without_consent_or_without_a_mobile(world, sms):
+    person = world.cases["arrival"].person
+    person.phone = "04 72 00 00 00"  # a landline
+    person.save()
+    conv = booking.convocation_book(
+        actor=None,
+        case=world.cases["arrival"],
+        slot=future_slot(world.antenna),
+        kind="end_of_hearing",
+    )
+    assert not Notification.objects.filter(convocation=conv).exists()
+    person.phone, person.accepts_messages = "06 12 34 56 78", False
+    person.save()
+    assert booking.notifications_plan(conv, events=("booked",)) == 0
+
+
+def test_sending_twice_sends_once_and_failures_are_retried_with_backoff(world, sms):
+    person = world.cases["arrival"].person
+    person.phone = "0612345678"
+    person.save()
+    booking.convocation_book(
+        actor=None,
+        case=world.cases["arrival"],
+        slot=future_slot(world.antenna, days=10),
+        kind="end_of_hearing",
+    )
+    sms.fail_next = 1
+    now = timezone.now()
+    assert notifications_send_due(now=now) == {"sent": 0, "failed": 0, "retry": 1}
+    retry = Notification.objects.get(event="booked")
+    assert (retry.status, retry.attempts, retry.send_after) == (
+        "queued",
+        1,
+        now + timedelta(minutes=2),
+    )
+    assert notifications_send_due(now=now + timedelta(minutes=3)) == {
+        "sent": 1,
+        "failed": 0,
+        "retry": 0,
+    }
+    assert notifications_send_due(now=now + timedelta(minutes=4)) == {
+        "sent": 0,
+        "failed": 0,
+        "retry": 0,
+    }
+    assert [to for to, _ in sms.outbox] == ["0612345678"]
+
+
+def test_cancelling_drops_the_reminder_and_tells_the_person(world, sms):
+    person = world.cases["arrival"].person
+    person.phone = "0712345678"
+    person.save()
+    conv = booking.convocation_book(
+        actor=None,
+        case=world.cases["arrival"],
+        slot=future_slot(world.antenna, days=9),
+        kind="end_of_hearing",
+    )
+    booking.convocation_cancel(actor=None, convocation=conv, reason="Juge indisponible")
+    states = dict(Notification.objects.filter(convocation=conv).values_list("event", "status"))
+    assert states == {"booked": "cancelled", "reminder": "cancelled", "cancelled": "queued"}
+
+
+# --- the desk -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def desk(world, client_for):
+    agenda_for(world.antenna, 9, 10, 11, 14, weekdays=range(7))
+    booking.slots_generate(today=timezone.localdate())
+    return client_for(world.users["bex"])
+
+
+def desk_data(**kw):
+    data = {
+        "request_token": "t-1",
+        "birth_name": "Lefèvre",
+        "first_names": "Zoé",
+        "sex": "F",
+        "birth_date": "1991-02-03",
+        "postal_code": "69003",
+        "commune": "Lyon",
+        "phone": "06 11 22 33 44",
+        "accepts_messages": "on",
+        "measure_type": MeasureType.objects.get(code="SP").pk,
+        "judgment_date": timezone.localdate().isoformat(),
+        "action": "preview",
+    }
+    return {**data, **kw}
+
+
+def test_the_desk_proposes_slots_within_the_deadline_then_books_once(world, desk):
+    page = desk.post("/bex/", desk_data()).content.decode()
+    assert page.count("dans le délai légal") >= 4
+    slot = re.search(r'name="slot" value="(\d+)"', page).group(1)
+    first = desk.post("/bex/", desk_data(action="book", slot=slot))
+    again = desk.post("/bex/", desk_data(action="book", slot=slot))  # double click
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    person = Person.objects.get(birth_name="Lefèvre")
+    case = Case.objects.get(person=person)
+    assert (case.status, case.service, case.created_by) == (
+        "awaiting",
+        world.service,
+        world.users["bex"],
+    )
+    assert Convocation.objects.filter(case=case).count() == 1
+    measure = case.measures.get()
+    assert measure.obligations.filter(obligation_type__family="general").count() == 6
+
+
+@pytest.mark.parametrize(
+    ("changes", "field_message"),
+    [
+        ({"phone": "04 72 00 00 00"}, "Ce n'est pas un numéro de portable français (06 ou 07)."),
+        ({"postal_code": "99999"}, "Aucun SPIP n'est compétent pour ce code postal."),
+        (
+            {"postal_code": "13001"},
+            "Le SPIP compétent pour cette adresse n'est pas destinataire de votre tribunal.",
+        ),
+        ({"judgment_date": "2099-01-01"}, "La date du jugement ne peut pas être dans le futur."),
+        ({"birth_name": ""}, "Champ requis pour une nouvelle personne."),
+    ],
+)
+def test_bad_input_gets_a_french_message_and_writes_nothing(world, desk, changes, field_message):
+    response = desk.post("/bex/", desk_data(action="book", slot="1", **changes))
+    assert response.status_code == 400
+    assert escape(field_message) in response.content.decode()
+    assert not Person.objects.filter(birth_name="Lefèvre").exists()
+
+
+def test_a_measure_not_pronounced_at_the_hearing_is_refused(world, desk):
+    lc = MeasureType.objects.get(code="LC").pk
+    response = desk.post("/bex/", desk_data(measure_type=lc))
+    assert response.status_code == 400
+    assert "Sélectionnez un choix valide" in response.content.decode()
+
+
+def test_tig_hours_outside_the_legal_range_write_nothing(world, desk):
+    tig = MeasureType.objects.get(code="TIG").pk
+    page = desk.post("/bex/", desk_data(measure_type=tig, tig_hours="500")).content.decode()
+    slot = re.search(r'name="slot" value="(\d+)"', page).group(1)
+    response = desk.post(
+        "/bex/", desk_data(measure_type=tig, tig_hours="500", action="book", slot=slot)
+    )
+    assert response.status_code == 400
+    assert "entre 20 et 400" in response.content.decode()
+    assert not Person.objects.filter(birth_name="Lefèvre").exists()
+    assert not Convocation.objects.filter(slot_id=slot).exists()
+
+
+def test_a_likely_duplicate_is_shown_before_creating(world, desk):
+    from cases.services import person_create
+
+    person_create(
+        actor=world.users["bex"],
+        birth_name="LEFEVRE",
+        first_names="Zoe",
+        sex="F",
+        birth_date=date(1991, 2, 3),
+    )
+    page = desk.post("/bex/", desk_data()).content.decode()
+    assert 'data-testid="duplicates"' in page
+    assert "LEFEVRE Zoe" in page
+
+
+def test_the_desk_is_for_bex_clerks(world, client_for):
+    for persona in ("cpip", "dspip", "sap", "disp"):
+        assert client_for(world.users[persona]).get("/bex/").status_code == 403
+
+
+def test_the_convocation_pdf_has_the_person_and_the_local_time(world, desk):
+    from django.template.loader import render_to_string
+
+    slot = future_slot(world.antenna, days=4)
+    conv = booking.convocation_book(
+        actor=world.users["bex"],
+        case=world.cases["arrival"],
+        slot=slot,
+        kind="end_of_hearing",
+        measure=world.cases["arrival"].measures.get(),
+    )
+    response = desk.get(f"/bex/convocations/{conv.pk}/pdf/")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    local = slot.starts_at.astimezone(PARIS)
+    html = render_to_string(
+        "cases/convocation_pdf.html", {"c": conv, "time": local, "obligations": []}
+    )
+    assert world.cases["arrival"].person.full_name in html
+    assert f"à {local:%H:%M}" in html
+    # Another BEX clerk's convocation stays closed to this one.
+    assert desk.get(f"/bex/convocations/{conv.pk + 999}/pdf/").status_code == 404
+
+
+def test_the_spip_sees_the_arrival_at_once(world, desk, client_for):
+    page = desk.post("/bex/", desk_data()).content.decode()
+    slot = re.search(r'name="slot" value="(\d+)"', page).group(1)
+    desk.post("/bex/", desk_data(action="book", slot=slot))
+    arrivals = client_for(world.users["dpip"]).get("/arrivees/").content.decode()
+    assert "LEFÈVRE Zoé" in arrivals
