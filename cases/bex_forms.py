@@ -22,7 +22,9 @@ class DeskForm(DsfrBaseForm):
     first_names = forms.CharField(label=_("Prénoms"), max_length=150, required=False)
     sex = forms.ChoiceField(label=_("Sexe"), choices=[("", "—"), *Sex.choices], required=False)
     birth_date = forms.DateField(
-        label=_("Date de naissance"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date de naissance"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     address = forms.CharField(label=_("Adresse"), max_length=255, required=False)
     postal_code = forms.CharField(label=_("Code postal"), max_length=5)
@@ -41,7 +43,8 @@ class DeskForm(DsfrBaseForm):
         label=_("Mesure prononcée"), queryset=MeasureType.objects.none()
     )
     judgment_date = forms.DateField(
-        label=_("Date du jugement"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date du jugement"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     judgment_reference = forms.CharField(label=_("N° parquet"), max_length=40, required=False)
     provisionally_enforceable = forms.BooleanField(label=_("Exécution provisoire"), required=False)
@@ -55,7 +58,7 @@ class DeskForm(DsfrBaseForm):
     tig_deadline = forms.DateField(
         label=_("TIG à exécuter avant le"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     antenna = forms.TypedChoiceField(label=_("Antenne du SPIP"), coerce=int, required=False)
     # Rendered as radios by the template from the proposed slots; checked when booking.

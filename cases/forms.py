@@ -51,7 +51,7 @@ class AllocationForm(DsfrBaseForm):
 
 class SnoozeForm(DsfrBaseForm):
     snoozed_until = forms.DateField(
-        label=_("Reporter au"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Reporter au"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     snooze_reason = forms.CharField(label=_("Motif"), max_length=255)
 
@@ -117,8 +117,12 @@ class FollowUpForm(DsfrBaseForm):
 class CoverForm(DsfrBaseForm):
     absent_agent = forms.TypedChoiceField(label=_("Agent absent"), coerce=int)
     covering_agent = forms.TypedChoiceField(label=_("Intérimaire"), coerce=int)
-    starts_on = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    ends_on = forms.DateField(
+        label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     reason = forms.CharField(label=_("Motif"), max_length=255, required=False)
 
     def __init__(self, *args, agents=(), **kwargs):

@@ -812,9 +812,18 @@ class Notification(models.Model):
         Convocation, on_delete=models.CASCADE, related_name="notifications"
     )
     event = models.CharField(
-        _("événement"), max_length=12
-    )  # booked, reminder, cancelled, rescheduled
-    channel = models.CharField(_("canal"), max_length=5)  # sms, email
+        _("événement"),
+        max_length=12,
+        choices=[
+            ("booked", _("Confirmation")),
+            ("reminder", _("Rappel")),
+            ("cancelled", _("Annulation")),
+            ("rescheduled", _("Report")),
+        ],
+    )
+    channel = models.CharField(
+        _("canal"), max_length=5, choices=[("sms", _("SMS")), ("email", _("Courriel"))]
+    )
     recipient = models.CharField(_("destinataire"), max_length=254)
     body = models.TextField(_("message"))
     send_after = models.DateTimeField(_("à envoyer à partir du"))
