@@ -45,6 +45,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/mypy spip cases measures partners reporting
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -122,6 +122,15 @@ def convocation_outcome(request, pk: int):
                 reaction=request.POST["reaction"],
                 new_at=new_at,
             )
+        elif request.POST.get("status") == "cancelled":
+            from cases.booking import convocation_cancel
+
+            # Cancelling also drops the pending reminder and tells the person.
+            convocation_cancel(
+                actor=request.user,
+                convocation=convocation,
+                reason=request.POST.get("reason", "").strip() or "Annulée par le SPIP",
+            )
         else:
             case_services.convocation_set_outcome(
                 actor=request.user,

@@ -183,7 +183,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"RiskLevelEnum": "cases.choices.RiskLevel"},
+    "ENUM_NAME_OVERRIDES": {
+        "RiskLevelEnum": "cases.choices.RiskLevel",
+        "ConvocationKindEnum": "cases.choices.ConvocationType",
+        "InterviewKindEnum": "cases.choices.InterviewKind",
+        "AgendaKindEnum": "cases.choices.AgendaKind",
+        "AntennaKindEnum": "spip.choices.AntennaKind",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set, else an embedded filesystem broker under var/

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from cases.api import CaseViewSet, PersonViewSet
+from cases.api_booking import AgendaViewSet, ConvocationViewSet, SlotViewSet
 from cases.api_workspace import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
 from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
@@ -24,6 +25,9 @@ router.register("measure-types", MeasureTypeViewSet, basename="measuretype")
 router.register("obligation-types", ObligationTypeViewSet, basename="obligationtype")
 router.register("workload", WorkloadSnapshotViewSet, basename="workload")
 router.register("interviews", InterviewViewSet, basename="interview")
+router.register("agendas", AgendaViewSet, basename="agenda")
+router.register("slots", SlotViewSet, basename="slot")
+router.register("convocations", ConvocationViewSet, basename="convocation")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("proofs", ProofViewSet, basename="proof")

@@ -527,3 +527,82 @@ def test_the_spip_sees_the_arrival_at_once(world, desk, client_for):
     desk.post("/bex/", desk_data(action="book", slot=slot))
     arrivals = client_for(world.users["dpip"]).get("/arrivees/").content.decode()
     assert "LEFÈVRE Zoé" in arrivals
+
+
+# --- API -------------------------------------------------------------------------------
+
+
+def test_api_slots_say_whether_they_are_within_the_deadline(world, api_for):
+    early, late = future_slot(world.antenna, days=3), future_slot(world.antenna, days=50)
+    judged = timezone.localdate().isoformat()
+    body = (
+        api_for(world.users["bex"])
+        .get(
+            f"/api/v1/slots/?antenna={world.antenna.pk}&free=true&measure_type=SP&judgment_date={judged}"
+        )
+        .json()
+    )
+    assert [(row["id"], row["within_deadline"], row["free_seats"]) for row in body["results"]] == [
+        (early.pk, True, 1),
+        (late.pk, False, 1),
+    ]
+
+
+def test_api_book_cancel_reschedule_and_outcome(world, api_for, sms):
+    api = api_for(world.users["dpip"])
+    slot, other, third = (future_slot(world.antenna, days=d) for d in (3, 4, 5))
+    case = world.cases["arrival"]
+    response = api.post(
+        "/api/v1/convocations/", {"case": case.pk, "slot": slot.pk, "kind": "first"}, format="json"
+    )
+    assert response.status_code == 201
+    conv = response.json()["id"]
+    full = api.post(
+        "/api/v1/convocations/", {"case": world.cases["mine"].pk, "slot": slot.pk}, format="json"
+    )
+    assert full.status_code == 400 and "Choisissez le suivant" in full.json()["slot"][0]
+    moved = api.post(
+        f"/api/v1/convocations/{conv}/reschedule/",
+        {"slot": other.pk, "reason": "Demande"},
+        format="json",
+    )
+    assert moved.status_code == 200 and moved.json()["rescheduled_from"] == conv
+    new = moved.json()["id"]
+    assert api.post(f"/api/v1/convocations/{new}/cancel/", {}, format="json").status_code == 400
+    assert (
+        api.post(f"/api/v1/convocations/{new}/cancel/", {"reason": "Erreur"}, format="json").json()[
+            "status"
+        ]
+        == "cancelled"
+    )
+    again = api.post(
+        "/api/v1/convocations/", {"case": case.pk, "slot": third.pk}, format="json"
+    ).json()["id"]
+    bad = api.post(f"/api/v1/convocations/{again}/outcome/", {"status": "excused"}, format="json")
+    assert bad.status_code == 400 and "outcome_reason" in bad.json()
+    pdf = api.get(f"/api/v1/convocations/{again}/pdf/")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+def test_api_booking_on_a_case_out_of_scope_is_404(world, api_for):
+    slot = future_slot(world.other_antenna)
+    response = api_for(world.users["dpip"]).post(
+        "/api/v1/convocations/", {"case": world.cases["other"].pk, "slot": slot.pk}, format="json"
+    )
+    assert response.status_code == 404
+
+
+def test_slot_search_uses_a_constant_number_of_queries(
+    world, api_for, django_assert_max_num_queries
+):
+    for day in range(1, 40):
+        future_slot(world.antenna, days=day)
+    with django_assert_max_num_queries(
+        5
+    ):  # agent (scope), court services (scope), count, page, + 1 slack
+        body = (
+            api_for(world.users["bex"])
+            .get(f"/api/v1/slots/?antenna={world.antenna.pk}&page_size=100")
+            .json()
+        )
+    assert body["count"] == 39
