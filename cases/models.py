@@ -804,6 +804,11 @@ class NotificationStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Annulé")
 
 
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.case_activity_q(user, "convocation__"))
+
+
 class Notification(models.Model):
     """A message to the person about a convocation. One per event and channel: a task
     that runs twice sends nothing twice."""
@@ -836,6 +841,8 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=255, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("message à la personne")
