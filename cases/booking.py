@@ -200,7 +200,7 @@ def convocation_book(
         if existing is not None:  # the same form sent twice (double click): same answer
             return existing
     slot = (
-        Slot.objects.select_for_update()
+        Slot.objects.select_for_update(of=("self",))
         .select_related("agenda__antenna", "agenda__court")
         .get(pk=slot.pk)
     )

@@ -356,6 +356,48 @@ def pages() -> list[tuple[str, float, int]]:
     return results
 
 
+def booking_rows() -> list[tuple[str, float, int]]:
+    """Slot search over 60 days for an antenna with a published agenda, and one booking."""
+    from datetime import time as t
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases import booking
+    from cases.models import Agenda, Case, SlotTemplate
+    from spip.models import Antenna
+
+    antenna = Antenna.objects.filter(cases__isnull=False).first()
+    agenda = Agenda.objects.create(name="bench", antenna=antenna, weeks_ahead=9)
+    for weekday in range(5):
+        for hour in (9, 10, 11, 14, 15, 16):
+            SlotTemplate.objects.create(
+                agenda=agenda, weekday=weekday, start_time=t(hour), capacity=2
+            )
+    booking.slots_generate(agenda_ids=[agenda.pk])
+    rows = []
+    with CaptureQueriesContext(connection) as ctx:
+        seconds, _ = timed(lambda: list(booking.free_slots(antenna=antenna)), repeat=5)
+    rows.append(("free slots of an antenna over 60 days", seconds, len(ctx.captured_queries) // 5))
+    cases = iter(Case.objects.filter(antenna=antenna)[:10])
+    slots = iter(list(booking.free_slots(antenna=antenna)))
+    with CaptureQueriesContext(connection) as ctx:
+        seconds, _ = timed(
+            lambda: booking.convocation_book(
+                actor=None, case=next(cases), slot=next(slots), kind="follow_up", issued_from="spip"
+            ),
+            repeat=5,
+        )
+    rows.append(
+        (
+            "booking one seat (lock, insert, audit, messages)",
+            seconds,
+            len(ctx.captured_queries) // 5,
+        )
+    )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=250_000)
@@ -426,6 +468,11 @@ def main() -> None:
     lines += [
         f"| {label} | {seconds * 1000:.0f} ms | {queries} |"
         for label, seconds, queries in page_rows
+    ]
+    lines += ["", "## Booking (BEX desk)", "", "| operation | time | queries |", "|---|---|---|"]
+    lines += [
+        f"| {label} | {seconds * 1000:.0f} ms | {queries} |"
+        for label, seconds, queries in booking_rows()
     ]
     lines.append("")
     Path(args.output).write_text("\n".join(lines), encoding="utf-8")
