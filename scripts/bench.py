@@ -222,7 +222,7 @@ def _heavy_cpip(service, antenna, court, sp, today) -> None:
     from measures.models import Measure
     from spip.models import Agent
 
-    user = get_user_model().objects.create(username="bench.cpip.250")
+    user = get_user_model().objects.create(username="bench.heavy.cpip")
     agent = Agent.objects.create(
         user=user, role="cpip", service=service, antenna=antenna, active_from=date(2020, 1, 1)
     )
@@ -322,7 +322,7 @@ def pages() -> list[tuple[str, float, int]]:
     from cases.models import Case
     from spip.models import Agent
 
-    cpip = Agent.objects.get(user__username="bench.cpip.250")
+    cpip = Agent.objects.get(user__username="bench.heavy.cpip")
     busiest = {"n": Case.objects.filter(referent=cpip).count()}
     long_case = Case.objects.filter(referent=cpip).order_by("id").first()
     assert long_case is not None
