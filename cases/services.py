@@ -27,7 +27,7 @@ from cases.normalize import search_key
 from spip.audit import audit_write, diff, snapshot
 from spip.choices import AuditAction, Role
 from spip.models import Agent, Antenna, Prison
-from spip.validation import save_checked, validate
+from spip.validation import create_audited, save_checked, validate
 
 
 def _person_key(person: Person) -> str:
@@ -195,11 +195,8 @@ def convocation_create(
         issued_from=issued_from,
         issued_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    validate(convocation)
-    save_checked(convocation)
-    audit_write(
+    create_audited(
         actor=actor,
-        action=AuditAction.CREATE,
         obj=convocation,
         changes=snapshot(convocation),
         service_id=case.service_id,
@@ -376,11 +373,8 @@ def report_record(
         status=ReportStatus.SENT if sent_on else ReportStatus.DRAFT,
         sent_on=sent_on,
     )
-    validate(report)
-    save_checked(report)
-    audit_write(
+    create_audited(
         actor=actor,
-        action=AuditAction.CREATE,
         obj=report,
         object_repr=str(case),
         service_id=case.service_id,
@@ -412,11 +406,8 @@ def incident_record(
         sent_on=sent_on,
         status=IncidentStatus.SENT if sent_on else IncidentStatus.DRAFT,
     )
-    validate(incident)
-    save_checked(incident)
-    audit_write(
+    create_audited(
         actor=actor,
-        action=AuditAction.CREATE,
         obj=incident,
         object_repr=str(case),
         service_id=case.service_id,
@@ -626,11 +617,8 @@ def cover_create(
         reason=reason,
         created_by=actor,
     )
-    validate(cover)
-    save_checked(cover)
-    audit_write(
+    create_audited(
         actor=actor,
-        action=AuditAction.CREATE,
         obj=cover,
         service_id=absent.service_id,
         changes={"absent": absent.pk, "covering": covering.pk, "from": starts_on, "to": ends_on},

@@ -32,3 +32,15 @@ def save_checked(obj: models.Model, **kwargs) -> None:
             if by_name or by_fields:
                 raise ValidationError(constraint.get_violation_error_message()) from exc
         raise
+
+
+def create_audited(*, actor, obj: models.Model, unique: bool = False, **audit) -> models.Model:
+    """The shape of every creating service: validate, save (constraint errors in French),
+    write the audit row. ``audit`` goes to ``audit_write`` (changes, object_repr, service_id)."""
+    from spip.audit import audit_write
+    from spip.choices import AuditAction
+
+    validate(obj, unique=unique)
+    save_checked(obj)
+    audit_write(actor=actor, action=AuditAction.CREATE, obj=obj, **audit)
+    return obj
