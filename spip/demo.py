@@ -333,7 +333,24 @@ class DemoSeeder:
                 is_superuser=extra.get("is_superuser", False),
             )
         self._direction_group(agents["demo.dspip"])
+        self._agenda_group(agents["demo.dpip"])
         return agents
+
+    def _agenda_group(self, dpip: Agent) -> None:
+        """Heads of antenna publish their antenna's agenda in the admin (scoped to their service)."""
+        group, _ = Group.objects.get_or_create(name="Gestion des agendas")
+        codenames = [
+            f"{verb}_{model}"
+            for verb in ("view", "add", "change", "delete")
+            for model in ("agenda", "slottemplate", "agendaclosure")
+        ] + ["view_slot"]
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="cases", codename__in=codenames)
+        )
+        dpip.user.groups.add(group)
+        if not dpip.user.is_staff:
+            dpip.user.is_staff = True
+            dpip.user.save(update_fields=["is_staff"])
 
     def _direction_group(self, dspip: Agent) -> None:
         """DSPIPs may browse their service's organisation in the admin (read-only)."""

@@ -606,3 +606,23 @@ def test_slot_search_uses_a_constant_number_of_queries(
             .json()
         )
     assert body["count"] == 39
+
+
+def test_a_head_of_antenna_publishes_the_agenda_in_the_admin(world, client_for):
+    from django.contrib.auth.models import Permission
+
+    user = world.users["dpip"]
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_agenda", "change_agenda"])
+    )
+    mine = agenda_for(world.antenna, 9)
+    agenda_for(world.other_antenna, 9)
+    response = client_for(user).get("/admin/cases/agenda/")
+    assert [a.pk for a in response.context["cl"].result_list] == [mine.pk]
+    response = client_for(user).post(
+        "/admin/cases/agenda/", {"action": "generate_slots", "_selected_action": [mine.pk]}
+    )
+    assert response.status_code == 302
+    assert Slot.objects.filter(agenda=mine).count() > 0
