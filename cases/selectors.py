@@ -23,7 +23,7 @@ from cases.models import (
     Transfer,
 )
 from measures.models import ImposedObligation, Measure
-from spip.access import covered_agents
+from spip.access import covered_agents, scope_for
 
 PROOF_FRESH_DAYS = 90
 
@@ -36,6 +36,14 @@ def _count(queryset):
         ),
         Value(0),
     )
+
+
+def _covered(user, agent) -> list[int]:
+    """The agents ``agent`` covers today (from the user's scope when it is the user)."""
+    scope = scope_for(user)
+    if scope.agent_id == agent.pk:
+        return list(scope.covered_agent_ids)
+    return list(covered_agents(agent.pk))
 
 
 def caseload(user, agent):
@@ -59,7 +67,7 @@ def caseload(user, agent):
     )
     return (
         Case.objects.visible_to(user)
-        .filter(Q(referent=agent) | Q(referent_id__in=covered_agents(agent.pk)))
+        .filter(Q(referent=agent) | Q(referent_id__in=_covered(user, agent)))
         .filter(status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED])
         .select_related("person", "referent__user")
         .annotate(
@@ -117,7 +125,7 @@ def agenda(user, agent, days: int = 1):
     end = start + timedelta(days=days)
     mine = (
         Convocation.objects.visible_to(user)
-        .filter(Q(case__referent=agent) | Q(case__referent_id__in=covered_agents(agent.pk)))
+        .filter(Q(case__referent=agent) | Q(case__referent_id__in=_covered(user, agent)))
         .select_related("case__person", "antenna")
     )
     return {

@@ -122,7 +122,7 @@ def test_a_user_without_profile_is_told_so(db, client, django_user_model):
     assert "aucun rôle" in response.content.decode()
 
 
-# Session, user, scope, then the page's own reads. The team home adds: service, agents with
+# Session, user, scope (a CPIP's scope also reads their covers), then the page's own reads. The team home adds: service, agents with
 # their counts and last snapshot, case counts, open alerts (count and list), outcomes share,
 # norms, service snapshot, last job run, antennas.
 @pytest.mark.parametrize(
