@@ -128,7 +128,7 @@ def test_a_user_without_profile_is_told_so(db, client, django_user_model):
 @pytest.mark.parametrize(
     ("persona", "queries"),
     [
-        ("cpip", 12),
+        ("cpip", 13),
         ("dspip", 14),
         ("dpip", 14),
         ("bex", 11),
