@@ -10,6 +10,7 @@ from django.db.models import Count, F, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -21,6 +22,7 @@ from cases import booking
 from cases.choices import ConvocationStatus, ConvocationType
 from cases.models import Agenda, Case, Convocation, Slot
 from measures.models import Measure, MeasureType
+from spip.access import scope_for
 from spip.api_base import ScopedReadOnlyViewSet, SeesPersonalData
 
 
@@ -182,10 +184,12 @@ class ConvocationViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         data = body.validated_data
         case = Case.objects.visible_to(request.user).filter(pk=data["case"]).first()
         if case is None:
-            raise NotFound("Dossier introuvable.")
+            raise NotFound(_("Dossier introuvable."))
         slot = Slot.objects.visible_to(request.user).filter(pk=data["slot"]).first()
         if slot is None:
-            return Response({"slot": ["Créneau introuvable."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"slot": [_("Créneau introuvable.")]}, status=status.HTTP_400_BAD_REQUEST
+            )
         measure = (
             Measure.objects.visible_to(request.user)
             .filter(pk=data.get("measure") or 0, case=case)
@@ -198,7 +202,7 @@ class ConvocationViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
                 slot=slot,
                 kind=data["kind"],
                 measure=measure,
-                issued_from="bex" if request.user.agent.role == "bex" else "spip",
+                issued_from="bex" if scope_for(request.user).role == "bex" else "spip",
                 beyond_reason=data["beyond_reason"],
                 request_token=data["request_token"] or None,
             )
@@ -232,7 +236,9 @@ class ConvocationViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
             .first()
         )
         if slot is None:
-            return Response({"slot": ["Créneau introuvable."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"slot": [_("Créneau introuvable.")]}, status=status.HTTP_400_BAD_REQUEST
+            )
         try:
             new = booking.convocation_reschedule(
                 actor=request.user,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -35,9 +36,9 @@ def _writable_case(request, case_id) -> Case:
             object_id=case_id,
             what="Écriture refusée (API)",
         )
-        raise NotFound("Dossier introuvable.")
+        raise NotFound(_("Dossier introuvable."))
     if not scope.records_interviews or scope.agent_id is None:
-        raise PermissionDenied("Votre rôle ne permet pas cette saisie.")
+        raise PermissionDenied(_("Votre rôle ne permet pas cette saisie."))
     return case
 
 
@@ -210,7 +211,7 @@ class ProofViewSet(WorkspaceViewSet):
         ).first()
         if obligation is None:
             raise DjangoValidationError(
-                {"obligation": ["Cette obligation ne concerne pas ce dossier."]}
+                {"obligation": [_("Cette obligation ne concerne pas ce dossier.")]}
             )
         return case_services.proof_record(
             actor=request.user,

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from cases import booking
 from cases import services as case_services
@@ -47,7 +48,7 @@ def _clerk(user) -> Agent:
 
 def _antennas(clerk: Agent):
     return (
-        Antenna.objects.filter(service__courts=clerk.court)
+        Antenna.objects.visible_to(clerk.user)
         .select_related("service")
         .order_by("service__code", "name")
     )
@@ -63,8 +64,11 @@ def desk(request):
         matches = list(
             Person.objects.visible_to(request.user).filter(search_key__contains=search_key(q))[:20]
         )
+    wanted = request.GET.get("personne", "")
     chosen = (
-        Person.objects.visible_to(request.user).filter(pk=request.GET.get("personne") or 0).first()
+        Person.objects.visible_to(request.user).filter(pk=int(wanted)).first()
+        if wanted.isdigit()
+        else None
     )
     context = {"clerk": clerk, "q": q, "matches": matches, "chosen": chosen}
     if request.method != "POST":
@@ -88,7 +92,7 @@ def desk(request):
     if not served:
         form.add_error(
             "postal_code",
-            "Le SPIP compétent pour cette adresse n'est pas destinataire de votre tribunal.",
+            _("Le SPIP compétent pour cette adresse n'est pas destinataire de votre tribunal."),
         )
         return render(request, "cases/bex_desk.html", {**context, "form": form}, status=400)
     antenna = next((a for a in served if a.pk == data.get("antenna")), None) or next(
@@ -124,7 +128,7 @@ def desk(request):
     }
     if request.POST.get("action") != "book" or not data.get("slot"):
         if request.POST.get("action") == "book":
-            form.add_error("slot", "Choisissez un créneau.")
+            form.add_error("slot", _("Choisissez un créneau."))
         return render(request, "cases/bex_desk.html", context)
     try:
         convocation = _book(request.user, clerk, form.cleaned_data, antenna)
@@ -144,7 +148,11 @@ def _book(user, clerk, data, antenna) -> Convocation:
         if done is not None:  # the same form sent twice (double click): nothing more is written
             return done
     if data.get("person"):
-        person = Person.objects.visible_to(user).get(pk=data["person"])
+        person = Person.objects.visible_to(user).filter(pk=data["person"]).first()
+        if person is None:
+            raise ValidationError(
+                _("Cette personne n'est pas accessible : recherchez-la à nouveau.")
+            )
     else:
         person = case_services.person_create(actor=user, **{f: data[f] for f in PERSON_FIELDS})
     case = Case.objects.filter(
@@ -167,9 +175,9 @@ def _book(user, clerk, data, antenna) -> Convocation:
         tig_hours=data.get("tig_hours"),
         tig_deadline=data.get("tig_deadline"),
     )
-    slot = Slot.objects.filter(pk=data["slot"], agenda__antenna=antenna).first()
+    slot = Slot.objects.visible_to(user).filter(pk=data["slot"], agenda__antenna=antenna).first()
     if slot is None:
-        raise ValidationError({"slot": "Ce créneau n'appartient pas à l'antenne proposée."})
+        raise ValidationError({"slot": _("Ce créneau n'appartient pas à l'antenne proposée.")})
     convocation = booking.convocation_book(
         actor=user,
         case=case,
@@ -183,26 +191,24 @@ def _book(user, clerk, data, antenna) -> Convocation:
     jap = booking.deadline_for(
         measure.measure_type, measure.judgment_date, target="jap_convocation"
     )
-    sap = Agenda.objects.filter(court=clerk.court, kind="sap", is_active=True).first()
+    sap = (
+        Agenda.objects.visible_to(user)
+        .filter(court=clerk.court, kind="sap", is_active=True)
+        .first()
+    )
     if jap and sap:
-        free = Slot.objects.filter(agenda=sap, starts_at__gte=convocation.issued_at).order_by(
-            "starts_at"
-        )
-        for candidate in free[:50]:
-            try:
-                with transaction.atomic():
-                    booking.convocation_book(
-                        actor=user,
-                        case=case,
-                        slot=candidate,
-                        kind=ConvocationType.JAP,
-                        measure=measure,
-                        issued_from=IssuedFrom.BEX,
-                        notify=True,
-                    )
-                break
-            except ValidationError:
-                continue
+        # The earliest SAP slot with a seat left, found in one query.
+        candidate = booking.free_slots(agenda=sap, days=jap.rule.amount).first()
+        if candidate is not None:
+            booking.convocation_book(
+                actor=user,
+                case=case,
+                slot=candidate,
+                kind=ConvocationType.JAP,
+                measure=measure,
+                issued_from=IssuedFrom.BEX,
+                notify=True,
+            )
     return convocation
 
 

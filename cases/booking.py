@@ -144,15 +144,23 @@ def slots_generate(*, agenda_ids: list[int] | None = None, today: date | None = 
 
 
 def free_slots(
-    *, antenna: Antenna, kind: str = "spip", days: int = 60, now: datetime | None = None
+    *,
+    antenna: Antenna | None = None,
+    agenda: Agenda | None = None,
+    kind: str = "spip",
+    days: int = 60,
+    now: datetime | None = None,
 ):
-    """Slots of the antenna's agenda (or the court's SAP agenda) with a seat left, earliest first.
-    One query."""
+    """Slots of an antenna's agenda, or of one agenda (a court's SAP), with a seat left,
+    earliest first. One query."""
     now = now or timezone.now()
     slots = Slot.objects.filter(
         starts_at__gte=now, starts_at__lt=now + timedelta(days=days), agenda__is_active=True
     )
-    slots = slots.filter(agenda__antenna=antenna, agenda__kind=kind)
+    if agenda is not None:
+        slots = slots.filter(agenda=agenda)
+    else:
+        slots = slots.filter(agenda__antenna=antenna, agenda__kind=kind)
     return (
         slots.annotate(booked=Count("convocations", filter=Q(convocations__status__in=LIVE)))
         .filter(booked__lt=F("capacity"))
@@ -301,6 +309,13 @@ def convocation_reschedule(
     convocation_cancel(actor=actor, convocation=convocation, reason=reason, notify=False)
     new.rescheduled_from = convocation
     new.save(update_fields=["rescheduled_from"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=new,
+        service_id=new.case.service_id,
+        changes={"rescheduled_from": [None, convocation.pk]},
+    )
     notifications_plan(new, events=("rescheduled", "reminder"))
     return new
 

@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from cases.models import Notification
 
@@ -52,7 +53,9 @@ def deliver(notification: Notification) -> None:
     if notification.channel == "sms":
         sms_backend().send(notification.recipient, notification.body)
     else:
-        send_mail("Votre convocation au SPIP", notification.body, None, [notification.recipient])
+        send_mail(
+            gettext("Votre convocation au SPIP"), notification.body, None, [notification.recipient]
+        )
 
 
 def notifications_send_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases import selectors
@@ -113,7 +114,10 @@ def convocation_outcome(request, pk: int):
     error = ""
     try:
         if request.POST.get("reaction"):
-            new_at = parse_datetime(request.POST.get("new_at", "") or "")
+            try:
+                new_at = parse_datetime(request.POST.get("new_at", "") or "")
+            except ValueError:
+                new_at = None  # an impossible date: the service asks for one
             if new_at is not None and timezone.is_naive(new_at):
                 new_at = timezone.make_aware(new_at)
             case_services.convocation_react(
@@ -169,9 +173,10 @@ def interview_log(request, pk: int):
     form = _interview_form(case, request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        convocation = Convocation.objects.filter(
-            case=case, pk=request.POST.get("convocation") or 0
-        ).first()
+        raw = request.POST.get("convocation", "")
+        convocation = (
+            Convocation.objects.filter(case=case, pk=int(raw)).first() if raw.isdigit() else None
+        )
         try:
             case_services.interview_log(
                 actor=request.user,
@@ -190,7 +195,7 @@ def interview_log(request, pk: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Entretien enregistré.")
+            messages.success(request, _("Entretien enregistré."))
             return redirect("cases:detail", pk=case.pk)
     from cases.views import case_context
 
@@ -237,11 +242,11 @@ def follow_up(request, pk: int):
                 reason=form.cleaned_data["reason"],
                 agent=Agent.objects.filter(pk=scope.agent_id or 0).first(),
             )
-            messages.success(request, "Suivi mis à jour.")
+            messages.success(request, _("Suivi mis à jour."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, "Indiquez le niveau de risque, l'intensité et le motif.")
+        messages.error(request, _("Indiquez le niveau de risque, l'intensité et le motif."))
     return redirect("cases:detail", pk=case.pk)
 
 
@@ -282,7 +287,7 @@ def covers(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Intérim enregistré.")
+            messages.success(request, _("Intérim enregistré."))
             return redirect("workspace:covers")
     current = (
         Cover.objects.visible_to(request.user)
@@ -339,7 +344,7 @@ def report_edit(request, pk: int, report_id: int):
         else:
             messages.success(
                 request,
-                "Rapport enregistré." if "send" not in request.POST else "Rapport transmis.",
+                _("Rapport enregistré.") if "send" not in request.POST else _("Rapport transmis."),
             )
             return redirect("cases:report", pk=pk, report_id=report.pk)
     else:

@@ -6,6 +6,7 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -172,7 +173,7 @@ class AllocationMixin:
     def _arrival(self, request, pk):
         if not scope_for(request.user).allocates:
             raise PermissionDenied(
-                "Seuls les chefs d'antenne et directeurs attribuent les dossiers."
+                _("Seuls les chefs d'antenne et directeurs attribuent les dossiers.")
             )
         return get_object_or_404(
             Case.objects.visible_to(request.user), pk=pk, status=CaseStatus.AWAITING_ALLOCATION
@@ -195,7 +196,7 @@ class AllocationMixin:
         body.is_valid(raise_exception=True)
         referent = Agent.objects.filter(pk=body.validated_data["referent"]).first()
         if referent is None:
-            return Response({"referent": ["CPIP inconnu."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"referent": [_("CPIP inconnu.")]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             case = case_allocate(
                 actor=request.user,

@@ -315,6 +315,13 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Échec")
 
 
+class JobRunQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from spip import access
+
+        return self.filter(access.job_run_q(user))
+
+
 class JobRun(models.Model):
     """One run of a Celery job: when, what it did, how it ended. Visible to administrators."""
 
@@ -329,6 +336,8 @@ class JobRun(models.Model):
     )
     counts = models.JSONField(_("compteurs"), default=dict, blank=True)
     error = models.TextField(_("erreur"), blank=True)
+
+    objects = JobRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("exécution de tâche")

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases.choices import CaseStatus
@@ -69,7 +70,7 @@ def allocate(request, pk: int):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, f"Dossier attribué à {referent}.")
+            messages.success(request, _("Dossier attribué à %(name)s.") % {"name": referent})
             return redirect("reporting:arrivals")
     return render(
         request, "reporting/allocate.html", {"case": case, "options": options, "form": form}
@@ -98,9 +99,9 @@ def allocate_bulk(request):
             case_allocate(actor=request.user, case=case, referent=top, on=day)
             done.append(f"{case.person} → {top}")
     if done:
-        messages.success(request, "Attribués : " + " ; ".join(done))
+        messages.success(request, _("Attribués : %(list)s") % {"list": " ; ".join(done)})
     else:
-        messages.warning(request, "Aucun dossier attribué.")
+        messages.warning(request, _("Aucun dossier attribué."))
     return redirect("reporting:arrivals")
 
 
@@ -136,10 +137,7 @@ def recompute(request):
 @login_required
 def job(request, pk: int):
     """The progress of a run; the page polls itself (htmx) until the run ends."""
-    scope = scope_for(request.user)
-    run = get_object_or_404(JobRun, pk=pk)
-    if not (scope.is_admin or (run.service_id and run.service_id == scope.service_id)):
-        raise PermissionDenied
+    run = get_object_or_404(JobRun.objects.visible_to(request.user), pk=pk)
     template = "reporting/_job.html" if request.htmx else "reporting/job.html"
     return render(request, template, {"run": run})
 
@@ -160,11 +158,11 @@ def alert_snooze(request, pk: int):
                 until=form.cleaned_data["snoozed_until"],
                 reason=form.cleaned_data["snooze_reason"],
             )
-            messages.success(request, "Alerte reportée.")
+            messages.success(request, _("Alerte reportée."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, "Report impossible : indiquez une date et un motif.")
+        messages.error(request, _("Report impossible : indiquez une date et un motif."))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("cases:detail", args=[alert.case_id])

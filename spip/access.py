@@ -203,6 +203,17 @@ def agenda_q(user, prefix: str = "") -> Q:
     return q
 
 
+def job_run_q(user) -> Q:
+    """Job runs: administrators see all; a director follows the runs of their service and
+    the national runs (counts only, no personal data)."""
+    s = scope_for(user)
+    if s.is_admin:
+        return EVERYTHING
+    if s.allocates and s.service_id:
+        return Q(service_id=s.service_id) | Q(service__isnull=True)
+    return NOTHING
+
+
 def audit_q(user) -> Q:
     s = scope_for(user)
     if s.is_admin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions, viewsets
 
 from spip.access import scope_for
@@ -11,7 +12,7 @@ from spip.audit import audit_view
 class SeesPersonalData(permissions.BasePermission):
     """DISP, DAP and partner staff work on aggregates: personal data endpoints are closed."""
 
-    message = "Votre rôle n'a pas accès aux données personnelles."
+    message = _("Votre rôle n'a pas accès aux données personnelles.")
 
     def has_permission(self, request, view) -> bool:
         return scope_for(request.user).sees_personal_data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current
 def _plain(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

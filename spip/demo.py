@@ -752,19 +752,29 @@ class DemoSeeder:
                 actor=None, action=AuditAction.CREATE, obj=reduction, service_id=team[2].service_id
             )
 
+    def _agenda(self, *, kind: str, name: str, antenna=None, court=None):
+        from cases.models import Agenda
+
+        existing = Agenda.objects.filter(antenna=antenna, court=court, kind=kind).first()
+        if existing is not None:
+            return existing, False
+        return self._get_or_create(
+            Agenda,
+            {"antenna": antenna, "court": court, "kind": kind},
+            {"name": name, "weeks_ahead": 9},
+        ), True
+
     def agendas(self, sites: dict) -> None:
         """Each demo antenna publishes its weekly slots; the Lyon court's SAP too."""
         from datetime import time as t
 
         from cases.booking import slots_generate
-        from cases.models import Agenda, SlotTemplate
+        from cases.models import SlotTemplate
 
         for site in (s for c, s in sites.items() if c != "partner"):
             for antenna in site["antennas"]:
-                agenda, created = Agenda.objects.get_or_create(
-                    antenna=antenna,
-                    kind="spip",
-                    defaults={"name": f"Agenda — {antenna.name}", "weeks_ahead": 9},
+                agenda, created = self._agenda(
+                    antenna=antenna, kind="spip", name=f"Agenda — {antenna.name}"
                 )
                 if created:
                     for weekday in range(5):
@@ -777,25 +787,23 @@ class DemoSeeder:
                             (14, 30),
                             (15, 30),
                         ):
-                            SlotTemplate.objects.create(
-                                agenda=agenda,
-                                weekday=weekday,
-                                start_time=t(hour, minute),
-                                capacity=1,
-                                kinds=["end_of_hearing", "first", "follow_up"],
+                            self._get_or_create(
+                                SlotTemplate,
+                                {
+                                    "agenda": agenda,
+                                    "weekday": weekday,
+                                    "start_time": t(hour, minute),
+                                },
+                                {"capacity": 1, "kinds": ["end_of_hearing", "first", "follow_up"]},
                             )
             court = site["courts"][0]
-            agenda, created = Agenda.objects.get_or_create(
-                court=court, kind="sap", defaults={"name": f"JAP — {court.name}", "weeks_ahead": 9}
-            )
+            agenda, created = self._agenda(court=court, kind="sap", name=f"JAP — {court.name}")
             if created:
                 for weekday in (1, 3):
-                    SlotTemplate.objects.create(
-                        agenda=agenda,
-                        weekday=weekday,
-                        start_time=t(14, 0),
-                        capacity=3,
-                        kinds=["jap"],
+                    self._get_or_create(
+                        SlotTemplate,
+                        {"agenda": agenda, "weekday": weekday, "start_time": t(14, 0)},
+                        {"capacity": 3, "kinds": ["jap"]},
                     )
         slots_generate()
 

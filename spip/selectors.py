@@ -97,7 +97,7 @@ def team_home(user, scope: Scope) -> dict:
         "outcomes": outcome_missing_share(user, scope),
         "norms": _norms(),
         "service_snapshot": _latest_snapshot("service", scope.service_id),
-        "last_run": _last_run(scope.service_id),
+        "last_run": _last_run(user),
         "antennas": service.antennas.annotate(
             open_cases=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES))
         ).order_by("name"),
@@ -174,12 +174,12 @@ def admin_home(user, scope: Scope) -> dict:
     }
 
 
-def _last_run(service_id):
+def _last_run(user):
     from reporting.models import JobRun
 
     return (
-        JobRun.objects.filter(name="workload_snapshot_compute")
-        .filter(Q(service_id=service_id) | Q(service__isnull=True))
+        JobRun.objects.visible_to(user)
+        .filter(name="workload_snapshot_compute")
         .order_by("-started_at")
         .first()
     )
