@@ -626,3 +626,23 @@ def test_a_head_of_antenna_publishes_the_agenda_in_the_admin(world, client_for):
     )
     assert response.status_code == 302
     assert Slot.objects.filter(agenda=mine).count() > 0
+
+
+def test_tampered_ids_get_an_answer_not_an_error(world, desk, client_for):
+    assert desk.get("/bex/?personne=abc").status_code == 200
+    response = desk.post("/bex/", desk_data(person="999999"))
+    assert response.status_code in (200, 400)
+    conv = Convocation.objects.create(
+        case=world.cases["mine"],
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=timezone.now() - timedelta(hours=1),
+        status="missed",
+        outcome_recorded_at=timezone.now(),
+    )
+    row = client_for(world.users["cpip"]).post(
+        f"/dossiers/convocations/{conv.pk}/issue/",
+        {"reaction": "new_convocation", "new_at": "2026-13-45T10:00"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Indiquez la date de la nouvelle convocation." in row.content.decode()
