@@ -49,6 +49,15 @@ class AllocationForm(DsfrBaseForm):
         self.fields["referent"].choices = [(o["agent"].pk, str(o["agent"])) for o in options]
 
 
+class ReassignForm(DsfrBaseForm):
+    referent = forms.TypedChoiceField(label=_("Nouveau CPIP"), coerce=int, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Motif de la réaffectation"), max_length=255)
+
+    def __init__(self, *args, options=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referent"].choices = [(o["agent"].pk, str(o["agent"])) for o in options]
+
+
 class SnoozeForm(DsfrBaseForm):
     snoozed_until = forms.DateField(
         label=_("Reporter au"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

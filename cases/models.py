@@ -81,6 +81,10 @@ class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> CaseQuerySet:
         return self.filter(access.case_q(user))
 
+    def counted_for(self, user) -> CaseQuerySet:
+        """The population of the user's indicators: aggregate it, never list it."""
+        return self.filter(access.statistics_q(user))
+
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
@@ -384,6 +388,9 @@ class ConvocationQuerySet(models.QuerySet):
     def visible_to(self, user) -> ConvocationQuerySet:
         return self.filter(access.convocation_q(user))
 
+    def counted_for(self, user) -> ConvocationQuerySet:
+        return self.filter(access.statistics_q(user, "case__"))
+
 
 class Convocation(models.Model):
     """An appointment. A booked slot seat is held by at most one live convocation."""
@@ -593,6 +600,9 @@ class Transfer(models.Model):
 class AlertQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(access.case_activity_q(user))
+
+    def counted_for(self, user):
+        return self.filter(access.statistics_q(user, "case__"))
 
     def by_urgency(self):
         """Critical first, then warnings, then information; earliest due date first."""

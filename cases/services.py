@@ -311,6 +311,77 @@ def case_allocate(
     return case
 
 
+@transaction.atomic
+def case_close(*, actor, case: Case, on: date) -> Case:
+    """Close a case whose measures have all ended."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.measures.filter(actual_end_date__isnull=True).exists():
+        raise ValidationError(_("Une mesure du dossier est encore en cours."))
+    before = snapshot(case, ["status", "closed_on", "version"])
+    case.status = CaseStatus.CLOSED
+    case.closed_on = on
+    case.version += 1
+    case.save(update_fields=["status", "closed_on", "version"])
+    audit_write(
+        actor=actor, action=AuditAction.UPDATE, obj=case, changes=diff(before, snapshot(case, before))
+    )
+    return case
+
+
+@transaction.atomic
+def case_reassign(
+    *, actor, case: Case, referent: Agent, reason: str, on: date | None = None
+) -> dict:
+    """Move a followed case to another CPIP of its antenna, with a reason, from a director's
+    dashboard. Returns the impact ("X % → Y %" for both CPIPs); the service's snapshots are
+    recomputed once committed so the dashboard shows the new loads."""
+    from reporting.selectors import agent_breakdown, allocation_options, policy_in_force
+    from reporting.workload import load_percent
+
+    day = on or timezone.localdate()
+    if case.status not in (CaseStatus.ACTIVE, CaseStatus.SUSPENDED) or case.referent_id is None:
+        raise ValidationError(_("Seul un dossier suivi peut être réaffecté."))
+    if referent.pk == case.referent_id:
+        raise ValidationError({"referent": _("Le dossier est déjà suivi par ce CPIP.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Indiquez le motif de la réaffectation.")})
+    options = {o["agent"].pk: o for o in allocation_options(case, day)}
+    if referent.pk not in options:
+        raise ValidationError(
+            {"referent": _("Choisissez un CPIP en poste dans l'antenne du dossier.")}
+        )
+    previous = case.referent
+    before = agent_breakdown(previous, day)
+    weight = policy_in_force(day).weight(case.risk_level)
+    impact = {
+        "to": {
+            "agent": referent.pk,
+            "before": str(options[referent.pk]["before"]),
+            "after": str(options[referent.pk]["after"]),
+        },
+        "from": {
+            "agent": previous.pk,
+            "before": str(before["percent"]),
+            "after": str(load_percent(before["weighted"] - weight, before["capacity"])),
+        },
+        "reason": reason.strip(),
+    }
+    case = case_assign(actor=actor, case=case, referent=referent, on=day)
+    audit_write(
+        actor=actor, action=AuditAction.UPDATE, obj=case, changes={"reassignment": impact}
+    )
+    service_id = case.service_id
+    transaction.on_commit(lambda: _notify_allocation(case.pk, referent.pk))
+    transaction.on_commit(lambda: _recompute_service(service_id, day))
+    return impact
+
+
+def _recompute_service(service_id: int, day: date) -> None:
+    from reporting.workload import compute
+
+    compute(day=day, service_ids=[service_id])
+
+
 def _notify_allocation(case_id: int, agent_id: int) -> None:
     from django.core.mail import send_mail
 

@@ -177,8 +177,11 @@ class MeasureQuerySet(models.QuerySet):
     def visible_to(self, user) -> MeasureQuerySet:
         return self.filter(access.measure_q(user))
 
+    def counted_for(self, user) -> MeasureQuerySet:
+        return self.filter(access.statistics_q(user, "case__"))
+
     def open(self) -> MeasureQuerySet:
-        return self.filter(actual_end__isnull=True)
+        return self.filter(actual_end_date__isnull=True)
 
 
 class Measure(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import cast
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -193,6 +194,11 @@ class WorkloadSnapshotQuerySet(models.QuerySet):
 
         return self.filter(access.snapshot_q(user))
 
+    def counted_for(self, user):
+        from spip import access
+
+        return self.filter(access.snapshot_statistics_q(user))
+
 
 class WorkloadSnapshot(models.Model):
     """One row per entity per day, upserted: rerunning the same day changes nothing."""
@@ -237,6 +243,16 @@ class WorkloadSnapshot(models.Model):
     persons_per_fte = models.DecimalField(
         _("personnes par ETP"), max_digits=8, decimal_places=1, null=True, blank=True
     )
+    open_alerts = models.PositiveIntegerField(_("alertes ouvertes"), default=0)
+    measure_mix = models.JSONField(
+        _("mesures en cours par type"), default=dict, blank=True, help_text=_("code → nombre")
+    )
+    # Delays of the last twelve months (sentence → first SPIP appointment), service rows.
+    delay_measures = models.PositiveIntegerField(_("mesures prononcées (12 mois)"), default=0)
+    delay_within = models.PositiveIntegerField(_("convoquées dans le délai"), default=0)
+    delay_late = models.PositiveIntegerField(_("hors délai"), default=0)
+    delay_median_days = models.PositiveIntegerField(_("délai médian (jours)"), null=True, blank=True)
+    delay_p90_days = models.PositiveIntegerField(_("délai 9e décile (jours)"), null=True, blank=True)
     computed_at = models.DateTimeField(_("calculé le"))
 
     objects = WorkloadSnapshotQuerySet.as_manager()
@@ -336,6 +352,15 @@ class JobRun(models.Model):
     )
     counts = models.JSONField(_("compteurs"), default=dict, blank=True)
     error = models.TextField(_("erreur"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("demandé par"),
+    )
+    file = models.CharField(_("fichier produit"), max_length=255, blank=True)
 
     objects = JobRunQuerySet.as_manager()
 

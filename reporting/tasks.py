@@ -1,11 +1,18 @@
 """Workload jobs. Thin: each task records its run and calls the engine."""
 
-from datetime import date
+import secrets
+from datetime import date, timedelta
+from pathlib import Path
 
 from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reporting import workload
 from reporting.jobs import job_run
+from reporting.models import JobRun
 
 
 @shared_task(
@@ -28,3 +35,51 @@ def workload_snapshot_compute(
         )
         result.update(counts)
     return counts
+
+
+EXPORT_SHEETS = ("network", "staffing", "delays", "missed", "outcomes")
+
+
+def export_path(run) -> Path | None:
+    if not run.file:
+        return None
+    return Path(settings.MEDIA_ROOT) / run.file
+
+
+@shared_task(soft_time_limit=1200, time_limit=1260, acks_late=True)
+def national_export(run_id: int, user_id: int) -> dict:
+    """Every indicator of the requester's scope in one workbook, one sheet each; progress
+    is written to the run after each sheet. Rerunning a run rewrites its own file."""
+    from reporting import exports, indicators
+    from reporting.forms import ReportParams
+
+    user = get_user_model().objects.get(pk=user_id)
+    today = timezone.localdate()
+    params = ReportParams(since=today - timedelta(days=365), until=today)
+    name = f"exports/{secrets.token_hex(16)}.xlsx"
+    target = Path(settings.MEDIA_ROOT) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    total = len(EXPORT_SHEETS)
+
+    def progress(done: int) -> None:
+        JobRun.objects.filter(pk=run_id).update(counts={"done": done, "total": total})
+
+    def sheets():
+        yield (_("Services"), exports.NETWORK.headers,
+               exports.NETWORK.rows(indicators.network(user, params)))
+        yield (_("Effectifs"), exports.STAFFING.headers,
+               exports.STAFFING.rows(indicators.staffing(user, params)))
+        yield (_("Délais"), exports.DELAYS.headers,
+               exports.DELAYS.rows(indicators.delays(user, params, late_list=0)))
+        yield (_("Absences"), exports.MISSED.headers,
+               exports.MISSED.rows(indicators.missed(user, params)))
+        yield (_("Issues"), exports.OUTCOMES.headers,
+               exports.OUTCOMES.rows(indicators.outcomes(user, params)))
+
+    progress(0)
+    with job_run("national_export", run_id=run_id) as result:
+        with target.open("wb") as handle:
+            exports.write_workbook(handle, sheets(), progress=progress)
+        JobRun.objects.filter(pk=run_id).update(file=name)
+        result.update(done=total, total=total)
+    return {"file": name}

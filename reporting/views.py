@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -115,7 +117,17 @@ def agent_load(request, pk: int):
     if not (scope.is_admin or scope.agent_id == agent.pk or scope.allocates):
         raise PermissionDenied
     breakdown = agent_breakdown(agent, timezone.localdate())
-    return render(request, "reporting/agent_load.html", {"agent": agent, "b": breakdown})
+    cases = None
+    if scope.allocates:
+        cases = (
+            Case.objects.visible_to(request.user)
+            .filter(referent=agent, status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED])
+            .select_related("person", "antenna")
+            .order_by("person__birth_name", "id")
+        )
+    return render(
+        request, "reporting/agent_load.html", {"agent": agent, "b": breakdown, "cases": cases}
+    )
 
 
 @login_required
@@ -167,3 +179,240 @@ def alert_snooze(request, pk: int):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("cases:detail", args=[alert.case_id])
     return redirect(target)
+
+
+# --- Dashboards -------------------------------------------------------------------------
+
+
+def _require_reports(user):
+    if not scope_for(user).reads_reports:
+        raise PermissionDenied
+
+
+def _filters(request):
+    """The shared filters; invalid input keeps the default period and shows the errors."""
+    from reporting.forms import ReportParams, report_params
+
+    form, params = report_params(request.GET, request.user)
+    if params is None:
+        today = timezone.localdate()
+        params = ReportParams(since=today - timedelta(days=365), until=today)
+    return form, params
+
+
+def _export_or_render(request, table, data, template, context):
+    from reporting import exports
+
+    fmt = request.GET.get("format", "")
+    if fmt in exports.FORMATS:
+        return exports.respond(fmt, table.name, table.headers, table.rows(data))
+    return render(request, template, context)
+
+
+@login_required
+def team(request):
+    """The team dashboard: who is overloaded, why, since when, and the arrivals."""
+    from reporting import exports, indicators
+
+    scope = scope_for(request.user)
+    if not scope.sees_agents_by_name:
+        if scope.reads_reports:
+            return redirect("reporting:network")
+        raise PermissionDenied
+    form, params = _filters(request)
+    data = indicators.team_dashboard(request.user, params)
+    return _export_or_render(
+        request, exports.TEAM, data, "reporting/team.html", {"form": form, **data}
+    )
+
+
+@login_required
+def delays(request):
+    from reporting import exports, indicators
+
+    _require_reports(request.user)
+    form, params = _filters(request)
+    if request.GET.get("format") in exports.FORMATS and request.GET.get("list") == "late":
+        if not scope_for(request.user).sees_personal_data:
+            raise PermissionDenied
+        facts = indicators.late_cases(
+            request.user, params, today=timezone.localdate(), limit=None
+        )
+        return exports.respond(
+            request.GET["format"], "hors-delai", exports.LATE_HEADERS, exports.late_rows(facts)
+        )
+    data = indicators.delays(request.user, params)
+    return _export_or_render(
+        request, exports.DELAYS, data, "reporting/delays.html", {"form": form, **data}
+    )
+
+
+@login_required
+def missed(request):
+    from reporting import exports, indicators
+
+    _require_reports(request.user)
+    form, params = _filters(request)
+    data = indicators.missed(request.user, params)
+    return _export_or_render(
+        request, exports.MISSED, data, "reporting/missed.html", {"form": form, **data}
+    )
+
+
+@login_required
+def outcomes(request):
+    from reporting import exports, indicators
+
+    _require_reports(request.user)
+    form, params = _filters(request)
+    data = indicators.outcomes(request.user, params)
+    return _export_or_render(
+        request, exports.OUTCOMES, data, "reporting/outcomes.html", {"form": form, **data}
+    )
+
+
+@login_required
+def network(request):
+    """Services side by side (DISP: the region; DAP: the nation). No personal data."""
+    from reporting import exports, indicators
+
+    _require_reports(request.user)
+    form, params = _filters(request)
+    data = indicators.network(request.user, params, sort=request.GET.get("sort", "code"))
+    sort_choices = [
+        ("code", _("code")),
+        ("persons_per_fte", _("personnes par ETP")),
+        ("load_percent", _("charge")),
+        ("gap_fte", _("écart en ETP")),
+        ("delay", _("délai")),
+        ("alerts", _("alertes")),
+    ]
+    return _export_or_render(
+        request,
+        exports.NETWORK,
+        data,
+        "reporting/network.html",
+        {"form": form, "sort_choices": sort_choices, **data},
+    )
+
+
+@login_required
+def staffing(request):
+    """Staffing needs per service, with a what-if computed on the fly (nothing saved)."""
+    from reporting import exports, indicators
+    from reporting.forms import WhatIfForm
+
+    _require_reports(request.user)
+    form, params = _filters(request)
+    what_if = WhatIfForm(request.GET if "simulate" in request.GET else None, user=request.user)
+    scenario = what_if.cleaned_data if what_if.is_bound and what_if.is_valid() else None
+    data = indicators.staffing(request.user, params, scenario)
+    return _export_or_render(
+        request,
+        exports.STAFFING,
+        data,
+        "reporting/staffing.html",
+        {"form": form, "what_if_form": what_if, **data},
+    )
+
+
+@login_required
+def reassign(request, pk: int):
+    """Move a followed case to another CPIP of the antenna, impact shown, reason asked."""
+    from cases.forms import ReassignForm
+    from cases.services import case_reassign
+
+    _require_allocator(request.user)
+    case = get_object_or_404(
+        Case.objects.visible_to(request.user)
+        .filter(status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED], referent__isnull=False)
+        .select_related("person", "antenna", "referent__user"),
+        pk=pk,
+    )
+    day = timezone.localdate()
+    options = [o for o in allocation_options(case, day) if o["agent"].pk != case.referent_id]
+    current = agent_breakdown(case.referent, day)
+    form = ReassignForm(request.POST or None, options=options)
+    if request.method == "POST" and form.is_valid():
+        referent = next(
+            o["agent"] for o in options if o["agent"].pk == form.cleaned_data["referent"]
+        )
+        try:
+            impact = case_reassign(
+                actor=request.user,
+                case=case,
+                referent=referent,
+                reason=form.cleaned_data["reason"],
+                on=day,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Dossier réaffecté à %(to)s : sa charge passe de %(to_before)s %% à "
+                    "%(to_after)s %% ; celle de %(from)s de %(from_before)s %% à %(from_after)s %%."
+                )
+                % {
+                    "to": referent,
+                    "to_before": impact["to"]["before"],
+                    "to_after": impact["to"]["after"],
+                    "from": case.referent,
+                    "from_before": impact["from"]["before"],
+                    "from_after": impact["from"]["after"],
+                },
+            )
+            return redirect("reporting:team")
+    return render(
+        request,
+        "reporting/reassign.html",
+        {"case": case, "options": options, "form": form, "current": current},
+    )
+
+
+@login_required
+def national_export(request):
+    """Start the workbook of every service's indicators (a Celery task) and follow it."""
+    from reporting.tasks import national_export as export_task
+
+    _require_reports(request.user)
+    if request.method == "POST":
+        run = JobRun.objects.create(
+            name="national_export", requested_by=request.user, started_at=timezone.now()
+        )
+        user_id = request.user.pk
+        transaction.on_commit(lambda: export_task.delay(run_id=run.pk, user_id=user_id))
+        return redirect(reverse("reporting:export-job", args=[run.pk]))
+    runs = JobRun.objects.visible_to(request.user).filter(
+        name="national_export", requested_by=request.user
+    )[:10]
+    return render(request, "reporting/export.html", {"runs": runs})
+
+
+@login_required
+def export_job(request, pk: int):
+    run = get_object_or_404(
+        JobRun.objects.visible_to(request.user).filter(name="national_export"), pk=pk
+    )
+    template = "reporting/_export_job.html" if request.htmx else "reporting/export_job.html"
+    return render(request, template, {"run": run})
+
+
+@login_required
+def export_download(request, pk: int):
+    from django.http import FileResponse, Http404
+
+    from reporting.tasks import export_path
+
+    run = get_object_or_404(
+        JobRun.objects.visible_to(request.user).filter(
+            name="national_export", requested_by=request.user
+        ),
+        pk=pk,
+    )
+    path = export_path(run)
+    if path is None or not path.exists():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename="indicateurs-spip.xlsx")

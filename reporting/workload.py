@@ -39,6 +39,16 @@ COUNT_FIELDS = (
     "awaiting_allocation",
 )
 
+SNAPSHOT_EXTRA_DEFAULTS: dict[str, Any] = {
+    "open_alerts": 0,
+    "measure_mix": {},
+    "delay_measures": 0,
+    "delay_within": 0,
+    "delay_late": 0,
+    "delay_median_days": None,
+    "delay_p90_days": None,
+}
+
 
 @dataclass
 class Tally:
@@ -50,6 +60,7 @@ class Tally:
     weighted: Decimal = Decimal(0)
     fte: Decimal = Decimal(0)
     capacity: Decimal = Decimal(0)
+    extra: dict = field(default_factory=dict)
 
 
 def case_aggregates(policy: WorkloadPolicy) -> dict:
@@ -178,18 +189,63 @@ def compute(*, day: date | None = None, service_ids: list[int] | None = None) ->
             )
         )
     for entity_type, case_key, measure_key in levels:
-        measure_counts = dict(measures.values_list(measure_key).annotate(n=Count("id")).order_by())
+        mix: dict[int, dict[str, int]] = defaultdict(dict)
+        for key, code, n in (
+            measures.values_list(measure_key, "measure_type__code").annotate(n=Count("id")).order_by()
+        ):
+            mix[key][code] = n
         for row in cases.values(case_key).annotate(**aggregates).order_by():
-            _absorb(
-                tallies[(entity_type, row[case_key])], row, measure_counts.get(row[case_key], 0)
-            )
+            tally = tallies[(entity_type, row[case_key])]
+            _absorb(tally, row, sum(mix[row[case_key]].values()))
+            tally.extra["measure_mix"] = mix[row[case_key]]
     if national:
         row = cases.aggregate(**aggregates)
-        _absorb(tallies[(EntityType.NATION, 0)], row, measures.count())
-        tallies[(EntityType.NATION, 0)].label = "France"
+        nation = tallies[(EntityType.NATION, 0)]
+        nation_mix: dict[str, int] = defaultdict(int)
+        for (entity_type, _id), tally in list(tallies.items()):
+            if entity_type == EntityType.SERVICE:
+                for code, n in tally.extra.get("measure_mix", {}).items():
+                    nation_mix[code] += n
+        _absorb(nation, row, sum(nation_mix.values()))
+        nation.extra["measure_mix"] = dict(nation_mix)
+        nation.label = "France"
+
+    _count_open_alerts(tallies, service_ids, national)
+    from reporting.indicators import delays_for_snapshots
+
+    for service_id, figures in delays_for_snapshots(service_ids, day).items():
+        tallies[(EntityType.SERVICE, service_id)].extra.update(
+            delay_measures=figures["measures"],
+            delay_within=figures["within"],
+            delay_late=figures["late"],
+            delay_median_days=figures["appointment_median"],
+            delay_p90_days=figures["appointment_p90"],
+        )
 
     _label_and_own(tallies, national, service_ids)
     return _upsert(day, policy, tallies)
+
+
+def _count_open_alerts(tallies, service_ids, national: bool) -> None:
+    """Open alerts per agent, antenna, service (and region, nation): one GROUP BY each."""
+    from cases.models import Alert
+
+    alerts = Alert.objects.filter(closed_at__isnull=True)
+    if not national:
+        alerts = alerts.filter(case__service_id__in=service_ids or [])
+    levels = [
+        (EntityType.AGENT, "agent_id"),
+        (EntityType.ANTENNA, "case__antenna_id"),
+        (EntityType.SERVICE, "case__service_id"),
+    ]
+    if national:
+        levels.append((EntityType.INTERREGIONAL, "case__service__interregional_unit_id"))
+    for entity_type, key in levels:
+        for entity_id, n in alerts.values_list(key).annotate(n=Count("id")).order_by():
+            if (entity_type, entity_id) in tallies:
+                tallies[(entity_type, entity_id)].extra["open_alerts"] = n
+    if national:
+        tallies[(EntityType.NATION, 0)].extra["open_alerts"] = alerts.count()
 
 
 def _parents(antenna_id, service_id, unit_id, national: bool):
@@ -272,6 +328,7 @@ def _upsert(day: date, policy: WorkloadPolicy, tallies) -> dict[str, int]:
                 if tally.fte
                 else None,
                 computed_at=now,
+                **{**SNAPSHOT_EXTRA_DEFAULTS, **tally.extra},
                 **tally.counts,
                 **tally.owners,
             )
@@ -290,6 +347,7 @@ def _upsert(day: date, policy: WorkloadPolicy, tallies) -> dict[str, int]:
         "service",
         "interregional_unit",
         *COUNT_FIELDS,
+        *SNAPSHOT_EXTRA_DEFAULTS,
     ]
     WorkloadSnapshot.objects.bulk_create(
         rows,

@@ -14,6 +14,10 @@ Rules (DOMAIN.md §1 and §9, need-to-know):
 - DISP, DAP: aggregates only, no personal data (their services / the nation).
 - Partner staff: only referrals addressed to their body.
 - Administrator (and Django superusers): everything.
+
+Indicators (``counted_for(user)``) count a population wider than what a user may read row
+by row: a DISP's figures cover every case of their region although they read none of them.
+``statistics_q`` decides that population; what leaves it is numbers, never rows.
 """
 
 from __future__ import annotations
@@ -66,6 +70,16 @@ class Scope:
     @property
     def allocates(self) -> bool:
         """Heads of antenna and directors allocate arrivals (within what they see)."""
+        return self.is_admin or self.role in (Role.DPIP, Role.DSPIP)
+
+    @property
+    def reads_reports(self) -> bool:
+        """Dashboards and indicators: heads of antenna and service, DISP, DAP."""
+        return self.is_admin or self.role in (Role.DPIP, Role.DSPIP, Role.DISP, Role.DAP)
+
+    @property
+    def sees_agents_by_name(self) -> bool:
+        """Per-agent figures name a colleague: they stay within the service."""
         return self.is_admin or self.role in (Role.DPIP, Role.DSPIP)
 
     @property
@@ -190,6 +204,40 @@ def snapshot_q(user) -> Q:
     return NOTHING
 
 
+def statistics_q(user, prefix: str = "") -> Q:
+    """The cases an indicator counts for the user (``prefix`` reaches the case). Numbers
+    only: DPIP their antenna, DSPIP their service, DISP their region, DAP the nation."""
+    s = scope_for(user)
+    if not s.reads_reports:
+        return NOTHING
+    if s.is_admin or s.role == Role.DAP:
+        return EVERYTHING
+    if s.role == Role.DISP:
+        return _q(prefix, service__interregional_unit_id=s.interregional_unit_id)
+    if s.role == Role.DPIP and s.antenna_id:
+        return _q(prefix, antenna_id=s.antenna_id)
+    if s.service_id:
+        return _q(prefix, service_id=s.service_id)
+    return NOTHING
+
+
+def snapshot_statistics_q(user) -> Q:
+    """Snapshot rows an indicator may fold into numbers (agent rows included, for the
+    distribution of persons per CPIP); their labels reach only ``snapshot_q`` readers."""
+    s = scope_for(user)
+    if not s.reads_reports:
+        return NOTHING
+    if s.is_admin or s.role == Role.DAP:
+        return EVERYTHING
+    if s.role == Role.DISP:
+        return Q(interregional_unit_id=s.interregional_unit_id)
+    if s.role == Role.DPIP and s.antenna_id:
+        return Q(antenna_id=s.antenna_id) | Q(service_id=s.service_id, entity_type="service")
+    if s.service_id:
+        return Q(service_id=s.service_id)
+    return NOTHING
+
+
 def agenda_q(user, prefix: str = "") -> Q:
     """Agendas (and their slots): the SPIP's of the visible services, the SAP's of the court."""
     s = scope_for(user)
@@ -209,9 +257,10 @@ def job_run_q(user) -> Q:
     s = scope_for(user)
     if s.is_admin:
         return EVERYTHING
+    own = Q(requested_by_id=s.user_id) if s.user_id else NOTHING
     if s.allocates and s.service_id:
-        return Q(service_id=s.service_id) | Q(service__isnull=True)
-    return NOTHING
+        return Q(service_id=s.service_id) | Q(service__isnull=True, requested_by__isnull=True) | own
+    return own
 
 
 def audit_q(user) -> Q:

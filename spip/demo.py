@@ -752,6 +752,121 @@ class DemoSeeder:
                 actor=None, action=AuditAction.CREATE, obj=reduction, service_id=team[2].service_id
             )
 
+    def overload(self, teams: dict[str, list[Agent]]) -> None:
+        """The Lyon antenna's busiest CPIP went part-time five weeks ago: overloaded since."""
+        from django.db.models import Count, Q
+
+        from reporting.models import CapacityReduction, ReductionKind
+
+        from cases.choices import OPEN_STATUSES
+        from reporting.selectors import policy_in_force, weight_expression_for
+
+        team = teams["Antenne de Lyon"]
+        policy = policy_in_force(timezone.localdate())
+        busiest = (
+            Agent.objects.filter(pk__in=[a.pk for a in team])
+            .exclude(user__username__startswith="demo.")
+            .annotate(
+                load=Sum(
+                    weight_expression_for("cases__", policy),
+                    filter=Q(cases__status__in=OPEN_STATUSES),
+                )
+            )
+            .order_by(F("load").desc(nulls_last=True), "pk")
+            .first()
+        )
+        if busiest is None or CapacityReduction.objects.filter(agent=busiest).exists():
+            return
+        reduction = CapacityReduction.objects.create(
+            agent=busiest,
+            kind=ReductionKind.PART_TIME,
+            percent=50,
+            starts_on=timezone.localdate() - timedelta(days=35),
+            ends_on=timezone.localdate() + timedelta(days=90),
+            note="Temps partiel thérapeutique",
+        )
+        audit_write(
+            actor=None, action=AuditAction.CREATE, obj=reduction, service_id=busiest.service_id
+        )
+
+    def ended_measures(self, sites: dict, teams: dict[str, list[Agent]]) -> int:
+        """Measures ended in the past year (executed, revoked, new conviction), some of them
+        followed by an association, so that the outcome tables have something to say."""
+        from measures.choices import EndReason, FollowedBy
+        from partners.models import PartnerBody
+
+        if Person.objects.filter(national_number__startswith=f"{DEMO_PREFIX}END").exists():
+            return 0
+        rng, fake = self.rng, self.fake
+        today = timezone.localdate()
+        types = {t.code: t for t in MeasureType.objects.all()}
+        obligations = [ObligationType.objects.get(code=c) for c in GENERAL_OBLIGATIONS]
+        partner = PartnerBody.objects.order_by("pk").first()
+        reasons = [
+            (EndReason.COMPLETED, 62),
+            (EndReason.REVOKED, 16),
+            (EndReason.NEW_CONVICTION, 12),
+            (EndReason.OTHER, 10),
+        ]
+        created = 0
+        for code, site in ((c, s) for c, s in sites.items() if c != "partner"):
+            for i in range(max(1, round(40 * self.scale))):
+                antenna = site["antennas"][i % len(site["antennas"])]
+                team = teams[antenna.name]
+                referent = team[i % len(team)]
+                end = today - timedelta(days=rng.randint(5, 360))
+                judgment = end - timedelta(days=rng.randint(300, 900))
+                person = case_services.person_create(
+                    actor=None,
+                    birth_name=fake.last_name(),
+                    first_names=fake.first_name(),
+                    sex=rng.choice(["M", "M", "M", "F"]),
+                    birth_date=fake.date_of_birth(minimum_age=18, maximum_age=70),
+                    national_number=f"{DEMO_PREFIX}END{code}-{i + 1:05d}",
+                )
+                case = case_services.case_open(
+                    actor=None,
+                    person=person,
+                    antenna=antenna,
+                    opened_on=judgment + timedelta(days=5),
+                    setting=CaseSetting.OPEN,
+                    referent=referent,
+                )
+                risk = _weighted(rng, RISK_MIX)
+                if risk != RiskLevel.NOT_ASSESSED:
+                    case_services.risk_assess(
+                        actor=None,
+                        case=case,
+                        level=risk,
+                        assessed_on=judgment + timedelta(days=40),
+                        assessor=referent,
+                        reason="Évaluation initiale",
+                    )
+                by_partner = partner is not None and rng.random() < 0.25
+                measure_code = _weighted(rng, MEASURE_MIX)
+                extra = {}
+                if measure_code == "TIG":
+                    extra = {"tig_hours": 70, "tig_deadline": judgment + timedelta(days=540)}
+                measure = measure_services.measure_record(
+                    actor=None,
+                    case=case,
+                    measure_type=types[measure_code],
+                    court=site["courts"][0],
+                    judgment_date=judgment,
+                    start_date=judgment + timedelta(days=20),
+                    planned_end_date=end + timedelta(days=rng.choice([0, 0, 60, 200])),
+                    obligations=obligations,
+                    followed_by=FollowedBy.PARTNER if by_partner else FollowedBy.SERVICE,
+                    partner=partner if by_partner else None,
+                    **extra,
+                )
+                measure_services.measure_end(
+                    actor=None, measure=measure, end_date=end, reason=_weighted(rng, reasons)
+                )
+                case_services.case_close(actor=None, case=case, on=end)
+                created += 1
+        return created
+
     def _agenda(self, *, kind: str, name: str, antenna=None, court=None):
         from cases.models import Agenda
 
@@ -817,5 +932,7 @@ class DemoSeeder:
         self.today_for(agents["demo.cpip"], sites)
         self.referrals(sites)
         self.reductions(teams)
+        self.overload(teams)
+        self.ended_measures(sites, teams)
         self.agendas(sites)
         return {"cases_created": created, "accounts": [a[0] for a in ACCOUNTS]}

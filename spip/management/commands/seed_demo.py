@@ -27,6 +27,15 @@ class Command(BaseCommand):
         from cases.alerts import alerts_refresh
         from reporting.workload import compute
 
+        # Twelve weeks of weekly snapshots first, for the trends (today's caseload, with the
+        # capacity of each past day), then today's.
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        for weeks in range(12, 0, -1):
+            compute(day=today - timedelta(weeks=weeks))
         compute()
         alerts_refresh()
         if result["cases_created"]:

@@ -1,0 +1,807 @@
+"""The dashboards' indicators: one selector per indicator, used by the page, its export and
+the reports API, so the three always show the same numbers.
+
+Populations come from ``counted_for(user)`` (numbers) and rows that name someone from
+``visible_to(user)``; each selector answers in a fixed number of queries, whatever the
+number of agents or cases.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Value
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.utils import timezone
+
+from cases.choices import AlertType, CaseStatus, ConvocationStatus, ConvocationType
+from cases.choices import Intensity, RiskLevel
+from cases.models import Alert, Case, Convocation, Notification, NotificationStatus
+from measures.choices import EndReason, FollowedBy
+from measures.models import Measure
+from reporting.forms import ReportParams
+from reporting.models import EntityType, ReferenceNorm, WorkloadPolicy, WorkloadSnapshot
+from reporting.selectors import fraction_label
+from reporting.stats import delay_facts, delay_summary, distribution
+from spip.access import scope_for
+from spip.choices import Assignment, Role
+from spip.models import Antenna, InterregionalUnit, Service
+
+HUNDRED = Decimal(100)
+TREND_WEEKS = 12
+SMALL_GROUP = 10
+RISK_FIELDS = (
+    (RiskLevel.HIGH, "cases_high", "weight_high"),
+    (RiskLevel.MODERATE, "cases_moderate", "weight_moderate"),
+    (RiskLevel.LOW, "cases_low", "weight_low"),
+    (RiskLevel.NOT_ASSESSED, "cases_not_assessed", "weight_not_assessed"),
+)
+
+
+def share(part, whole) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def norms() -> list[ReferenceNorm]:
+    return list(ReferenceNorm.objects.order_by("persons_per_agent"))
+
+
+HEAD_COUNT_NORM = "EUROPE"
+
+
+def head_count_norm() -> Decimal:
+    """Persons per CPIP the staffing need is measured against (the European norm, 60)."""
+    norm = ReferenceNorm.objects.filter(code=HEAD_COUNT_NORM).first()
+    return Decimal(norm.persons_per_agent if norm else 60)
+
+
+# --- Team dashboard (DPIP: antenna; DSPIP: service) -----------------------------------
+
+
+def team_entity(user, params: ReportParams) -> tuple[str, int] | None:
+    """The team a director looks at: their antenna or service, or the antenna they chose."""
+    scope = scope_for(user)
+    service_id = scope.service_id or params.service_id
+    if scope.role == Role.DPIP and scope.antenna_id:
+        return EntityType.ANTENNA, scope.antenna_id
+    if params.antenna_id:
+        return EntityType.ANTENNA, params.antenna_id
+    if service_id:
+        return EntityType.SERVICE, service_id
+    return None
+
+
+def load_status(percent, policy: WorkloadPolicy) -> str:
+    if percent is None:
+        return "none"
+    if percent > policy.threshold_red:
+        return "red"
+    if percent > policy.threshold_amber:
+        return "amber"
+    return "ok"
+
+
+def breakdown_of(row, policy: WorkloadPolicy) -> list[dict]:
+    """n × weight per risk level, from a snapshot row and the policy that produced it."""
+    lines = []
+    for level, count_field, weight_field in RISK_FIELDS:
+        weight = getattr(policy, weight_field)
+        count = getattr(row, count_field)
+        lines.append(
+            {
+                "risk_level": str(level),
+                "label": str(RiskLevel(level).label),
+                "cases": count,
+                "weight": weight,
+                "weight_label": fraction_label(weight),
+                "load": weight * count,
+            }
+        )
+    return lines
+
+
+def team_dashboard(user, params: ReportParams) -> dict:
+    """Who is overloaded, why, since when: one row per CPIP from the latest snapshot, with
+    live alerts, outcomes not recorded and arrivals. Ten queries whatever the team's size."""
+    scope = scope_for(user)
+    entity = team_entity(user, params)
+    if entity is None or not scope.sees_agents_by_name:
+        return {"snapshot": None, "rows": [], "entity": None}
+    entity_type, entity_id = entity
+    team = (
+        WorkloadSnapshot.objects.counted_for(user)
+        .filter(entity_type=entity_type, entity_id=entity_id)
+        .select_related("policy")
+        .order_by("-day")
+        .first()
+    )
+    antennas = list(
+        Antenna.objects.visible_to(user)
+        .filter(service_id=_service_of(scope, params, team))
+        .order_by("name")
+    )
+    if team is None:
+        return {"snapshot": None, "rows": [], "entity": entity, "antennas": antennas}
+    policy = team.policy
+    agent_rows = WorkloadSnapshot.objects.visible_to(user).filter(
+        day=team.day, entity_type=EntityType.AGENT, service_id=team.service_id
+    )
+    if entity_type == EntityType.ANTENNA:
+        agent_rows = agent_rows.filter(antenna_id=entity_id)
+    if params.setting:
+        agent_rows = agent_rows.filter(agent__assignment__in=[params.setting, Assignment.BOTH])
+    agent_rows = agent_rows.annotate(
+        quotite=F("agent__quotite"), assignment=F("agent__assignment")
+    ).order_by(F("load_percent").desc(nulls_last=True), "label")
+    rows = list(agent_rows)
+    agent_ids = [row.agent_id for row in rows]
+
+    scope_cases = Q(case__antenna_id=entity_id) if entity_type == EntityType.ANTENNA else Q(
+        case__service_id=team.service_id
+    )
+    alerts = defaultdict(dict)
+    for agent_id, alert_type, n in (
+        Alert.objects.counted_for(user)
+        .filter(scope_cases, closed_at__isnull=True, agent_id__in=agent_ids)
+        .values_list("agent_id", "alert_type")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        alerts[agent_id][alert_type] = n
+    now = timezone.now()
+    outcomes_missing = dict(
+        Convocation.objects.counted_for(user)
+        .filter(
+            scope_cases,
+            status=ConvocationStatus.BOOKED,
+            starts_at__lt=now - timedelta(hours=12),
+            starts_at__gte=now - timedelta(days=91),
+            case__referent_id__in=agent_ids,
+        )
+        .values_list("case__referent_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    window_start = team.day - timedelta(weeks=TREND_WEEKS)
+    history = {
+        row["agent_id"]: row
+        for row in WorkloadSnapshot.objects.visible_to(user)
+        .filter(
+            entity_type=EntityType.AGENT,
+            agent_id__in=agent_ids,
+            day__gte=window_start,
+            day__lte=team.day,
+        )
+        .values("agent_id")
+        .annotate(
+            first=Min("day"),
+            last_ok=Max("day", filter=Q(load_percent__lte=policy.threshold_red)),
+        )
+        .order_by()
+    }
+    for row in rows:
+        row.status = load_status(row.load_percent, policy)
+        row.lines = breakdown_of(row, policy)
+        row.reduction_percent = (
+            ((1 - row.capacity / row.fte) * HUNDRED).quantize(Decimal("1")) if row.fte else 0
+        )
+        row.alerts = alerts.get(row.agent_id, {})
+        row.alerts_total = sum(row.alerts.values())
+        row.outcomes_missing = outcomes_missing.get(row.agent_id, 0)
+        row.over_since = _over_since(row, history.get(row.agent_id), window_start)
+    waiting = Case.objects.counted_for(user).filter(
+        status=CaseStatus.AWAITING_ALLOCATION, service_id=team.service_id
+    )
+    if entity_type == EntityType.ANTENNA:
+        waiting = waiting.filter(antenna_id=entity_id)
+    arrivals = list(
+        waiting.values("antenna_id", "antenna__name")
+        .annotate(n=Count("id"), oldest=Min("opened_on"))
+        .order_by("antenna__name")
+    )
+    return {
+        "entity": entity,
+        "snapshot": team,
+        "policy": policy,
+        "rows": rows,
+        "over": [r for r in rows if r.status == "red"],
+        "totals": _team_totals(rows),
+        "trend": team_trend(user, entity_type, entity_id, team.day),
+        "arrivals": arrivals,
+        "arrivals_total": sum(a["n"] for a in arrivals),
+        "alert_types": AlertType.choices,
+        "antennas": antennas,
+        "norms": norms(),
+        "chart_max": _chart_max(rows, policy),
+    }
+
+
+def _service_of(scope, params: ReportParams, team) -> int | None:
+    if team is not None:
+        return team.service_id
+    return scope.service_id or params.service_id
+
+
+def _over_since(row, history, window_start: date) -> date | None:
+    """The first day of the current stretch above the red threshold (None when not above).
+    Over for the whole window: its first day, shown as "at least since"."""
+    if row.status != "red" or not history:
+        return None
+    if history["last_ok"] is None:
+        return history["first"]
+    return history["last_ok"] + timedelta(days=1)
+
+
+def _team_totals(rows) -> dict:
+    totals = {
+        "persons": sum(r.persons for r in rows),
+        "fte": sum((r.fte for r in rows), Decimal(0)),
+        "capacity": sum((r.capacity for r in rows), Decimal(0)),
+        "weighted": sum((r.weighted_load for r in rows), Decimal(0)),
+        "alerts": sum(r.alerts_total for r in rows),
+        "outcomes_missing": sum(r.outcomes_missing for r in rows),
+    }
+    for _level, field, _weight in RISK_FIELDS:
+        totals[field] = sum(getattr(r, field) for r in rows)
+    totals["load_percent"] = (
+        (totals["weighted"] / totals["capacity"] * HUNDRED).quantize(Decimal("0.1"))
+        if totals["capacity"]
+        else None
+    )
+    return totals
+
+
+def _chart_max(rows, policy) -> int:
+    highest = max((r.load_percent or 0 for r in rows), default=0)
+    return int(max(highest, policy.threshold_red + 20, 150) // 10 * 10 + 10)
+
+
+def team_trend(user, entity_type: str, entity_id: int, day: date) -> list[dict]:
+    """The last snapshot of each of the past twelve weeks (one query)."""
+    rows = (
+        WorkloadSnapshot.objects.counted_for(user)
+        .filter(
+            entity_type=entity_type,
+            entity_id=entity_id,
+            day__gt=day - timedelta(weeks=TREND_WEEKS),
+            day__lte=day,
+        )
+        .values("day", "load_percent", "persons_per_fte", "persons", "capacity")
+        .order_by("day")
+    )
+    weekly: dict[tuple[int, int], dict] = {}
+    for row in rows:
+        weekly[row["day"].isocalendar()[:2]] = row
+    return list(weekly.values())
+
+
+# --- Delays: sentence → convocation → first interview ----------------------------------
+
+
+def _measure_population(user, params: ReportParams):
+    measures = Measure.objects.counted_for(user).filter(
+        judgment_date__gte=params.since, judgment_date__lte=params.until
+    )
+    if params.service_id:
+        measures = measures.filter(case__service_id=params.service_id)
+    if params.antenna_id:
+        measures = measures.filter(case__antenna_id=params.antenna_id)
+    if params.setting:
+        measures = measures.filter(case__setting=params.setting)
+    return measures
+
+
+def delays(user, params: ReportParams, *, late_list: int = 200) -> dict:
+    """Median and 9th decile of the days from sentence to the first SPIP appointment and to
+    the first interview, the share within the statutory deadline, per service and antenna,
+    with the monthly trend; and (for the SPIP's directors) the cases outside it."""
+    scope = scope_for(user)
+    today = timezone.localdate()
+    measures = _measure_population(user, params)
+    by_service = delay_summary(delay_facts(measures, today=today, group=F("case__service_id")))
+    by_antenna = delay_summary(delay_facts(measures, today=today, group=F("case__antenna_id")))
+    total = delay_summary(delay_facts(measures, today=today, group=Value(0))).get(0)
+    month = ExtractYear("judgment_date") * 100 + ExtractMonth("judgment_date")
+    by_month = delay_summary(delay_facts(measures, today=today, group=month))
+    services = {s.pk: s for s in Service.objects.filter(pk__in=list(by_service))}
+    antennas = {
+        a.pk: a for a in Antenna.objects.filter(pk__in=list(by_antenna)).select_related("service")
+    }
+    late = []
+    if scope.sees_personal_data and late_list:
+        late = late_cases(user, params, today=today, limit=late_list)
+    return {
+        "total": total,
+        "services": [
+            {"id": pk, "label": str(services[pk]), **figures}
+            for pk, figures in sorted(by_service.items(), key=lambda kv: services[kv[0]].code)
+        ],
+        "antennas": [
+            {"id": pk, "label": antennas[pk].name, "service_id": antennas[pk].service_id,
+             **figures}
+            for pk, figures in sorted(by_antenna.items(), key=lambda kv: antennas[kv[0]].name)
+        ],
+        "months": [
+            {"month": f"{key // 100}-{key % 100:02d}", **figures}
+            for key, figures in sorted(by_month.items())
+        ],
+        "late": late,
+    }
+
+
+def late_cases(user, params: ReportParams, *, today: date, limit: int | None = 200):
+    """Measures of the period outside the deadline, oldest sentence first (named rows:
+    ``visible_to``)."""
+    measures = Measure.objects.visible_to(user).filter(
+        judgment_date__gte=params.since, judgment_date__lte=params.until
+    )
+    if params.service_id:
+        measures = measures.filter(case__service_id=params.service_id)
+    if params.antenna_id:
+        measures = measures.filter(case__antenna_id=params.antenna_id)
+    if params.setting:
+        measures = measures.filter(case__setting=params.setting)
+    facts = delay_facts(
+        measures,
+        today=today,
+        group=F("case_id"),
+        extra=("id", "judgment_date", "measure_type__code", "case__person__birth_name",
+               "case__person__first_names", "case__antenna__name", "case__referent__user__last_name"),
+    )
+    facts = facts.filter(
+        Q(appointment_days__gt=F("deadline_days"))
+        | Q(appointment_days__isnull=True, elapsed_days__gt=F("deadline_days"))
+    ).order_by("judgment_date", "id")
+    return list(facts[:limit]) if limit else facts
+
+
+def delays_for_snapshots(service_ids: list[int] | None, day: date) -> dict[int, dict]:
+    """Twelve months of delays per service, for the nightly snapshots (no user: the job)."""
+    measures = Measure.objects.filter(
+        judgment_date__gt=day - timedelta(days=365), judgment_date__lte=day
+    )
+    if service_ids is not None:
+        measures = measures.filter(case__service_id__in=service_ids)
+    return delay_summary(delay_facts(measures, today=day, group=F("case__service_id")))
+
+
+# --- Missed convocations ---------------------------------------------------------------
+
+
+def _convocation_population(user, params: ReportParams):
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(params.since, time.min, tzinfo=tz)
+    end = min(datetime.combine(params.until + timedelta(days=1), time.min, tzinfo=tz),
+              timezone.now())
+    convocations = (
+        Convocation.objects.counted_for(user)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=ConvocationStatus.CANCELLED)
+        .exclude(kind=ConvocationType.JAP)
+    )
+    if params.service_id:
+        convocations = convocations.filter(case__service_id=params.service_id)
+    if params.antenna_id:
+        convocations = convocations.filter(case__antenna_id=params.antenna_id)
+    if params.setting:
+        convocations = convocations.filter(case__setting=params.setting)
+    return convocations
+
+
+MISSED_COUNTS = {
+    "total": Count("id"),
+    "honoured": Count("id", filter=Q(status=ConvocationStatus.HONOURED)),
+    "missed": Count("id", filter=Q(status=ConvocationStatus.MISSED)),
+    "excused": Count("id", filter=Q(status=ConvocationStatus.EXCUSED)),
+    "not_recorded": Count("id", filter=Q(status=ConvocationStatus.BOOKED)),
+}
+
+
+def _missed_figures(row: dict) -> dict:
+    recorded = row["honoured"] + row["missed"] + row["excused"]
+    return {
+        **{key: row[key] for key in MISSED_COUNTS},
+        "recorded": recorded,
+        "missed_rate": share(row["missed"], recorded),
+        "not_recorded_share": share(row["not_recorded"], row["total"]),
+        "small": recorded < SMALL_GROUP,
+    }
+
+
+def missed(user, params: ReportParams) -> dict:
+    """Past convocations of the period (JAP and cancelled ones aside): missed rate among
+    those with an outcome, per service, antenna, agent and type; reminded or not; share
+    without an outcome. Seven queries."""
+    scope = scope_for(user)
+    convocations = _convocation_population(user, params)
+
+    def grouped(*keys):
+        return list(convocations.values(*keys).annotate(**MISSED_COUNTS).order_by(*keys))
+
+    reminder = Notification.objects.filter(
+        convocation=OuterRef("pk"), event="reminder", status=NotificationStatus.SENT
+    )
+    reminded = list(
+        convocations.annotate(reminded=Exists(reminder))
+        .values("reminded")
+        .annotate(**MISSED_COUNTS)
+        .order_by("reminded")
+    )
+    total = convocations.aggregate(**MISSED_COUNTS)
+    kinds = dict(ConvocationType.choices)
+    result = {
+        "total": _missed_figures(total),
+        "services": [
+            {"id": r["case__service_id"], "label": r["case__service__name"], **_missed_figures(r)}
+            for r in grouped("case__service_id", "case__service__name")
+        ],
+        "antennas": [
+            {"id": r["case__antenna_id"], "label": r["case__antenna__name"], **_missed_figures(r)}
+            for r in grouped("case__antenna_id", "case__antenna__name")
+        ],
+        "kinds": [
+            {"kind": r["kind"], "label": str(kinds.get(r["kind"], r["kind"])),
+             **_missed_figures(r)}
+            for r in grouped("kind")
+        ],
+        "reminders": [
+            {"reminded": r["reminded"], **_missed_figures(r)} for r in reminded
+        ],
+        "agents": [],
+    }
+    if scope.sees_agents_by_name:
+        result["agents"] = [
+            {
+                "id": r["case__referent_id"],
+                "label": f"{r['case__referent__user__first_name']} "
+                f"{r['case__referent__user__last_name']}".strip(),
+                **_missed_figures(r),
+            }
+            for r in grouped(
+                "case__referent_id",
+                "case__referent__user__first_name",
+                "case__referent__user__last_name",
+            )
+            if r["case__referent_id"]
+        ]
+    return result
+
+
+# --- Outcomes ---------------------------------------------------------------------------
+
+OUTCOME_COUNTS = {
+    "total": Count("id"),
+    "completed": Count("id", filter=Q(end_reason=EndReason.COMPLETED)),
+    "revoked": Count("id", filter=Q(end_reason=EndReason.REVOKED)),
+    "new_conviction": Count("id", filter=Q(end_reason=EndReason.NEW_CONVICTION)),
+    "other": Count("id", filter=Q(end_reason__in=[EndReason.OTHER, ""])),
+}
+
+
+def _outcome_figures(row: dict) -> dict:
+    return {
+        **{key: row[key] for key in OUTCOME_COUNTS},
+        "completed_share": share(row["completed"], row["total"]),
+        "revoked_share": share(row["revoked"], row["total"]),
+        "new_conviction_share": share(row["new_conviction"], row["total"]),
+        "small": row["total"] < SMALL_GROUP,
+    }
+
+
+def outcomes(user, params: ReportParams) -> dict:
+    """Measures ended in the period (transfers aside: they go on elsewhere): completed,
+    revoked, new conviction, by measure type, follow-up provider, intensity and risk level
+    (the file's last known values). Five queries."""
+    measures = (
+        Measure.objects.counted_for(user)
+        .filter(actual_end_date__gte=params.since, actual_end_date__lte=params.until)
+        .exclude(end_reason=EndReason.TRANSFERRED)
+    )
+    if params.service_id:
+        measures = measures.filter(case__service_id=params.service_id)
+    if params.antenna_id:
+        measures = measures.filter(case__antenna_id=params.antenna_id)
+    if params.setting:
+        measures = measures.filter(case__setting=params.setting)
+
+    def grouped(*keys):
+        return list(measures.values(*keys).annotate(**OUTCOME_COUNTS).order_by(*keys))
+
+    providers = dict(FollowedBy.choices)
+    intensities = dict(Intensity.choices)
+    risks = dict(RiskLevel.choices)
+    return {
+        "total": _outcome_figures(measures.aggregate(**OUTCOME_COUNTS)),
+        "measure_types": [
+            {"code": r["measure_type__code"], "label": r["measure_type__label"],
+             **_outcome_figures(r)}
+            for r in grouped("measure_type__code", "measure_type__label")
+        ],
+        "providers": [
+            {
+                "followed_by": r["followed_by"],
+                "label": str(providers.get(r["followed_by"], r["followed_by"]))
+                + (f" — {r['partner__name']}" if r["partner__name"] else ""),
+                "partner_id": r["partner_id"],
+                **_outcome_figures(r),
+            }
+            for r in grouped("followed_by", "partner_id", "partner__name")
+        ],
+        "intensities": [
+            {"intensity": r["case__intensity"],
+             "label": str(intensities.get(r["case__intensity"], r["case__intensity"])),
+             **_outcome_figures(r)}
+            for r in grouped("case__intensity")
+        ],
+        "risk_levels": [
+            {"risk_level": r["case__risk_level"],
+             "label": str(risks.get(r["case__risk_level"], r["case__risk_level"])),
+             **_outcome_figures(r)}
+            for r in grouped("case__risk_level")
+        ],
+        "small_group": SMALL_GROUP,
+    }
+
+
+# --- Network: services side by side (DISP, DAP; a DSPIP sees their own line) -----------
+
+NETWORK_SORTS = {
+    "code": lambda r: r["code"],
+    "persons_per_fte": lambda r: -(r["persons_per_fte"] or 0),
+    "load_percent": lambda r: -(r["load_percent"] or 0),
+    "gap_fte": lambda r: -(r["gap_load_fte"] or 0),
+    "delay": lambda r: -(r["delay_median_days"] or 0),
+    "alerts": lambda r: -(r["open_alerts"] or 0),
+}
+
+
+def latest_day(user) -> date | None:
+    return (
+        WorkloadSnapshot.objects.counted_for(user)
+        .filter(entity_type=EntityType.SERVICE)
+        .aggregate(day=Max("day"))["day"]
+    )
+
+
+def network(user, params: ReportParams, *, sort: str = "code") -> dict:
+    """One line per service from the latest snapshots: persons per CPIP with the
+    distribution across agents (min, quartiles, max) against the norms, load %, measure mix,
+    delays, alerts, and the staffing gap. No personal data. Five queries."""
+    day = latest_day(user)
+    if day is None:
+        return {"day": None, "services": [], "units": [], "nation": None, "norms": norms()}
+    snapshots = WorkloadSnapshot.objects.counted_for(user).filter(day=day)
+    service_rows = snapshots.filter(entity_type=EntityType.SERVICE).select_related("service")
+    if params.service_id:
+        service_rows = service_rows.filter(service_id=params.service_id)
+    per_agent = defaultdict(list)
+    agents = snapshots.filter(entity_type=EntityType.AGENT, fte__gt=0)
+    if params.setting:
+        agents = agents.filter(agent__assignment__in=[params.setting, Assignment.BOTH])
+    for service_id, persons_per_fte in agents.values_list("service_id", "persons_per_fte"):
+        per_agent[service_id].append(persons_per_fte)
+    norm = head_count_norm()
+    services = [
+        _network_line(row, per_agent.get(row.service_id, []), norm) for row in service_rows
+    ]
+    empty = sum(1 for s in services if not (s["persons"] or s["fte"]))
+    services = [s for s in services if s["persons"] or s["fte"]]
+    services.sort(key=NETWORK_SORTS.get(sort, NETWORK_SORTS["code"]))
+    units = [
+        _network_line(
+            row,
+            [v for sid, values in per_agent.items() for v in values
+             if sid in _unit_services(services, row.entity_id)],
+            norm,
+        )
+        for row in snapshots.filter(entity_type=EntityType.INTERREGIONAL).order_by("label")
+    ] if not params.service_id else []
+    every_agent = [v for values in per_agent.values() for v in values]
+    types = _measure_type_labels()
+    return {
+        "day": day,
+        "services": services,
+        "units": units,
+        "overall": _overall(services, every_agent, norm),
+        "empty_services": empty,
+        "norm": norm,
+        "norms": norms(),
+        "measure_types": types,
+        "mix_codes": _mix_codes(services, types),
+        "sort": sort if sort in NETWORK_SORTS else "code",
+    }
+
+
+def _unit_services(services, unit_id) -> set[int]:
+    return {s["id"] for s in services if s["unit_id"] == unit_id}
+
+
+def _network_line(row: WorkloadSnapshot, agent_ratios: list, norm: Decimal) -> dict:
+    persons_norm = Decimal(row.persons) / norm
+    mix_total = sum(row.measure_mix.values()) or 0
+    return {
+        "id": row.entity_id,
+        "code": row.service.code if row.service_id and row.entity_type == EntityType.SERVICE
+        else "",
+        "label": row.label,
+        "unit_id": row.interregional_unit_id,
+        "persons": row.persons,
+        "measures": row.measures,
+        "cases_mo": row.cases_mo,
+        "cases_mf": row.cases_mf,
+        "fte": row.fte,
+        "capacity": row.capacity,
+        "weighted_load": row.weighted_load,
+        "persons_per_fte": row.persons_per_fte,
+        "load_percent": row.load_percent,
+        "distribution": distribution(agent_ratios),
+        "mix": {code: share(n, mix_total) for code, n in row.measure_mix.items()},
+        "open_alerts": row.open_alerts,
+        "delay_measures": row.delay_measures,
+        "delay_median_days": row.delay_median_days,
+        "delay_p90_days": row.delay_p90_days,
+        "delay_within_share": share(row.delay_within, row.delay_within + row.delay_late),
+        "needed_load_fte": row.weighted_load.quantize(Decimal("0.1")),
+        "gap_load_fte": (row.weighted_load - row.capacity).quantize(Decimal("0.1")),
+        "needed_norm_fte": persons_norm.quantize(Decimal("0.1")),
+        "gap_norm_fte": (persons_norm - row.fte).quantize(Decimal("0.1")),
+    }
+
+
+def _overall(services: list[dict], agent_ratios: list, norm: Decimal) -> dict:
+    persons = sum(s["persons"] for s in services)
+    fte = sum((s["fte"] for s in services), Decimal(0))
+    capacity = sum((s["capacity"] for s in services), Decimal(0))
+    weighted = sum((s["weighted_load"] for s in services), Decimal(0))
+    needed_norm = Decimal(persons) / norm
+    return {
+        "services": len(services),
+        "persons": persons,
+        "fte": fte,
+        "capacity": capacity,
+        "persons_per_fte": (Decimal(persons) / fte).quantize(Decimal("0.1")) if fte else None,
+        "load_percent": (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
+        if capacity
+        else None,
+        "distribution": distribution(agent_ratios),
+        "services_distribution": distribution([s["persons_per_fte"] for s in services]),
+        "needed_load_fte": weighted.quantize(Decimal("0.1")),
+        "gap_load_fte": (weighted - capacity).quantize(Decimal("0.1")),
+        "needed_norm_fte": needed_norm.quantize(Decimal("0.1")),
+        "gap_norm_fte": (needed_norm - fte).quantize(Decimal("0.1")),
+        "above_norm": sum(1 for s in services if (s["persons_per_fte"] or 0) > norm),
+    }
+
+
+def _measure_type_labels() -> dict[str, str]:
+    from measures.models import MeasureType
+
+    return dict(MeasureType.objects.values_list("code", "label"))
+
+
+def _mix_codes(services: list[dict], types: dict) -> list[str]:
+    """The measure types present, most frequent first (columns of the mix table)."""
+    counts: dict[str, float] = defaultdict(float)
+    for service in services:
+        for code, pct in service["mix"].items():
+            counts[code] += pct or 0
+    return sorted(counts, key=lambda code: -counts[code])
+
+
+# --- Staffing needs and what-if ---------------------------------------------------------
+
+
+def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
+    """FTE needed to bring the load to 100 % of the policy and to reach 60 persons per CPIP,
+    against the actual FTE, per service, summed per interregional unit and nation; with a
+    what-if (agents added or moved, other weights) computed on the fly, never saved."""
+    day = latest_day(user)
+    if day is None:
+        return {"day": None, "services": [], "units": [], "total": None}
+    rows = list(
+        WorkloadSnapshot.objects.counted_for(user)
+        .filter(day=day, entity_type=EntityType.SERVICE)
+        .select_related("service", "interregional_unit", "policy")
+        .order_by("service__code")
+    )
+    if params.service_id:
+        rows = [r for r in rows if r.service_id == params.service_id]
+    what_if = what_if or {}
+    added = _added_fte(what_if)
+    weights = {
+        field: what_if.get(field) or None for _l, _c, field in RISK_FIELDS
+    }
+    norm = head_count_norm()
+    lines = [
+        _staffing_line(row, added.get(row.service_id, Decimal(0)), weights, norm) for row in rows
+    ]
+    units: dict[int, list[dict]] = defaultdict(list)
+    for line in lines:
+        units[line["unit_id"]].append(line)
+    unit_names = {
+        u.pk: u.name for u in InterregionalUnit.objects.filter(pk__in=list(units))
+    }
+    return {
+        "day": day,
+        "services": lines,
+        "units": [
+            {"id": uid, "label": unit_names.get(uid, "—"), **_sum_staffing(unit_lines, norm)}
+            for uid, unit_lines in sorted(units.items(), key=lambda kv: unit_names.get(kv[0], ""))
+        ],
+        "total": _sum_staffing(lines, norm),
+        "norm": norm,
+        "what_if": bool(added or any(weights.values())),
+    }
+
+
+def _added_fte(what_if: dict) -> dict[int, Decimal]:
+    added: dict[int, Decimal] = {}
+    if what_if.get("add_service") and what_if.get("agents"):
+        n = Decimal(what_if["agents"])
+        added[what_if["add_service"].pk] = n
+        if what_if.get("from_service"):
+            added[what_if["from_service"].pk] = -n
+    return added
+
+
+def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: Decimal) -> dict:
+    policy = row.policy
+    weighted = row.weighted_load
+    if any(weights.values()):
+        weighted = sum(
+            (
+                (weights[field] or getattr(policy, field)) * getattr(row, count)
+                for _l, count, field in RISK_FIELDS
+            ),
+            Decimal(0),
+        )
+    # Added agents are full-time and without reductions; removed ones take their share.
+    capacity = max(row.capacity + added, Decimal(0))
+    fte = max(row.fte + added, Decimal(0))
+    needed_norm = Decimal(row.persons) / norm
+    return {
+        "id": row.service_id,
+        "label": row.label,
+        "code": row.service.code if row.service_id else "",
+        "unit_id": row.interregional_unit_id,
+        "persons": row.persons,
+        "fte": fte,
+        "capacity": capacity,
+        "added": added,
+        "weighted_load": weighted,
+        "load_percent_before": row.load_percent,
+        "load_percent": (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
+        if capacity
+        else None,
+        "persons_per_fte": (Decimal(row.persons) / fte).quantize(Decimal("0.1")) if fte else None,
+        "needed_load_fte": weighted.quantize(Decimal("0.1")),
+        "gap_load_fte": (weighted - capacity).quantize(Decimal("0.1")),
+        "needed_norm_fte": needed_norm.quantize(Decimal("0.1")),
+        "gap_norm_fte": (needed_norm - fte).quantize(Decimal("0.1")),
+    }
+
+
+def _sum_staffing(lines: list[dict], norm: Decimal) -> dict:
+    persons = sum(line["persons"] for line in lines)
+    fte = sum((line["fte"] for line in lines), Decimal(0))
+    capacity = sum((line["capacity"] for line in lines), Decimal(0))
+    weighted = sum((line["weighted_load"] for line in lines), Decimal(0))
+    needed_norm = Decimal(persons) / norm
+    return {
+        "persons": persons,
+        "fte": fte,
+        "capacity": capacity,
+        "added": sum((line["added"] for line in lines), Decimal(0)),
+        "weighted_load": weighted,
+        "load_percent": (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
+        if capacity
+        else None,
+        "persons_per_fte": (Decimal(persons) / fte).quantize(Decimal("0.1")) if fte else None,
+        "needed_load_fte": weighted.quantize(Decimal("0.1")),
+        "gap_load_fte": (weighted - capacity).quantize(Decimal("0.1")),
+        "needed_norm_fte": needed_norm.quantize(Decimal("0.1")),
+        "gap_norm_fte": (needed_norm - fte).quantize(Decimal("0.1")),
+    }
+

@@ -1,0 +1,147 @@
+"""Server-rendered charts (inline SVG): geometry here, markup in the templates. Every
+chart has a table beside it and prints its values, so nothing rests on colour alone."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+BAR_HEIGHT = 22
+LABEL_WIDTH = 190
+PLOT_WIDTH = 520
+
+
+def _x(value, scale_max) -> float:
+    return round(LABEL_WIDTH + PLOT_WIDTH * float(value or 0) / float(scale_max), 1)
+
+
+@register.inclusion_tag("reporting/_bar_chart.html")
+def load_bar_chart(rows, policy, scale_max, caption):
+    """Horizontal bars of load % per agent, with the 100 % line and the policy's
+    thresholds drawn; bars above the red threshold are hatched and marked."""
+    bars = []
+    for index, row in enumerate(rows):
+        y = 10 + index * BAR_HEIGHT
+        bars.append(
+            {
+                "label": row.label,
+                "value": row.load_percent,
+                "status": row.status,
+                "y": y,
+                "text_y": y + 14,
+                "end": _x(min(row.load_percent or 0, scale_max), scale_max),
+                "width": max(_x(min(row.load_percent or 0, scale_max), scale_max) - LABEL_WIDTH,
+                             0),
+                "agent_id": row.agent_id,
+            }
+        )
+    height = 40 + len(rows) * BAR_HEIGHT
+    lines = [
+        {"x": _x(value, scale_max), "label": f"{value} %", "kind": kind}
+        for value, kind in (
+            (policy.threshold_amber, "amber"),
+            (100, "full"),
+            (policy.threshold_red, "red"),
+        )
+    ]
+    return {
+        "bars": bars,
+        "lines": lines,
+        "height": height,
+        "axis_y": height - 22,
+        "width": LABEL_WIDTH + PLOT_WIDTH + 70,
+        "label_x": LABEL_WIDTH - 8,
+        "plot_x": LABEL_WIDTH,
+        "caption": caption,
+    }
+
+
+@register.inclusion_tag("reporting/_trend_chart.html")
+def trend_chart(points, policy, caption):
+    """A line of load % over the weeks, with the thresholds."""
+    width, height, left, top, bottom = 640, 220, 50, 15, 35
+    values = [float(p["load_percent"] or 0) for p in points]
+    top_value = max([*values, float(policy.threshold_red) + 10, 120.0])
+    plot_h = height - top - bottom
+    step = (width - left - 20) / max(len(points) - 1, 1)
+
+    def y(value):
+        return round(top + plot_h * (1 - value / top_value), 1)
+
+    dots = [
+        {
+            "x": round(left + i * step, 1),
+            "y": y(v),
+            "value": p["load_percent"],
+            "day": p["day"],
+        }
+        for i, (p, v) in enumerate(zip(points, values, strict=True))
+    ]
+    return {
+        "dots": dots,
+        "path": " ".join(f"{d['x']},{d['y']}" for d in dots),
+        "lines": [
+            {"y": y(float(value)), "label": f"{value} %"}
+            for value in (policy.threshold_amber, 100, policy.threshold_red)
+        ],
+        "width": width,
+        "height": height,
+        "left": left,
+        "baseline": height - bottom,
+        "caption": caption,
+    }
+
+
+@register.filter
+def signed(value):
+    """+1.5 / −2.0, for gaps in FTE."""
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    return f"+{value}" if value > 0 else f"{value}".replace("-", "−")
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.inclusion_tag("reporting/_value_chart.html")
+def value_bar_chart(items, value_key, references, caption, unit=""):
+    """Horizontal bars of ``value_key`` per item (services), with reference lines (the
+    norms). Each bar prints its value; references are labelled on the axis."""
+    values = [float(item[value_key] or 0) for item in items]
+    scale_max = max([*values, *(float(r.persons_per_agent) for r in references), 1.0]) * 1.1
+    bars = []
+    for index, (item, value) in enumerate(zip(items, values, strict=True)):
+        y = 10 + index * BAR_HEIGHT
+        end = _x(value, scale_max)
+        bars.append(
+            {
+                "label": item["label"],
+                "value": item[value_key],
+                "y": y,
+                "text_y": y + 14,
+                "end": end,
+                "width": max(end - LABEL_WIDTH, 0),
+                "above": any(value > r.persons_per_agent for r in references),
+            }
+        )
+    height = 40 + len(items) * BAR_HEIGHT
+    return {
+        "bars": bars,
+        "lines": [
+            {"x": _x(r.persons_per_agent, scale_max), "label": f"{r.label} {r.persons_per_agent}"}
+            for r in references
+        ],
+        "height": height,
+        "axis_y": height - 22,
+        "width": LABEL_WIDTH + PLOT_WIDTH + 80,
+        "label_x": LABEL_WIDTH - 8,
+        "plot_x": LABEL_WIDTH,
+        "caption": caption,
+        "unit": unit,
+    }
