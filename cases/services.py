@@ -323,7 +323,10 @@ def case_close(*, actor, case: Case, on: date) -> Case:
     case.version += 1
     case.save(update_fields=["status", "closed_on", "version"])
     audit_write(
-        actor=actor, action=AuditAction.UPDATE, obj=case, changes=diff(before, snapshot(case, before))
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=case,
+        changes=diff(before, snapshot(case, before)),
     )
     return case
 
@@ -351,6 +354,7 @@ def case_reassign(
             {"referent": _("Choisissez un CPIP en poste dans l'antenne du dossier.")}
         )
     previous = case.referent
+    assert previous is not None  # checked above: a followed case has a referent
     before = agent_breakdown(previous, day)
     weight = policy_in_force(day).weight(case.risk_level)
     impact = {
@@ -367,9 +371,7 @@ def case_reassign(
         "reason": reason.strip(),
     }
     case = case_assign(actor=actor, case=case, referent=referent, on=day)
-    audit_write(
-        actor=actor, action=AuditAction.UPDATE, obj=case, changes={"reassignment": impact}
-    )
+    audit_write(actor=actor, action=AuditAction.UPDATE, obj=case, changes={"reassignment": impact})
     service_id = case.service_id
     transaction.on_commit(lambda: _notify_allocation(case.pk, referent.pk))
     transaction.on_commit(lambda: _recompute_service(service_id, day))

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -207,3 +208,155 @@ class AllocationMixin:
         except DjangoValidationError as exc:
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"id": case.pk, "referent": case.referent_id, "status": case.status})
+
+
+# --- Reports: one endpoint per indicator, the same selector as its page ---------------
+
+REPORT_PARAMETERS = [
+    OpenApiParameter("service", int, description="Service (id)"),
+    OpenApiParameter("antenna", int, description="Antenne (id)"),
+    OpenApiParameter("since", OpenApiTypes.DATE, description="Début de période (défaut : -365 j)"),
+    OpenApiParameter(
+        "until", OpenApiTypes.DATE, description="Fin de période (défaut : aujourd'hui)"
+    ),
+    OpenApiParameter("setting", str, enum=["mo", "mf"], description="Milieu ouvert / fermé"),
+]
+
+
+def _team_json(data: dict) -> dict:
+    snapshot = data.get("snapshot")
+    if snapshot is None:
+        return {"day": None, "agents": []}
+    policy = data["policy"]
+    return {
+        "day": snapshot.day,
+        "entity": {"type": data["entity"][0], "id": data["entity"][1], "label": snapshot.label},
+        "policy": {
+            "id": policy.pk,
+            "threshold_amber": policy.threshold_amber,
+            "threshold_red": policy.threshold_red,
+        },
+        "load_percent": data["totals"]["load_percent"],
+        "persons_per_fte": snapshot.persons_per_fte,
+        "arrivals": data["arrivals_total"],
+        "agents": [
+            {
+                "agent": r.agent_id,
+                "name": r.label,
+                "quotite": r.quotite,
+                "persons": r.persons,
+                "cases": {
+                    "high": r.cases_high,
+                    "moderate": r.cases_moderate,
+                    "low": r.cases_low,
+                    "not_assessed": r.cases_not_assessed,
+                },
+                "weighted_load": r.weighted_load,
+                "capacity": r.capacity,
+                "load_percent": r.load_percent,
+                "status": r.status,
+                "over_since": r.over_since,
+                "breakdown": [
+                    {**line, "weight": str(line["weight"]), "load": str(line["load"])}
+                    for line in r.lines
+                ],
+                "open_alerts": r.alerts,
+                "outcomes_missing": r.outcomes_missing,
+            }
+            for r in data["rows"]
+        ],
+        "trend": data["trend"],
+    }
+
+
+def _delays_json(data: dict) -> dict:
+    late = [
+        {
+            "measure": f["id"],
+            "case": f["stat_group"],
+            "judgment_date": f["judgment_date"],
+            "measure_type": f["measure_type__code"],
+            "deadline_days": f["deadline_days"],
+            "appointment_days": f["appointment_days"],
+            "interview_days": f["interview_days"],
+        }
+        for f in data["late"]
+    ]
+    return {**data, "late": late}
+
+
+def _network_json(data: dict) -> dict:
+    return {
+        **data,
+        "norms": [
+            {"code": n.code, "label": n.label, "persons_per_agent": n.persons_per_agent}
+            for n in data["norms"]
+        ],
+    }
+
+
+class ReportViewSet(viewsets.ViewSet):
+    """Indicators by level, filterable by entity and period, scoped like the pages:
+    a DPIP counts their antenna, a DSPIP their service, a DISP their region, the DAP the
+    nation; per-agent figures only within the service; no personal data above it."""
+
+    def _params(self, request):
+        from reporting.forms import report_params
+
+        if not scope_for(request.user).reads_reports:
+            raise PermissionDenied(_("Ces indicateurs sont réservés à l'encadrement."))
+        form, params = report_params(request.query_params, request.user)
+        if params is None:
+            raise serializers.ValidationError(form.errors)
+        return params
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @action(detail=False)
+    def team(self, request):
+        """Team dashboard: one line per CPIP (DPIP, DSPIP)."""
+        from reporting import indicators
+
+        params = self._params(request)
+        if not scope_for(request.user).sees_agents_by_name:
+            raise PermissionDenied(_("Les chiffres par agent restent dans le service."))
+        return Response(_team_json(indicators.team_dashboard(request.user, params)))
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @action(detail=False)
+    def delays(self, request):
+        """Sentence → first SPIP appointment → first interview."""
+        from reporting import indicators
+
+        return Response(_delays_json(indicators.delays(request.user, self._params(request))))
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @action(detail=False)
+    def missed(self, request):
+        """Missed convocations: rates per service, antenna, agent, type, reminders."""
+        from reporting import indicators
+
+        return Response(indicators.missed(request.user, self._params(request)))
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @action(detail=False)
+    def outcomes(self, request):
+        """Outcomes of ended measures by type, provider, intensity and risk."""
+        from reporting import indicators
+
+        return Response(indicators.outcomes(request.user, self._params(request)))
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @action(detail=False)
+    def services(self, request):
+        """Services side by side from the latest snapshots (no personal data)."""
+        from reporting import indicators
+
+        return Response(_network_json(indicators.network(request.user, self._params(request))))
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @action(detail=False)
+    def staffing(self, request):
+        """FTE needed (load at 100 %, head-count norm) against actual FTE."""
+        from reporting import indicators
+
+        return Response(indicators.staffing(request.user, self._params(request)))

@@ -198,8 +198,11 @@ MISSED = Table(
         *((_("Agent"), a["label"], *_missed_cells(a)) for a in data["agents"]),
         *((_("Type"), k["label"], *_missed_cells(k)) for k in data["kinds"]),
         *(
-            (_("Rappel"), _("avec rappel") if r["reminded"] else _("sans rappel"),
-             *_missed_cells(r))
+            (
+                _("Rappel"),
+                _("avec rappel") if r["reminded"] else _("sans rappel"),
+                *_missed_cells(r),
+            )
             for r in data["reminders"]
         ),
     ],

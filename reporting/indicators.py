@@ -16,8 +16,14 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Value
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
-from cases.choices import AlertType, CaseStatus, ConvocationStatus, ConvocationType
-from cases.choices import Intensity, RiskLevel
+from cases.choices import (
+    AlertType,
+    CaseStatus,
+    ConvocationStatus,
+    ConvocationType,
+    Intensity,
+    RiskLevel,
+)
 from cases.models import Alert, Case, Convocation, Notification, NotificationStatus
 from measures.choices import EndReason, FollowedBy
 from measures.models import Measure
@@ -138,10 +144,12 @@ def team_dashboard(user, params: ReportParams) -> dict:
     rows = list(agent_rows)
     agent_ids = [row.agent_id for row in rows]
 
-    scope_cases = Q(case__antenna_id=entity_id) if entity_type == EntityType.ANTENNA else Q(
-        case__service_id=team.service_id
+    scope_cases = (
+        Q(case__antenna_id=entity_id)
+        if entity_type == EntityType.ANTENNA
+        else Q(case__service_id=team.service_id)
     )
-    alerts = defaultdict(dict)
+    alerts: dict[int, dict[str, int]] = defaultdict(dict)
     for agent_id, alert_type, n in (
         Alert.objects.counted_for(user)
         .filter(scope_cases, closed_at__isnull=True, agent_id__in=agent_ids)
@@ -319,8 +327,7 @@ def delays(user, params: ReportParams, *, late_list: int = 200) -> dict:
             for pk, figures in sorted(by_service.items(), key=lambda kv: services[kv[0]].code)
         ],
         "antennas": [
-            {"id": pk, "label": antennas[pk].name, "service_id": antennas[pk].service_id,
-             **figures}
+            {"id": pk, "label": antennas[pk].name, "service_id": antennas[pk].service_id, **figures}
             for pk, figures in sorted(by_antenna.items(), key=lambda kv: antennas[kv[0]].name)
         ],
         "months": [
@@ -347,8 +354,15 @@ def late_cases(user, params: ReportParams, *, today: date, limit: int | None = 2
         measures,
         today=today,
         group=F("case_id"),
-        extra=("id", "judgment_date", "measure_type__code", "case__person__birth_name",
-               "case__person__first_names", "case__antenna__name", "case__referent__user__last_name"),
+        extra=(
+            "id",
+            "judgment_date",
+            "measure_type__code",
+            "case__person__birth_name",
+            "case__person__first_names",
+            "case__antenna__name",
+            "case__referent__user__last_name",
+        ),
     )
     facts = facts.filter(
         Q(appointment_days__gt=F("deadline_days"))
@@ -373,8 +387,9 @@ def delays_for_snapshots(service_ids: list[int] | None, day: date) -> dict[int, 
 def _convocation_population(user, params: ReportParams):
     tz = timezone.get_current_timezone()
     start = datetime.combine(params.since, time.min, tzinfo=tz)
-    end = min(datetime.combine(params.until + timedelta(days=1), time.min, tzinfo=tz),
-              timezone.now())
+    end = min(
+        datetime.combine(params.until + timedelta(days=1), time.min, tzinfo=tz), timezone.now()
+    )
     convocations = (
         Convocation.objects.counted_for(user)
         .filter(starts_at__gte=start, starts_at__lt=end)
@@ -442,13 +457,10 @@ def missed(user, params: ReportParams) -> dict:
             for r in grouped("case__antenna_id", "case__antenna__name")
         ],
         "kinds": [
-            {"kind": r["kind"], "label": str(kinds.get(r["kind"], r["kind"])),
-             **_missed_figures(r)}
+            {"kind": r["kind"], "label": str(kinds.get(r["kind"], r["kind"])), **_missed_figures(r)}
             for r in grouped("kind")
         ],
-        "reminders": [
-            {"reminded": r["reminded"], **_missed_figures(r)} for r in reminded
-        ],
+        "reminders": [{"reminded": r["reminded"], **_missed_figures(r)} for r in reminded],
         "agents": [],
     }
     if scope.sees_agents_by_name:
@@ -515,8 +527,11 @@ def outcomes(user, params: ReportParams) -> dict:
     return {
         "total": _outcome_figures(measures.aggregate(**OUTCOME_COUNTS)),
         "measure_types": [
-            {"code": r["measure_type__code"], "label": r["measure_type__label"],
-             **_outcome_figures(r)}
+            {
+                "code": r["measure_type__code"],
+                "label": r["measure_type__label"],
+                **_outcome_figures(r),
+            }
             for r in grouped("measure_type__code", "measure_type__label")
         ],
         "providers": [
@@ -530,15 +545,19 @@ def outcomes(user, params: ReportParams) -> dict:
             for r in grouped("followed_by", "partner_id", "partner__name")
         ],
         "intensities": [
-            {"intensity": r["case__intensity"],
-             "label": str(intensities.get(r["case__intensity"], r["case__intensity"])),
-             **_outcome_figures(r)}
+            {
+                "intensity": r["case__intensity"],
+                "label": str(intensities.get(r["case__intensity"], r["case__intensity"])),
+                **_outcome_figures(r),
+            }
             for r in grouped("case__intensity")
         ],
         "risk_levels": [
-            {"risk_level": r["case__risk_level"],
-             "label": str(risks.get(r["case__risk_level"], r["case__risk_level"])),
-             **_outcome_figures(r)}
+            {
+                "risk_level": r["case__risk_level"],
+                "label": str(risks.get(r["case__risk_level"], r["case__risk_level"])),
+                **_outcome_figures(r),
+            }
             for r in grouped("case__risk_level")
         ],
         "small_group": SMALL_GROUP,
@@ -583,21 +602,27 @@ def network(user, params: ReportParams, *, sort: str = "code") -> dict:
     for service_id, persons_per_fte in agents.values_list("service_id", "persons_per_fte"):
         per_agent[service_id].append(persons_per_fte)
     norm = head_count_norm()
-    services = [
-        _network_line(row, per_agent.get(row.service_id, []), norm) for row in service_rows
-    ]
+    services = [_network_line(row, per_agent.get(row.service_id, []), norm) for row in service_rows]
     empty = sum(1 for s in services if not (s["persons"] or s["fte"]))
     services = [s for s in services if s["persons"] or s["fte"]]
     services.sort(key=NETWORK_SORTS.get(sort, NETWORK_SORTS["code"]))
-    units = [
-        _network_line(
-            row,
-            [v for sid, values in per_agent.items() for v in values
-             if sid in _unit_services(services, row.entity_id)],
-            norm,
-        )
-        for row in snapshots.filter(entity_type=EntityType.INTERREGIONAL).order_by("label")
-    ] if not params.service_id else []
+    units = (
+        [
+            _network_line(
+                row,
+                [
+                    v
+                    for sid, values in per_agent.items()
+                    for v in values
+                    if sid in _unit_services(services, row.entity_id)
+                ],
+                norm,
+            )
+            for row in snapshots.filter(entity_type=EntityType.INTERREGIONAL).order_by("label")
+        ]
+        if not params.service_id
+        else []
+    )
     every_agent = [v for values in per_agent.values() for v in values]
     types = _measure_type_labels()
     return {
@@ -623,8 +648,7 @@ def _network_line(row: WorkloadSnapshot, agent_ratios: list, norm: Decimal) -> d
     mix_total = sum(row.measure_mix.values()) or 0
     return {
         "id": row.entity_id,
-        "code": row.service.code if row.service_id and row.entity_type == EntityType.SERVICE
-        else "",
+        "code": row.service.code if row.service and row.entity_type == EntityType.SERVICE else "",
         "label": row.label,
         "unit_id": row.interregional_unit_id,
         "persons": row.persons,
@@ -710,9 +734,7 @@ def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
         rows = [r for r in rows if r.service_id == params.service_id]
     what_if = what_if or {}
     added = _added_fte(what_if)
-    weights = {
-        field: what_if.get(field) or None for _l, _c, field in RISK_FIELDS
-    }
+    weights = {field: what_if.get(field) or None for _l, _c, field in RISK_FIELDS}
     norm = head_count_norm()
     lines = [
         _staffing_line(row, added.get(row.service_id, Decimal(0)), weights, norm) for row in rows
@@ -720,9 +742,7 @@ def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
     units: dict[int, list[dict]] = defaultdict(list)
     for line in lines:
         units[line["unit_id"]].append(line)
-    unit_names = {
-        u.pk: u.name for u in InterregionalUnit.objects.filter(pk__in=list(units))
-    }
+    unit_names = {u.pk: u.name for u in InterregionalUnit.objects.filter(pk__in=list(units))}
     return {
         "day": day,
         "services": lines,
@@ -764,7 +784,7 @@ def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: D
     return {
         "id": row.service_id,
         "label": row.label,
-        "code": row.service.code if row.service_id else "",
+        "code": row.service.code if row.service else "",
         "unit_id": row.interregional_unit_id,
         "persons": row.persons,
         "fte": fte,
@@ -804,4 +824,3 @@ def _sum_staffing(lines: list[dict], norm: Decimal) -> dict:
         "needed_norm_fte": needed_norm.quantize(Decimal("0.1")),
         "gap_norm_fte": (needed_norm - fte).quantize(Decimal("0.1")),
     }
-

@@ -251,8 +251,12 @@ class WorkloadSnapshot(models.Model):
     delay_measures = models.PositiveIntegerField(_("mesures prononcées (12 mois)"), default=0)
     delay_within = models.PositiveIntegerField(_("convoquées dans le délai"), default=0)
     delay_late = models.PositiveIntegerField(_("hors délai"), default=0)
-    delay_median_days = models.PositiveIntegerField(_("délai médian (jours)"), null=True, blank=True)
-    delay_p90_days = models.PositiveIntegerField(_("délai 9e décile (jours)"), null=True, blank=True)
+    delay_median_days = models.PositiveIntegerField(
+        _("délai médian (jours)"), null=True, blank=True
+    )
+    delay_p90_days = models.PositiveIntegerField(
+        _("délai 9e décile (jours)"), null=True, blank=True
+    )
     computed_at = models.DateTimeField(_("calculé le"))
 
     objects = WorkloadSnapshotQuerySet.as_manager()

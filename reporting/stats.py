@@ -184,16 +184,17 @@ def delay_summary(facts) -> dict:
     low = 0.5 - EPSILON
     high = 0.9 - EPSILON
     with connections[facts.db].cursor() as cursor:
-        cursor.execute(
-            DELAY_SQL.format(facts=sql), [low, high, low, high, *params]
-        )  # nosec B608 - the inner SQL is Django's, parameters bound
+        cursor.execute(DELAY_SQL.format(facts=sql), [low, high, low, high, *params])  # nosec B608 - the inner SQL is Django's, parameters bound
         rows = cursor.fetchall()
     summary = {}
     for row in rows:
-        figures = dict(zip(DELAY_COLUMNS, (int(v) if v is not None else None for v in row[1:])))
-        decided = figures["within"] + figures["late"]
+        figures: dict[str, int | float | None] = dict(
+            zip(DELAY_COLUMNS, (int(v) if v is not None else None for v in row[1:]), strict=True)
+        )
+        within, late = int(row[2] or 0), int(row[3] or 0)
+        figures["within"], figures["late"] = within, late
         figures["within_share"] = (
-            round(100 * figures["within"] / decided, 1) if decided else None
+            round(100 * within / (within + late), 1) if within + late else None
         )
         summary[row[0]] = figures
     return summary

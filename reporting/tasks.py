@@ -65,16 +65,31 @@ def national_export(run_id: int, user_id: int) -> dict:
         JobRun.objects.filter(pk=run_id).update(counts={"done": done, "total": total})
 
     def sheets():
-        yield (_("Services"), exports.NETWORK.headers,
-               exports.NETWORK.rows(indicators.network(user, params)))
-        yield (_("Effectifs"), exports.STAFFING.headers,
-               exports.STAFFING.rows(indicators.staffing(user, params)))
-        yield (_("Délais"), exports.DELAYS.headers,
-               exports.DELAYS.rows(indicators.delays(user, params, late_list=0)))
-        yield (_("Absences"), exports.MISSED.headers,
-               exports.MISSED.rows(indicators.missed(user, params)))
-        yield (_("Issues"), exports.OUTCOMES.headers,
-               exports.OUTCOMES.rows(indicators.outcomes(user, params)))
+        yield (
+            _("Services"),
+            exports.NETWORK.headers,
+            exports.NETWORK.rows(indicators.network(user, params)),
+        )
+        yield (
+            _("Effectifs"),
+            exports.STAFFING.headers,
+            exports.STAFFING.rows(indicators.staffing(user, params)),
+        )
+        yield (
+            _("Délais"),
+            exports.DELAYS.headers,
+            exports.DELAYS.rows(indicators.delays(user, params, late_list=0)),
+        )
+        yield (
+            _("Absences"),
+            exports.MISSED.headers,
+            exports.MISSED.rows(indicators.missed(user, params)),
+        )
+        yield (
+            _("Issues"),
+            exports.OUTCOMES.headers,
+            exports.OUTCOMES.rows(indicators.outcomes(user, params)),
+        )
 
     progress(0)
     with job_run("national_export", run_id=run_id) as result:

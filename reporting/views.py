@@ -235,9 +235,7 @@ def delays(request):
     if request.GET.get("format") in exports.FORMATS and request.GET.get("list") == "late":
         if not scope_for(request.user).sees_personal_data:
             raise PermissionDenied
-        facts = indicators.late_cases(
-            request.user, params, today=timezone.localdate(), limit=None
-        )
+        facts = indicators.late_cases(request.user, params, today=timezone.localdate(), limit=None)
         return exports.respond(
             request.GET["format"], "hors-delai", exports.LATE_HEADERS, exports.late_rows(facts)
         )

@@ -191,7 +191,9 @@ def compute(*, day: date | None = None, service_ids: list[int] | None = None) ->
     for entity_type, case_key, measure_key in levels:
         mix: dict[int, dict[str, int]] = defaultdict(dict)
         for key, code, n in (
-            measures.values_list(measure_key, "measure_type__code").annotate(n=Count("id")).order_by()
+            measures.values_list(measure_key, "measure_type__code")
+            .annotate(n=Count("id"))
+            .order_by()
         ):
             mix[key][code] = n
         for row in cases.values(case_key).annotate(**aggregates).order_by():
@@ -202,8 +204,8 @@ def compute(*, day: date | None = None, service_ids: list[int] | None = None) ->
         row = cases.aggregate(**aggregates)
         nation = tallies[(EntityType.NATION, 0)]
         nation_mix: dict[str, int] = defaultdict(int)
-        for (entity_type, _id), tally in list(tallies.items()):
-            if entity_type == EntityType.SERVICE:
+        for (level, _id), tally in list(tallies.items()):
+            if level == EntityType.SERVICE:
                 for code, n in tally.extra.get("measure_mix", {}).items():
                     nation_mix[code] += n
         _absorb(nation, row, sum(nation_mix.values()))

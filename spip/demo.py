@@ -754,11 +754,10 @@ class DemoSeeder:
 
     def overload(self, teams: dict[str, list[Agent]]) -> None:
         """The Lyon antenna's busiest CPIP went part-time five weeks ago: overloaded since."""
-        from django.db.models import Count, Q
-
-        from reporting.models import CapacityReduction, ReductionKind
+        from django.db.models import F, Q, Sum
 
         from cases.choices import OPEN_STATUSES
+        from reporting.models import CapacityReduction, ReductionKind
         from reporting.selectors import policy_in_force, weight_expression_for
 
         team = teams["Antenne de Lyon"]

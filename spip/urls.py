@@ -9,7 +9,7 @@ from cases.api_booking import AgendaViewSet, ConvocationViewSet, SlotViewSet
 from cases.api_workspace import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
 from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
-from reporting.api import AlertViewSet, WorkloadSnapshotViewSet
+from reporting.api import AlertViewSet, ReportViewSet, WorkloadSnapshotViewSet
 from spip import views
 from spip.api import AgentViewSet, AntennaViewSet, ServiceViewSet
 from spip.forms import LoginForm
@@ -32,6 +32,7 @@ router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("proofs", ProofViewSet, basename="proof")
 router.register("alerts", AlertViewSet, basename="alert")
+router.register("reports", ReportViewSet, basename="report")
 
 admin.site.site_header = "Suivi SPIP — administration"
 admin.site.site_title = "Suivi SPIP"

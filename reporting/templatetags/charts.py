@@ -33,8 +33,7 @@ def load_bar_chart(rows, policy, scale_max, caption):
                 "y": y,
                 "text_y": y + 14,
                 "end": _x(min(row.load_percent or 0, scale_max), scale_max),
-                "width": max(_x(min(row.load_percent or 0, scale_max), scale_max) - LABEL_WIDTH,
-                             0),
+                "width": max(_x(min(row.load_percent or 0, scale_max), scale_max) - LABEL_WIDTH, 0),
                 "agent_id": row.agent_id,
             }
         )

@@ -24,14 +24,14 @@ class Command(BaseCommand):
         call_command("load_reference", stdout=self.stdout)
         result = DemoSeeder(password=password, scale=scale).run()
         # The nightly jobs, once now, so that the pages have figures and alerts at once.
-        from cases.alerts import alerts_refresh
-        from reporting.workload import compute
-
         # Twelve weeks of weekly snapshots first, for the trends (today's caseload, with the
         # capacity of each past day), then today's.
         from datetime import timedelta
 
         from django.utils import timezone
+
+        from cases.alerts import alerts_refresh
+        from reporting.workload import compute
 
         today = timezone.localdate()
         for weeks in range(12, 0, -1):
