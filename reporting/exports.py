@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import xlsxwriter
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 FORMATS = ("csv", "xlsx")
@@ -28,6 +29,8 @@ class Table:
 
 
 def cell(value):
+    if isinstance(value, Promise):
+        return str(value)
     if isinstance(value, Decimal):
         return float(value)
     if value is None:

@@ -1,0 +1,285 @@
+"""Dashboard pages, exports and the reports API: who sees what, same numbers everywhere,
+constant query counts, reassignment through the service."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from cases.models import Case
+from reporting import workload
+from reporting.models import JobRun, WorkloadSnapshot
+from spip.models import AuditEntry
+from tests.factories import AgentFactory, CaseFactory
+
+PAGES = [
+    "/tableaux/equipe/",
+    "/tableaux/delais/",
+    "/tableaux/absences/",
+    "/tableaux/issues/",
+    "/tableaux/services/",
+    "/tableaux/effectifs/",
+    "/tableaux/export/",
+]
+REPORTS = ["team", "delays", "missed", "outcomes", "services", "staffing"]
+
+
+@pytest.fixture
+def loaded(world):
+    """Three CPIPs in Lyon with cases by risk, snapshots computed today."""
+    for level, n, key in (("high", 24, "cpip"), ("low", 10, "cpip2"), ("moderate", 5, "cpip_a2")):
+        for _ in range(n):
+            CaseFactory(
+                antenna=world.agents[key].antenna, referent=world.agents[key], risk_level=level
+            )
+    workload.compute()
+    return world
+
+
+def csv_rows(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body), delimiter=";"))
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_require_a_login(client, world, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/connexion/")
+
+
+@pytest.mark.parametrize("role", ["cpip", "secretary", "bex", "sap", "partner"])
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_refuse_roles_without_reports(client_for, world, role, url):
+    assert client_for(world.users[role]).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["cpip", "secretary", "bex", "partner"])
+@pytest.mark.parametrize("report", REPORTS)
+def test_the_api_refuses_roles_without_reports(api_for, world, role, report):
+    assert api_for(world.users[role]).get(f"/api/v1/reports/{report}/").status_code == 403
+    assert api_for(None).get(f"/api/v1/reports/{report}/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("role", ["dpip", "dspip", "disp", "dap", "admin"])
+@pytest.mark.parametrize("url", PAGES[1:])
+def test_directors_and_aggregate_levels_read_the_pages(client_for, loaded, role, url):
+    assert client_for(loaded.users[role]).get(url).status_code == 200
+
+
+def test_above_the_service_the_team_page_leads_to_the_services_and_the_api_refuses(
+    client_for, api_for, loaded
+):
+    for role in ("disp", "dap"):
+        response = client_for(loaded.users[role]).get("/tableaux/equipe/")
+        assert response["Location"] == "/tableaux/services/"
+        assert api_for(loaded.users[role]).get("/api/v1/reports/team/").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["disp", "dap"])
+def test_no_personal_data_reaches_the_interregional_and_national_levels(
+    client_for, api_for, loaded, role
+):
+    cpips = [a for a in loaded.agents.values() if a.role == "cpip"]
+    names = (
+        [c.person.birth_name for c in Case.objects.all()]
+        + [a.user.last_name for a in cpips if a.user.last_name]
+        + [a.user.username for a in cpips]
+    )
+    client = client_for(loaded.users[role])
+    for url in PAGES[1:6]:
+        page = client.get(url).content.decode()
+        assert not [n for n in names if n in page], url
+        exported = b"".join(client.get(url + "?format=csv").streaming_content).decode()
+        assert not [n for n in names if n in exported], url
+    for report in REPORTS[1:]:
+        body = api_for(loaded.users[role]).get(f"/api/v1/reports/{report}/").content.decode()
+        assert not [n for n in names if n in body], report
+    assert client.get("/tableaux/delais/?list=late&format=csv").status_code == 403
+
+
+def test_a_dspip_counts_their_service_only(client_for, api_for, loaded, world):
+    page = client_for(world.users["dspip"]).get("/tableaux/services/").content.decode()
+    assert "SPIP du Rhône" in page
+    assert "Bouches-du-Rhône" not in page
+    response = api_for(world.users["dspip"]).get(
+        "/api/v1/reports/delays/", {"service": world.other_service.pk}
+    )
+    assert response.status_code == 400
+    assert "service" in response.json()
+    other = api_for(world.users["dspip_other"]).get("/api/v1/reports/team/").json()
+    assert other["agents"] == [] or {a["agent"] for a in other["agents"]} == {
+        world.agents["cpip_other"].pk
+    }
+
+
+def test_bad_filters_answer_in_french_with_field_errors(client_for, api_for, world):
+    response = api_for(world.users["dspip"]).get(
+        "/api/v1/reports/missed/", {"since": "2026-05-01", "until": "2026-01-01"}
+    )
+    assert response.status_code == 400
+    assert response.json()["since"] == ["La date de début doit précéder la date de fin."]
+    assert api_for(world.users["dspip"]).get(
+        "/api/v1/reports/missed/", {"since": "pas une date"}
+    ).status_code == 400
+    page = client_for(world.users["dspip"]).get("/tableaux/absences/?since=31/02/2026")
+    assert page.status_code == 200
+    assert "Saisissez une date valide." in page.content.decode()
+
+
+def test_the_team_page_its_export_and_the_api_show_the_same_numbers(
+    client_for, api_for, loaded
+):
+    client = client_for(loaded.users["dspip"])
+    page = client.get("/tableaux/equipe/")
+    html = page.content.decode()
+    rows = csv_rows(client.get("/tableaux/equipe/?format=csv"))
+    api = api_for(loaded.users["dspip"]).get("/api/v1/reports/team/").json()
+    by_name = {r[0]: r for r in rows[1:]}
+    for agent in api["agents"]:
+        exported = by_name[agent["name"]]
+        # 24 high = 24/20 = 1.2 (+ the world's unassessed case 0.02) → 122 %.
+        assert Decimal(exported[9].replace(",", ".")) == Decimal(agent["load_percent"])
+        assert int(exported[2]) == agent["persons"]
+        assert f'data-testid="agent-{agent["agent"]}"' in html
+    cpip = next(a for a in api["agents"] if a["agent"] == loaded.agents["cpip"].pk)
+    assert Decimal(str(cpip["load_percent"])) == Decimal("122.0")
+    assert cpip["status"] == "red"
+    assert "122,0 %" in html
+    xlsx = client.get("/tableaux/equipe/?format=xlsx")
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert b"".join(xlsx.streaming_content)[:2] == b"PK"
+
+
+def test_the_services_export_has_the_page_numbers(client_for, loaded):
+    client = client_for(loaded.users["dap"])
+    rows = csv_rows(client.get("/tableaux/services/?format=csv"))
+    lyon = next(r for r in rows if r[0] == "69")
+    # 25 + 11 + 6 persons (the world's case each included) + 1 arrival = 43 on 3 FTE → 14.3.
+    assert lyon[2] == "43"
+    assert lyon[4] == "14,3"
+    assert "14,3" in client.get("/tableaux/services/").content.decode()
+
+
+def test_the_team_dashboard_is_a_constant_number_of_queries(
+    client_for, loaded, django_assert_num_queries
+):
+    client = client_for(loaded.users["dspip"])
+    client.get("/tableaux/equipe/")  # session and scope warm-up
+
+    # session, user, agent (scope), team snapshot, antennas, agent rows, alerts by agent,
+    # outcomes missing by agent, over-threshold history, arrivals, trend, norms, and the
+    # antenna filter's choices (count + rows).
+    with django_assert_num_queries(14):
+        client.get("/tableaux/equipe/")
+    for _ in range(5):
+        agent = AgentFactory(role="cpip", antenna=loaded.antenna)
+        for _ in range(3):
+            CaseFactory(antenna=loaded.antenna, referent=agent, risk_level="high")
+    workload.compute()
+    with django_assert_num_queries(14):
+        response = client.get("/tableaux/equipe/")
+    assert len(response.context["rows"]) == 8
+
+
+def test_the_services_view_is_a_constant_number_of_queries(
+    client_for, loaded, django_assert_num_queries
+):
+    client = client_for(loaded.users["dap"])
+    client.get("/tableaux/services/")
+    # session, user, agent (scope), latest day, service rows, agent ratios, region rows,
+    # European norm, norms, measure types, form choices (services, antennas).
+    with django_assert_num_queries(12):
+        client.get("/tableaux/services/")
+    other = AgentFactory(role="cpip", antenna=loaded.other_antenna)
+    CaseFactory(antenna=loaded.other_antenna, referent=other, risk_level="low")
+    workload.compute()
+    with django_assert_num_queries(12):
+        client.get("/tableaux/services/")
+
+
+def test_reassigning_from_the_dashboard_needs_a_reason_and_updates_the_loads(
+    client_for, loaded, django_capture_on_commit_callbacks
+):
+    dspip = client_for(loaded.users["dspip"])
+    cpip, cpip2 = loaded.agents["cpip"], loaded.agents["cpip2"]
+    case = Case.objects.filter(referent=cpip, risk_level="high").first()
+    page = dspip.get(f"/tableaux/dossiers/{case.pk}/reaffecter/").content.decode()
+    # cpip2: 10 low (0.05) + 1 unassessed (0.02) = 7 % → + 1/20 = 12 %.
+    assert "7,0 % → <strong>12,0 %</strong>" in page
+    refused = dspip.post(f"/tableaux/dossiers/{case.pk}/reaffecter/", {"referent": cpip2.pk})
+    assert refused.status_code == 200
+    assert "Ce champ est obligatoire." in refused.content.decode()
+    case.refresh_from_db()
+    assert case.referent_id == cpip.pk
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = dspip.post(
+            f"/tableaux/dossiers/{case.pk}/reaffecter/",
+            {"referent": cpip2.pk, "reason": "Rééquilibrage de charge"},
+        )
+    assert response["Location"] == "/tableaux/equipe/"
+    case.refresh_from_db()
+    assert case.referent_id == cpip2.pk
+    entry = AuditEntry.objects.filter(object_id=str(case.pk)).order_by("-pk").first()
+    assert entry.changes["reassignment"]["to"] == {
+        "agent": cpip2.pk, "before": "7.0", "after": "12.0"
+    }
+    assert entry.changes["reassignment"]["from"]["after"] == "117.0"  # 122 − 5
+    today = timezone.localdate()
+    assert WorkloadSnapshot.objects.get(
+        entity_type="agent", entity_id=cpip.pk, day=today
+    ).load_percent == Decimal("117.0")
+
+
+def test_reassignment_is_for_directors_of_the_case_only(client_for, loaded):
+    case = loaded.cases["mine"]
+    assert client_for(loaded.users["cpip2"]).get(
+        f"/tableaux/dossiers/{case.pk}/reaffecter/"
+    ).status_code == 403
+    assert client_for(loaded.users["dspip_other"]).get(
+        f"/tableaux/dossiers/{case.pk}/reaffecter/"
+    ).status_code == 404
+
+
+def test_the_what_if_is_computed_not_saved(client_for, loaded):
+    client = client_for(loaded.users["dap"])
+    before = WorkloadSnapshot.objects.count()
+    page = client.get(
+        "/tableaux/effectifs/",
+        {"simulate": 1, "add_service": loaded.service.pk, "agents": "2"},
+    ).content.decode()
+    assert "Simulation : ces chiffres ne sont pas enregistrés." in page
+    assert WorkloadSnapshot.objects.count() == before
+    invalid = client.get("/tableaux/effectifs/", {"simulate": 1, "agents": "2"}).content.decode()
+    assert "Choisissez le service qui reçoit les agents." in invalid
+
+
+def test_the_national_export_runs_as_a_task_with_progress_and_a_private_download(
+    client_for, loaded, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from spip.celery import app
+
+    settings.MEDIA_ROOT = tmp_path
+    app.conf.task_always_eager = True
+    try:
+        client = client_for(loaded.users["dap"])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/tableaux/export/")
+        run = JobRun.objects.get(name="national_export")
+        assert response["Location"] == f"/tableaux/export/{run.pk}/"
+        assert run.status == "success"
+        assert run.counts == {"done": 5, "total": 5}
+        page = client.get(response["Location"]).content.decode()
+        assert "Télécharger le classeur" in page
+        download = client.get(f"/tableaux/export/{run.pk}/fichier/")
+        assert b"".join(download.streaming_content)[:2] == b"PK"
+        assert client_for(loaded.users["disp"]).get(
+            f"/tableaux/export/{run.pk}/fichier/"
+        ).status_code == 404
+    finally:
+        app.conf.task_always_eager = False
