@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils.formats import number_format
 
 register = template.Library()
 
@@ -16,6 +17,11 @@ PLOT_WIDTH = 520
 
 def _x(value, scale_max) -> float:
     return round(LABEL_WIDTH + PLOT_WIDTH * float(value or 0) / float(scale_max), 1)
+
+
+def svg(number: float) -> str:
+    """A coordinate as SVG wants it: a dot, never the locale's decimal comma."""
+    return f"{number:.1f}"
 
 
 @register.inclusion_tag("reporting/_bar_chart.html")
@@ -39,7 +45,7 @@ def load_bar_chart(rows, policy, scale_max, caption):
         )
     height = 40 + len(rows) * BAR_HEIGHT
     lines = [
-        {"x": _x(value, scale_max), "label": f"{value} %", "kind": kind}
+        {"x": svg(_x(value, scale_max)), "label": f"{value} %", "kind": kind}
         for value, kind in (
             (policy.threshold_amber, "amber"),
             (100, "full"),
@@ -51,6 +57,7 @@ def load_bar_chart(rows, policy, scale_max, caption):
         "lines": lines,
         "height": height,
         "axis_y": height - 22,
+        "axis_text_y": height - 6,
         "width": LABEL_WIDTH + PLOT_WIDTH + 70,
         "label_x": LABEL_WIDTH - 8,
         "plot_x": LABEL_WIDTH,
@@ -72,8 +79,8 @@ def trend_chart(points, policy, caption):
 
     dots = [
         {
-            "x": round(left + i * step, 1),
-            "y": y(v),
+            "x": svg(left + i * step),
+            "y": svg(y(v)),
             "value": p["load_percent"],
             "day": p["day"],
         }
@@ -83,13 +90,14 @@ def trend_chart(points, policy, caption):
         "dots": dots,
         "path": " ".join(f"{d['x']},{d['y']}" for d in dots),
         "lines": [
-            {"y": y(float(value)), "label": f"{value} %"}
+            {"y": svg(y(float(value))), "label": f"{value} %"}
             for value in (policy.threshold_amber, 100, policy.threshold_red)
         ],
         "width": width,
         "height": height,
         "left": left,
-        "baseline": height - bottom,
+        "label_x": left - 4,
+        "day_y": height - bottom + 18,
         "caption": caption,
     }
 
@@ -100,7 +108,8 @@ def signed(value):
     if value is None:
         return "—"
     value = Decimal(value)
-    return f"+{value}" if value > 0 else f"{value}".replace("-", "−")
+    text = number_format(abs(value), decimal_pos=1)
+    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
 
 
 @register.filter
@@ -124,8 +133,8 @@ def value_bar_chart(items, value_key, references, caption, unit=""):
                 "value": item[value_key],
                 "y": y,
                 "text_y": y + 14,
-                "end": end,
-                "width": max(end - LABEL_WIDTH, 0),
+                "text_x": svg(end + 6),
+                "width": svg(max(end - LABEL_WIDTH, 0)),
                 "above": any(value > r.persons_per_agent for r in references),
             }
         )
@@ -133,11 +142,15 @@ def value_bar_chart(items, value_key, references, caption, unit=""):
     return {
         "bars": bars,
         "lines": [
-            {"x": _x(r.persons_per_agent, scale_max), "label": f"{r.label} {r.persons_per_agent}"}
+            {
+                "x": svg(_x(r.persons_per_agent, scale_max)),
+                "label": f"{r.label} {r.persons_per_agent}",
+            }
             for r in references
         ],
         "height": height,
         "axis_y": height - 22,
+        "axis_text_y": height - 6,
         "width": LABEL_WIDTH + PLOT_WIDTH + 80,
         "label_x": LABEL_WIDTH - 8,
         "plot_x": LABEL_WIDTH,

@@ -123,17 +123,18 @@ def test_bad_filters_answer_in_french_with_field_errors(client_for, api_for, wor
     )
     assert response.status_code == 400
     assert response.json()["since"] == ["La date de début doit précéder la date de fin."]
-    assert api_for(world.users["dspip"]).get(
-        "/api/v1/reports/missed/", {"since": "pas une date"}
-    ).status_code == 400
+    assert (
+        api_for(world.users["dspip"])
+        .get("/api/v1/reports/missed/", {"since": "pas une date"})
+        .status_code
+        == 400
+    )
     page = client_for(world.users["dspip"]).get("/tableaux/absences/?since=31/02/2026")
     assert page.status_code == 200
     assert "Saisissez une date valide." in page.content.decode()
 
 
-def test_the_team_page_its_export_and_the_api_show_the_same_numbers(
-    client_for, api_for, loaded
-):
+def test_the_team_page_its_export_and_the_api_show_the_same_numbers(client_for, api_for, loaded):
     client = client_for(loaded.users["dspip"])
     page = client.get("/tableaux/equipe/")
     html = page.content.decode()
@@ -227,7 +228,9 @@ def test_reassigning_from_the_dashboard_needs_a_reason_and_updates_the_loads(
     assert case.referent_id == cpip2.pk
     entry = AuditEntry.objects.filter(object_id=str(case.pk)).order_by("-pk").first()
     assert entry.changes["reassignment"]["to"] == {
-        "agent": cpip2.pk, "before": "7.0", "after": "12.0"
+        "agent": cpip2.pk,
+        "before": "7.0",
+        "after": "12.0",
     }
     assert entry.changes["reassignment"]["from"]["after"] == "117.0"  # 122 − 5
     today = timezone.localdate()
@@ -238,12 +241,18 @@ def test_reassigning_from_the_dashboard_needs_a_reason_and_updates_the_loads(
 
 def test_reassignment_is_for_directors_of_the_case_only(client_for, loaded):
     case = loaded.cases["mine"]
-    assert client_for(loaded.users["cpip2"]).get(
-        f"/tableaux/dossiers/{case.pk}/reaffecter/"
-    ).status_code == 403
-    assert client_for(loaded.users["dspip_other"]).get(
-        f"/tableaux/dossiers/{case.pk}/reaffecter/"
-    ).status_code == 404
+    assert (
+        client_for(loaded.users["cpip2"])
+        .get(f"/tableaux/dossiers/{case.pk}/reaffecter/")
+        .status_code
+        == 403
+    )
+    assert (
+        client_for(loaded.users["dspip_other"])
+        .get(f"/tableaux/dossiers/{case.pk}/reaffecter/")
+        .status_code
+        == 404
+    )
 
 
 def test_the_what_if_is_computed_not_saved(client_for, loaded):
@@ -278,8 +287,9 @@ def test_the_national_export_runs_as_a_task_with_progress_and_a_private_download
         assert "Télécharger le classeur" in page
         download = client.get(f"/tableaux/export/{run.pk}/fichier/")
         assert b"".join(download.streaming_content)[:2] == b"PK"
-        assert client_for(loaded.users["disp"]).get(
-            f"/tableaux/export/{run.pk}/fichier/"
-        ).status_code == 404
+        assert (
+            client_for(loaded.users["disp"]).get(f"/tableaux/export/{run.pk}/fichier/").status_code
+            == 404
+        )
     finally:
         app.conf.task_always_eager = False

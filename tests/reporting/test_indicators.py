@@ -16,8 +16,7 @@ from reporting import indicators, workload
 from reporting.forms import ReportParams
 from reporting.models import CapacityReduction
 from reporting.stats import distribution, nearest_rank
-from spip.choices import Role
-from tests.factories import AgentFactory, CaseFactory, MeasureFactory
+from tests.factories import CaseFactory, MeasureFactory
 
 PARIS = ZoneInfo("Europe/Paris")
 TODAY = date(2026, 6, 15)
@@ -91,15 +90,20 @@ def test_delays_median_ninth_decile_and_share_within_the_45_days(frozen, world):
     sentenced(world, judged)  # never convoked, deadline long past: late
     # Neither a cancelled appointment nor the JAP's counts as the SPIP's first appointment.
     Convocation.objects.create(
-        case=second, kind="first", issued_from="spip", starts_at=at(judged + timedelta(days=2)),
-        status="cancelled", outcome_recorded_at=at(judged),
+        case=second,
+        kind="first",
+        issued_from="spip",
+        starts_at=at(judged + timedelta(days=2)),
+        status="cancelled",
+        outcome_recorded_at=at(judged),
     )
     Convocation.objects.create(
         case=third, kind="jap", issued_from="bex", starts_at=at(judged + timedelta(days=3))
     )
 
-    data = indicators.delays(world.users["dspip"], period(TODAY - timedelta(days=120),
-                                                          TODAY - timedelta(days=50)))
+    data = indicators.delays(
+        world.users["dspip"], period(TODAY - timedelta(days=120), TODAY - timedelta(days=50))
+    )
 
     # Appointments 10, 20, 40, 60: median = 2nd (20), 9th decile = ceil(3.6) = 4th (60).
     # Interviews 10, 25, 50: median = 2nd (25), 9th decile = 3rd (50).
@@ -209,12 +213,25 @@ def test_above_the_service_missed_convocations_name_no_agent(frozen, world):
 # --- Outcomes ----------------------------------------------------------------------------
 
 
-def ended(world, reason, *, followed_by="service", partner=None, intensity="standard",
-          risk="low", end=TODAY - timedelta(days=30), code="SP"):
+def ended(
+    world,
+    reason,
+    *,
+    followed_by="service",
+    partner=None,
+    intensity="standard",
+    risk="low",
+    end=TODAY - timedelta(days=30),
+    code="SP",
+):
     case = CaseFactory(
-        antenna=world.antenna, referent=world.agents["cpip"], status="closed", closed_on=end,
+        antenna=world.antenna,
+        referent=world.agents["cpip"],
+        status="closed",
+        closed_on=end,
         opened_on=end - timedelta(days=400),
-        intensity=intensity, risk_level=risk,
+        intensity=intensity,
+        risk_level=risk,
     )
     MeasureFactory(
         case=case,
@@ -270,8 +287,12 @@ def team_of_three(world):
     cpip, cpip2, cpip_a2 = (world.agents[k] for k in ("cpip", "cpip2", "cpip_a2"))
     cpip2.quotite = Decimal("0.50")
     cpip2.save()
-    for level, n, agent in (("high", 10, cpip), ("low", 20, cpip), ("moderate", 12, cpip2),
-                            ("high", 30, cpip_a2)):
+    for level, n, agent in (
+        ("high", 10, cpip),
+        ("low", 20, cpip),
+        ("moderate", 12, cpip2),
+        ("high", 30, cpip_a2),
+    ):
         for _ in range(n):
             CaseFactory(antenna=agent.antenna, referent=agent, risk_level=level)
     return cpip, cpip2, cpip_a2
@@ -310,7 +331,9 @@ def test_team_dashboard_lines_and_who_is_over_the_threshold_since_when(frozen, w
     assert lines["low"]["load"] == Decimal("0.10000")
     assert data["arrivals_total"] == 1  # the world's arrival
     assert [p["day"] for p in data["trend"]] == [
-        TODAY - timedelta(days=14), TODAY - timedelta(days=7), TODAY
+        TODAY - timedelta(days=14),
+        TODAY - timedelta(days=7),
+        TODAY,
     ]
 
 
@@ -318,9 +341,7 @@ def test_a_dpip_sees_their_antenna_only(frozen, world):
     team_of_three(world)
     workload.compute(day=TODAY)
     data = indicators.team_dashboard(world.users["dpip"], period(TODAY - timedelta(days=365)))
-    assert {r.agent_id for r in data["rows"]} == {
-        world.agents["cpip"].pk, world.agents["cpip2"].pk
-    }
+    assert {r.agent_id for r in data["rows"]} == {world.agents["cpip"].pk, world.agents["cpip2"].pk}
 
 
 def test_network_persons_per_cpip_distribution_and_staffing_gap(frozen, world):
@@ -333,15 +354,19 @@ def test_network_persons_per_cpip_distribution_and_staffing_gap(frozen, world):
     assert lyon["fte"] == Decimal("2.500")
     assert lyon["persons_per_fte"] == Decimal("30.4")
     # Per CPIP: 31/1.0 = 31, 13/0.5 = 26, 31/1.0 = 31 → min 26, median 31, max 31.
-    assert (lyon["distribution"]["min"], lyon["distribution"]["median"],
-            lyon["distribution"]["max"]) == (Decimal("26.0"), Decimal("31.0"), Decimal("31.0"))
+    assert (
+        lyon["distribution"]["min"],
+        lyon["distribution"]["median"],
+        lyon["distribution"]["max"],
+    ) == (Decimal("26.0"), Decimal("31.0"), Decimal("31.0"))
     # Weighted load: 0.62 + 0.26 + 1.52 + 0.02 (arrival, not assessed) = 2.42 FTE needed,
     # on 2.5 of capacity: −0.1 (0.08 rounded); 76 / 60 = 1.27 FTE for the norm: −1.2.
     assert lyon["needed_load_fte"] == Decimal("2.4")
     assert lyon["gap_load_fte"] == Decimal("-0.1")
     assert lyon["gap_norm_fte"] == Decimal("-1.2")
-    assert all(s["code"] in {"69", "01", "07", "26", "38", "42", "73", "74"}
-               for s in data["services"])  # the DISP of Lyon's services only
+    assert all(
+        s["code"] in {"69", "01", "07", "26", "38", "42", "73", "74"} for s in data["services"]
+    )  # the DISP of Lyon's services only
     assert "Marseille" not in str(data)
 
 
@@ -384,8 +409,9 @@ def test_snapshots_carry_the_measure_mix_alerts_and_delays(frozen, world):
     sentenced(world, TODAY - timedelta(days=100), appointment=10)
     sentenced(world, TODAY - timedelta(days=100), appointment=50)
     workload.compute(day=TODAY)
-    lyon = WorkloadSnapshot.objects.get(entity_type="service", entity_id=world.service.pk,
-                                        day=TODAY)
+    lyon = WorkloadSnapshot.objects.get(
+        entity_type="service", entity_id=world.service.pk, day=TODAY
+    )
     # 4 world measures + 2 here, all SP; delays: 10 within, 50 late; 4 pending.
     assert lyon.measure_mix == {"SP": 6}
     assert (lyon.delay_measures, lyon.delay_within, lyon.delay_late) == (6, 1, 1)

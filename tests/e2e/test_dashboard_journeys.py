@@ -1,0 +1,99 @@
+"""Journeys of the dashboards: a DSPIP finds the overloaded CPIP, drills down and rebalances;
+the DAP reads persons per CPIP against the norms and the staffing gap."""
+
+import re
+from decimal import Decimal
+
+from reporting import workload
+from reporting.models import CapacityReduction
+from tests.e2e.conftest import login
+from tests.factories import CaseFactory
+
+
+def overloaded_agent():
+    """The demo's part-time CPIP of Lyon, with enough high-risk files to be over 110 %
+    whatever the demo's scale: 12 × 1/20 = 0.6 on a capacity halved."""
+    reduction = CapacityReduction.objects.select_related("agent").get(kind="part_time")
+    agent = reduction.agent
+    for _ in range(12):
+        CaseFactory(antenna=agent.antenna, referent=agent, risk_level="high")
+    workload.compute()
+    return agent
+
+
+def load_of(page, agent_id) -> Decimal:
+    text = page.get_by_test_id(f"load-{agent_id}").locator("summary").inner_text()
+    return Decimal(re.search(r"(\d+,\d)", text).group(1).replace(",", "."))
+
+
+def test_dspip_finds_the_overloaded_cpip_and_reassigns_a_case(ui, demo):
+    agent = overloaded_agent()
+    login(ui, "demo.dspip", demo)
+    page = ui.page
+    page.get_by_role("link", name="Tableaux de bord").first.click()
+    page.wait_for_url(re.compile(r".*/tableaux/equipe/$"))
+    ui.check()
+    assert page.get_by_test_id("load-chart").is_visible()
+    bar = page.get_by_test_id(f"bar-{agent.pk}")
+    assert bar.get_attribute("data-status") == "red"
+    over = page.get_by_test_id("over-list").inner_text()
+    assert str(agent) in over
+    assert "réduction 50 %" in over
+    assert "au-dessus du seuil depuis le" in over
+    before = load_of(page, agent.pk)
+    assert before > 110
+    ui.screenshot("dspip-team-dashboard")
+
+    page.get_by_test_id(f"agent-{agent.pk}").get_by_role("link", name=str(agent)).click()
+    page.wait_for_url(re.compile(rf".*/charge/agents/{agent.pk}/$"))
+    ui.check()
+    page.get_by_test_id("agent-cases").get_by_role(
+        "link", name=re.compile("Réaffecter")
+    ).first.click()
+    page.wait_for_url(re.compile(r".*/tableaux/dossiers/\d+/reaffecter/$"))
+    ui.check()
+    impact = page.locator("tbody tr").first.locator("td").nth(1).inner_text()
+    assert re.fullmatch(r"\d+,\d % → \d+,\d %", impact), impact
+    page.locator("tbody tr").first.locator("label").click()
+    page.get_by_role("button", name="Réaffecter").click()
+    assert "obligatoire" in page.locator(".fr-error-text").inner_text()  # a reason is needed
+    page.get_by_label("Motif de la réaffectation").fill("Rééquilibrage : temps partiel")
+    ui.screenshot("dspip-reassign")
+    page.get_by_role("button", name="Réaffecter").click()
+    page.wait_for_url(re.compile(r".*/tableaux/equipe/$"))
+    assert "Dossier réaffecté" in page.get_by_role("main").inner_text()
+    ui.check()
+    assert load_of(page, agent.pk) < before
+    ui.screenshot("dspip-team-after-reassignment")
+
+
+def test_the_team_dashboard_works_on_a_phone(phone, demo):
+    overloaded_agent()
+    login(phone, "demo.dspip", demo)
+    phone.goto("/tableaux/equipe/")
+    assert phone.page.get_by_test_id("team-table").is_visible()
+    phone.screenshot("dspip-team-dashboard-phone")
+
+
+def test_dap_reads_persons_per_cpip_against_the_norms_and_the_staffing_gap(ui, demo):
+    login(ui, "demo.dap", demo)
+    page = ui.page
+    page.get_by_role("link", name="Tableaux de bord").first.click()
+    page.wait_for_url(re.compile(r".*/tableaux/services/$"))
+    ui.check()
+    norms = page.get_by_test_id("norms").inner_text()
+    assert "Norme européenne 60" in norms
+    assert "Moyenne nationale 2011 82" in norms
+    assert re.search(r"[+−]?\d+,\d", page.get_by_test_id("gap-norm").inner_text())
+    assert page.get_by_test_id("services-chart").is_visible()
+    assert "Médiane" in page.get_by_test_id("distribution").inner_text()
+    ui.screenshot("dap-services")
+    page.get_by_role("link", name="Effectifs nécessaires").click()
+    page.wait_for_url(re.compile(r".*/tableaux/effectifs/$"))
+    ui.check()
+    page.get_by_label("Ajouter des CPIP au service").select_option(label="SPIP du Rhône")
+    page.get_by_label("Nombre d'ETP").fill("2")
+    page.get_by_role("button", name="Simuler").click()
+    assert page.get_by_test_id("what-if").is_visible()
+    ui.check()
+    ui.screenshot("dap-staffing-what-if")
