@@ -92,8 +92,11 @@ def generate(cases: int, agents: int) -> None:
         for i in range(agents)
     )
     agent_rows = []
+    # One large service (as the Nord's): 1 agent and 1 case in 20, about 12,500 cases and
+    # 200 CPIPs at the default size; the others share the rest evenly.
+    big = next(s for s in services if s.code == "59")
     for i, user in enumerate(users):
-        s = services[i % len(services)]
+        s = big if i % 20 == 0 else services[i % len(services)]
         a = antennas[s.pk][i % 3]
         agent_rows.append(
             Agent(
@@ -125,7 +128,7 @@ def generate(cases: int, agents: int) -> None:
         )
         case_rows = []
         for person in persons:
-            s = services[rng.randrange(len(services))]
+            s = big if rng.random() < 0.05 else services[rng.randrange(len(services))]
             a = antennas[s.pk][rng.randrange(3)]
             team = by_antenna.get(a.pk) or [None]
             referent = rng.choice(team)
@@ -330,6 +333,13 @@ def pages() -> list[tuple[str, float, int]]:
     Agent.objects.create(
         user=dspip_user, role="dspip", service=cpip.service, active_from=date(2020, 1, 1)
     )
+    big = cpip.service.__class__.objects.get(code="59")
+    big_cases = Case.objects.filter(service=big, status__in=["active", "awaiting", "suspended"])
+    big_agents = Agent.objects.filter(service=big, role="cpip").count()
+    director = get_user_model().objects.create(username="bench.dspip.59")
+    Agent.objects.create(user=director, role="dspip", service=big, active_from=date(2020, 1, 1))
+    dap = get_user_model().objects.create(username="bench.dap")
+    Agent.objects.create(user=dap, role="dap", active_from=date(2020, 1, 1))
     client = Client(SERVER_NAME="localhost")
     results = []
     for user, label, url in (
@@ -345,6 +355,17 @@ def pages() -> list[tuple[str, float, int]]:
         (dspip_user, "DSPIP home (service)", "/"),
         (dspip_user, "Arrivals to allocate", "/arrivees/"),
         (dspip_user, "API workload snapshots, 100 per page", "/api/v1/workload/?page_size=100"),
+        (
+            director,
+            f"Team dashboard, largest service ({big_cases.count():,} cases, {big_agents} CPIPs)",
+            "/tableaux/equipe/",
+        ),
+        (director, "API team report, largest service", "/api/v1/reports/team/"),
+        (director, "Delays, largest service (12 months, live)", "/tableaux/delais/"),
+        (director, "Missed convocations, largest service (12 months)", "/tableaux/absences/"),
+        (dap, "National view: 103 services side by side (snapshots)", "/tableaux/services/"),
+        (dap, "National staffing needs (snapshots)", "/tableaux/effectifs/"),
+        (dap, "National missed convocations (12 months, live)", "/tableaux/absences/"),
     ):
         client.force_login(user)
         client.get(url)  # warm

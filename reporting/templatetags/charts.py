@@ -31,6 +31,7 @@ def load_bar_chart(rows, policy, scale_max, caption):
     bars = []
     for index, row in enumerate(rows):
         y = 10 + index * BAR_HEIGHT
+        end = _x(min(row.load_percent or 0, scale_max), scale_max)
         bars.append(
             {
                 "label": row.label,
@@ -38,8 +39,8 @@ def load_bar_chart(rows, policy, scale_max, caption):
                 "status": row.status,
                 "y": y,
                 "text_y": y + 14,
-                "end": _x(min(row.load_percent or 0, scale_max), scale_max),
-                "width": max(_x(min(row.load_percent or 0, scale_max), scale_max) - LABEL_WIDTH, 0),
+                "text_x": svg(end + 6),
+                "width": svg(max(end - LABEL_WIDTH, 0)),
                 "agent_id": row.agent_id,
             }
         )
