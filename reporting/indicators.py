@@ -50,6 +50,17 @@ def share(part, whole) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def narrow(queryset, params: ReportParams):
+    """The entity and setting filters, on a queryset that reaches the case by ``case__``."""
+    if params.service_id:
+        queryset = queryset.filter(case__service_id=params.service_id)
+    if params.antenna_id:
+        queryset = queryset.filter(case__antenna_id=params.antenna_id)
+    if params.setting:
+        queryset = queryset.filter(case__setting=params.setting)
+    return queryset
+
+
 def norms() -> list[ReferenceNorm]:
     return list(ReferenceNorm.objects.order_by("persons_per_agent"))
 
@@ -292,12 +303,7 @@ def _measure_population(user, params: ReportParams):
     measures = Measure.objects.counted_for(user).filter(
         judgment_date__gte=params.since, judgment_date__lte=params.until
     )
-    if params.service_id:
-        measures = measures.filter(case__service_id=params.service_id)
-    if params.antenna_id:
-        measures = measures.filter(case__antenna_id=params.antenna_id)
-    if params.setting:
-        measures = measures.filter(case__setting=params.setting)
+    measures = narrow(measures, params)
     return measures
 
 
@@ -344,12 +350,7 @@ def late_cases(user, params: ReportParams, *, today: date, limit: int | None = 2
     measures = Measure.objects.visible_to(user).filter(
         judgment_date__gte=params.since, judgment_date__lte=params.until
     )
-    if params.service_id:
-        measures = measures.filter(case__service_id=params.service_id)
-    if params.antenna_id:
-        measures = measures.filter(case__antenna_id=params.antenna_id)
-    if params.setting:
-        measures = measures.filter(case__setting=params.setting)
+    measures = narrow(measures, params)
     facts = delay_facts(
         measures,
         today=today,
@@ -396,12 +397,7 @@ def _convocation_population(user, params: ReportParams):
         .exclude(status=ConvocationStatus.CANCELLED)
         .exclude(kind=ConvocationType.JAP)
     )
-    if params.service_id:
-        convocations = convocations.filter(case__service_id=params.service_id)
-    if params.antenna_id:
-        convocations = convocations.filter(case__antenna_id=params.antenna_id)
-    if params.setting:
-        convocations = convocations.filter(case__setting=params.setting)
+    convocations = narrow(convocations, params)
     return convocations
 
 
@@ -511,12 +507,7 @@ def outcomes(user, params: ReportParams) -> dict:
         .filter(actual_end_date__gte=params.since, actual_end_date__lte=params.until)
         .exclude(end_reason=EndReason.TRANSFERRED)
     )
-    if params.service_id:
-        measures = measures.filter(case__service_id=params.service_id)
-    if params.antenna_id:
-        measures = measures.filter(case__antenna_id=params.antenna_id)
-    if params.setting:
-        measures = measures.filter(case__setting=params.setting)
+    measures = narrow(measures, params)
 
     def grouped(*keys):
         return list(measures.values(*keys).annotate(**OUTCOME_COUNTS).order_by(*keys))
