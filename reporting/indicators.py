@@ -597,23 +597,16 @@ def network(user, params: ReportParams, *, sort: str = "code") -> dict:
     empty = sum(1 for s in services if not (s["persons"] or s["fte"]))
     services = [s for s in services if s["persons"] or s["fte"]]
     services.sort(key=NETWORK_SORTS.get(sort, NETWORK_SORTS["code"]))
-    units = (
-        [
-            _network_line(
-                row,
-                [
-                    v
-                    for sid, values in per_agent.items()
-                    for v in values
-                    if sid in _unit_services(services, row.entity_id)
-                ],
-                norm,
-            )
+    per_unit: dict[int, list] = defaultdict(list)
+    for line in services:
+        per_unit[line["unit_id"]].extend(per_agent.get(line["id"], []))
+    units = []
+    if not params.service_id:
+        units = [
+            _network_line(row, per_unit.get(row.entity_id, []), norm)
             for row in snapshots.filter(entity_type=EntityType.INTERREGIONAL).order_by("label")
+            if row.persons or row.fte
         ]
-        if not params.service_id
-        else []
-    )
     every_agent = [v for values in per_agent.values() for v in values]
     types = _measure_type_labels()
     return {
@@ -628,10 +621,6 @@ def network(user, params: ReportParams, *, sort: str = "code") -> dict:
         "mix_codes": _mix_codes(services, types),
         "sort": sort if sort in NETWORK_SORTS else "code",
     }
-
-
-def _unit_services(services, unit_id) -> set[int]:
-    return {s["id"] for s in services if s["unit_id"] == unit_id}
 
 
 def _network_line(row: WorkloadSnapshot, agent_ratios: list, norm: Decimal) -> dict:

@@ -139,19 +139,20 @@ def value_bar_chart(items, value_key, references, caption, unit=""):
                 "above": any(value > r.persons_per_agent for r in references),
             }
         )
-    height = 40 + len(items) * BAR_HEIGHT
+    height = 54 + len(items) * BAR_HEIGHT
     return {
         "bars": bars,
         "lines": [
             {
                 "x": svg(_x(r.persons_per_agent, scale_max)),
                 "label": f"{r.label} {r.persons_per_agent}",
+                # Alternate rows so that close references never print over each other.
+                "text_y": height - 20 + 14 * (index % 2),
             }
-            for r in references
+            for index, r in enumerate(references)
         ],
         "height": height,
-        "axis_y": height - 22,
-        "axis_text_y": height - 6,
+        "axis_y": height - 34,
         "width": LABEL_WIDTH + PLOT_WIDTH + 80,
         "label_x": LABEL_WIDTH - 8,
         "plot_x": LABEL_WIDTH,
