@@ -12,8 +12,8 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Value
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Value
+from django.db.models.functions import Cast, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from cases.choices import (
@@ -317,7 +317,7 @@ def delays(user, params: ReportParams, *, late_list: int = 200) -> dict:
     by_service = delay_summary(delay_facts(measures, today=today, group=F("case__service_id")))
     by_antenna = delay_summary(delay_facts(measures, today=today, group=F("case__antenna_id")))
     total = delay_summary(delay_facts(measures, today=today, group=Value(0))).get(0)
-    month = ExtractYear("judgment_date") * 100 + ExtractMonth("judgment_date")
+    month = Cast(ExtractYear("judgment_date") * 100 + ExtractMonth("judgment_date"), IntegerField())
     by_month = delay_summary(delay_facts(measures, today=today, group=month))
     services = {s.pk: s for s in Service.objects.filter(pk__in=list(by_service))}
     antennas = {
@@ -337,7 +337,7 @@ def delays(user, params: ReportParams, *, late_list: int = 200) -> dict:
             for pk, figures in sorted(by_antenna.items(), key=lambda kv: antennas[kv[0]].name)
         ],
         "months": [
-            {"month": f"{key // 100}-{key % 100:02d}", **figures}
+            {"month": f"{int(key) // 100}-{int(key) % 100:02d}", **figures}
             for key, figures in sorted(by_month.items())
         ],
         "late": late,
