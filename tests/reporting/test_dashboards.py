@@ -293,3 +293,49 @@ def test_the_national_export_runs_as_a_task_with_progress_and_a_private_download
         )
     finally:
         app.conf.task_always_eager = False
+
+
+def test_the_national_view_folds_services_into_their_regions(api_for, loaded):
+    data = api_for(loaded.users["dap"]).get("/api/v1/reports/services/").json()
+    units = {u["label"]: u for u in data["units"]}
+    # Only regions with CPIPs or cases: Lyon (the Rhône) and Marseille (Bouches-du-Rhône).
+    assert set(units) == {"DISP de Lyon", "DISP de Marseille"}
+    assert units["DISP de Lyon"]["persons"] == 43
+    # Per CPIP in the region: 25, 11, 6 → median 11.
+    assert Decimal(str(units["DISP de Lyon"]["distribution"]["median"])) == Decimal("11.0")
+    assert {n["persons_per_agent"] for n in data["norms"]} == {25, 60, 82}
+
+
+def test_the_staffing_report_sums_services_into_the_nation(api_for, loaded):
+    data = api_for(loaded.users["dap"]).get("/api/v1/reports/staffing/").json()
+    total = data["total"]
+    # Lyon 43 + Marseille 1 person(s); 3 + 1 FTE in post; 44 / 60 = 0.73 FTE for the norm.
+    assert total["persons"] == 44
+    assert Decimal(str(total["fte"])) == Decimal("4")
+    assert Decimal(str(total["needed_norm_fte"])) == Decimal("0.7")
+    assert Decimal(str(total["gap_norm_fte"])) == Decimal("-3.3")
+
+
+def test_the_full_list_of_late_measures_exports_for_the_service_only(client_for, world):
+    from datetime import timedelta
+
+    from measures.models import Measure
+
+    Measure.objects.filter(case=world.cases["mine"]).update(
+        judgment_date=timezone.localdate() - timedelta(days=90)
+    )
+    Measure.objects.filter(case=world.cases["other"]).update(
+        judgment_date=timezone.localdate() - timedelta(days=90)
+    )
+    rows = csv_rows(client_for(world.users["dspip"]).get("/tableaux/delais/?list=late&format=csv"))
+    assert len(rows) == 2  # header + the Rhône's late measure, not Marseille's
+    assert world.cases["mine"].person.birth_name in rows[1][3]
+    assert rows[1][6:9] == ["45", "", ""]
+
+
+def test_a_cpip_sees_their_breakdown_without_the_reassignment_table(client_for, loaded):
+    own = client_for(loaded.users["cpip"]).get(f"/charge/agents/{loaded.agents['cpip'].pk}/")
+    assert own.status_code == 200
+    assert 'data-testid="agent-cases"' not in own.content.decode()
+    director = client_for(loaded.users["dspip"]).get(f"/charge/agents/{loaded.agents['cpip'].pk}/")
+    assert 'data-testid="agent-cases"' in director.content.decode()
