@@ -269,22 +269,6 @@ def _team_json(data: dict) -> dict:
     }
 
 
-def _delays_json(data: dict) -> dict:
-    late = [
-        {
-            "measure": f["id"],
-            "case": f["stat_group"],
-            "judgment_date": f["judgment_date"],
-            "measure_type": f["measure_type__code"],
-            "deadline_days": f["deadline_days"],
-            "appointment_days": f["appointment_days"],
-            "interview_days": f["interview_days"],
-        }
-        for f in data["late"]
-    ]
-    return {**data, "late": late}
-
-
 def _network_json(data: dict) -> dict:
     return {
         **data,
@@ -327,7 +311,7 @@ class ReportViewSet(viewsets.ViewSet):
         """Sentence → first SPIP appointment → first interview."""
         from reporting import indicators
 
-        return Response(_delays_json(indicators.delays(request.user, self._params(request))))
+        return Response(indicators.delays(request.user, self._params(request)))
 
     @extend_schema(parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT)
     @action(detail=False)

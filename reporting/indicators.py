@@ -30,7 +30,7 @@ from measures.models import Measure
 from reporting.forms import ReportParams
 from reporting.models import EntityType, ReferenceNorm, WorkloadPolicy, WorkloadSnapshot
 from reporting.selectors import fraction_label
-from reporting.stats import delay_facts, delay_summary, distribution
+from reporting.stats import delay_facts, delay_summary, distribution, is_late
 from spip.access import scope_for
 from spip.choices import Assignment, Role
 from spip.models import Antenna, InterregionalUnit, Service
@@ -121,7 +121,8 @@ def breakdown_of(row, policy: WorkloadPolicy) -> list[dict]:
 
 def team_dashboard(user, params: ReportParams) -> dict:
     """Who is overloaded, why, since when: one row per CPIP from the latest snapshot, with
-    live alerts, outcomes not recorded and arrivals. Ten queries whatever the team's size."""
+    live alerts by type (outcomes not recorded among them) and arrivals. Nine queries
+    whatever the team's size."""
     scope = scope_for(user)
     entity = team_entity(user, params)
     if entity is None or not scope.sees_agents_by_name:
@@ -169,20 +170,6 @@ def team_dashboard(user, params: ReportParams) -> dict:
         .order_by()
     ):
         alerts[agent_id][alert_type] = n
-    now = timezone.now()
-    outcomes_missing = dict(
-        Convocation.objects.counted_for(user)
-        .filter(
-            scope_cases,
-            status=ConvocationStatus.BOOKED,
-            starts_at__lt=now - timedelta(hours=12),
-            starts_at__gte=now - timedelta(days=91),
-            case__referent_id__in=agent_ids,
-        )
-        .values_list("case__referent_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
     window_start = team.day - timedelta(weeks=TREND_WEEKS)
     history = {
         row["agent_id"]: row
@@ -208,7 +195,12 @@ def team_dashboard(user, params: ReportParams) -> dict:
         )
         row.alerts = alerts.get(row.agent_id, {})
         row.alerts_total = sum(row.alerts.values())
-        row.outcomes_missing = outcomes_missing.get(row.agent_id, 0)
+        row.alert_lines = [
+            (label, row.alerts[code]) for code, label in AlertType.choices if code in row.alerts
+        ]
+        # Past convocations without an outcome: the open alerts of that rule (its delay is
+        # a setting), so the column and the alert list always agree.
+        row.outcomes_missing = row.alerts.get(AlertType.OUTCOME_MISSING, 0)
         row.over_since = _over_since(row, history.get(row.agent_id), window_start)
     waiting = Case.objects.counted_for(user).filter(
         status=CaseStatus.AWAITING_ALLOCATION, service_id=team.service_id
@@ -307,25 +299,30 @@ def _measure_population(user, params: ReportParams):
     return measures
 
 
-def delays(user, params: ReportParams, *, late_list: int = 200) -> dict:
+LATE_PAGE = 200
+
+
+def delays(user, params: ReportParams) -> dict:
     """Median and 9th decile of the days from sentence to the first SPIP appointment and to
     the first interview, the share within the statutory deadline, per service and antenna,
-    with the monthly trend; and (for the SPIP's directors) the cases outside it."""
-    scope = scope_for(user)
+    with the monthly trend. One query for the figures (``late_cases`` lists the measures
+    outside the deadline)."""
     today = timezone.localdate()
     measures = _measure_population(user, params)
-    by_service = delay_summary(delay_facts(measures, today=today, group=F("case__service_id")))
-    by_antenna = delay_summary(delay_facts(measures, today=today, group=F("case__antenna_id")))
-    total = delay_summary(delay_facts(measures, today=today, group=Value(0))).get(0)
     month = Cast(ExtractYear("judgment_date") * 100 + ExtractMonth("judgment_date"), IntegerField())
-    by_month = delay_summary(delay_facts(measures, today=today, group=month))
+    levels = {
+        "service": F("case__service_id"),
+        "antenna": F("case__antenna_id"),
+        "month": month,
+        "total": Value(0, output_field=IntegerField()),
+    }
+    summary = delay_summary(delay_facts(measures, today=today, groups=levels), levels)
+    by_service, by_antenna, by_month = summary["service"], summary["antenna"], summary["month"]
+    total = summary["total"].get(0)
     services = {s.pk: s for s in Service.objects.filter(pk__in=list(by_service))}
     antennas = {
         a.pk: a for a in Antenna.objects.filter(pk__in=list(by_antenna)).select_related("service")
     }
-    late = []
-    if scope.sees_personal_data and late_list:
-        late = late_cases(user, params, today=today, limit=late_list)
     return {
         "total": total,
         "services": [
@@ -340,11 +337,10 @@ def delays(user, params: ReportParams, *, late_list: int = 200) -> dict:
             {"month": f"{int(key) // 100}-{int(key) % 100:02d}", **figures}
             for key, figures in sorted(by_month.items())
         ],
-        "late": late,
     }
 
 
-def late_cases(user, params: ReportParams, *, today: date, limit: int | None = 200):
+def late_cases(user, params: ReportParams, *, today: date, limit: int | None = LATE_PAGE):
     """Measures of the period outside the deadline, oldest sentence first (named rows:
     ``visible_to``)."""
     measures = Measure.objects.visible_to(user).filter(
@@ -354,9 +350,10 @@ def late_cases(user, params: ReportParams, *, today: date, limit: int | None = 2
     facts = delay_facts(
         measures,
         today=today,
-        group=F("case_id"),
+        groups={},
         extra=(
             "id",
+            "case_id",
             "judgment_date",
             "measure_type__code",
             "case__person__birth_name",
@@ -365,10 +362,7 @@ def late_cases(user, params: ReportParams, *, today: date, limit: int | None = 2
             "case__referent__user__last_name",
         ),
     )
-    facts = facts.filter(
-        Q(appointment_days__gt=F("deadline_days"))
-        | Q(appointment_days__isnull=True, elapsed_days__gt=F("deadline_days"))
-    ).order_by("judgment_date", "id")
+    facts = facts.filter(is_late()).order_by("judgment_date", "id")
     return list(facts[:limit]) if limit else facts
 
 
@@ -379,7 +373,8 @@ def delays_for_snapshots(service_ids: list[int] | None, day: date) -> dict[int, 
     )
     if service_ids is not None:
         measures = measures.filter(case__service_id__in=service_ids)
-    return delay_summary(delay_facts(measures, today=day, group=F("case__service_id")))
+    levels = {"service": F("case__service_id")}
+    return delay_summary(delay_facts(measures, today=day, groups=levels), levels)["service"]
 
 
 # --- Missed convocations ---------------------------------------------------------------

@@ -72,10 +72,11 @@ def distribution(values) -> dict:
 # --- Delays: sentence → first SPIP appointment → first interview -----------------------
 
 
-def delay_facts(measures, *, today: date, group, extra: tuple[str, ...] = ()):
+def delay_facts(measures, *, today: date, groups: dict, extra: tuple[str, ...] = ()):
     """One row per measure sentenced to a person at liberty, whose type has a statutory
     first-convocation deadline: days to the first SPIP appointment, to the first interview,
-    the deadline in days, days elapsed since the sentence, and a group key."""
+    the deadline in days (None when no rule was in force that day), days elapsed since the
+    sentence, and one key column per level of ``groups`` (name → expression)."""
     from cases.models import Convocation, Interview
     from measures.models import DeadlineRule
 
@@ -118,18 +119,18 @@ def delay_facts(measures, *, today: date, group, extra: tuple[str, ...] = ()):
         trigger=DeadlineTrigger.SENTENCE_FREE,
         target=DeadlineTarget.SPIP_CONVOCATION,
     )
+    keys = {f"level_{name}": expression for name, expression in groups.items()}
     return (
         measures.filter(Exists(any_rule), judgment_date__lte=today)
         .annotate(
-            stat_group=group,
+            **keys,
             deadline_days=Subquery(rule, output_field=IntegerField()),
             appointment_days=DaysBetween(Subquery(first_appointment), F("judgment_date")),
             interview_days=DaysBetween(Subquery(first_interview), F("judgment_date")),
             elapsed_days=DaysBetween(Value(today), F("judgment_date")),
         )
-        .filter(deadline_days__isnull=False)
         .values(
-            "stat_group",
+            *keys,
             "deadline_days",
             "appointment_days",
             "interview_days",
@@ -140,8 +141,17 @@ def delay_facts(measures, *, today: date, group, extra: tuple[str, ...] = ()):
     )
 
 
+def is_late():
+    """Outside the deadline: convoked after it, or not convoked and the deadline passed."""
+    return Q(appointment_days__gt=F("deadline_days")) | Q(
+        appointment_days__isnull=True, elapsed_days__gt=F("deadline_days")
+    )
+
+
 DELAY_SQL = """
-SELECT stat_group,
+WITH facts AS {materialized} ({facts}),
+stacked AS ({stacked})
+SELECT level, grp,
        COUNT(*),
        SUM(CASE WHEN appointment_days <= deadline_days THEN 1 ELSE 0 END),
        SUM(CASE WHEN appointment_days > deadline_days
@@ -154,15 +164,20 @@ SELECT stat_group,
        MIN(CASE WHEN i_rank >= %s THEN interview_days END),
        MIN(CASE WHEN i_rank >= %s THEN interview_days END)
 FROM (
-    SELECT facts.*,
-           CUME_DIST() OVER (PARTITION BY stat_group, appointment_days IS NULL
+    SELECT stacked.*,
+           CUME_DIST() OVER (PARTITION BY level, grp, appointment_days IS NULL
                              ORDER BY appointment_days) AS a_rank,
-           CUME_DIST() OVER (PARTITION BY stat_group, interview_days IS NULL
+           CUME_DIST() OVER (PARTITION BY level, grp, interview_days IS NULL
                              ORDER BY interview_days) AS i_rank
-    FROM ({facts}) facts
+    FROM stacked
 ) ranked
-GROUP BY stat_group
+GROUP BY level, grp
 """
+
+STACKED_SQL = (
+    "SELECT '{level}' AS level, {column} AS grp, deadline_days, appointment_days, "
+    "interview_days, elapsed_days FROM facts WHERE deadline_days IS NOT NULL"
+)
 
 DELAY_COLUMNS = (
     "measures",
@@ -176,25 +191,36 @@ DELAY_COLUMNS = (
 )
 
 
-def delay_summary(facts) -> dict:
-    """Per group: measures, within the deadline, late, pending (deadline not reached, no
-    appointment yet), median and 9th decile of the days to the appointment and to the first
-    interview, and the share within the deadline among those decided. One query."""
+def delay_summary(facts, levels) -> dict[str, dict]:
+    """For each level of ``delay_facts`` (``levels``: their names) and each of its groups:
+    measures, within the deadline, late, pending (deadline not reached, no appointment yet),
+    median and 9th decile of the days to the appointment and to the first interview, and
+    the share within the deadline among those decided.
+
+    One query: the facts are computed once (a materialised CTE: their subqueries run once
+    per measure, not once per use) and stacked level by level."""
+    connection = connections[facts.db]
     sql, params = facts.query.sql_with_params()
-    low = 0.5 - EPSILON
-    high = 0.9 - EPSILON
-    with connections[facts.db].cursor() as cursor:
-        cursor.execute(DELAY_SQL.format(facts=sql), [low, high, low, high, *params])  # nosec B608 - the inner SQL is Django's, parameters bound
+    stacked = " UNION ALL ".join(
+        STACKED_SQL.format(level=name, column=connection.ops.quote_name(f"level_{name}"))
+        for name in levels
+    )
+    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
+    low, high = 0.5 - EPSILON, 0.9 - EPSILON
+    query = DELAY_SQL.format(materialized=materialized, facts=sql, stacked=stacked)
+    with connection.cursor() as cursor:
+        # The inner SQL is Django's own, its values bound; level names are code, not input.
+        cursor.execute(query, [*params, low, high, low, high])  # nosec B608
         rows = cursor.fetchall()
-    summary = {}
+    summary: dict[str, dict] = {name: {} for name in levels}
     for row in rows:
         figures: dict[str, int | float | None] = dict(
-            zip(DELAY_COLUMNS, (int(v) if v is not None else None for v in row[1:]), strict=True)
+            zip(DELAY_COLUMNS, (int(v) if v is not None else None for v in row[2:]), strict=True)
         )
-        within, late = int(row[2] or 0), int(row[3] or 0)
+        within, late = int(row[3] or 0), int(row[4] or 0)
         figures["within"], figures["late"] = within, late
         figures["within_share"] = (
             round(100 * within / (within + late), 1) if within + late else None
         )
-        summary[row[0]] = figures
+        summary[row[0]][int(row[1])] = figures
     return summary

@@ -78,7 +78,7 @@ def national_export(run_id: int, user_id: int) -> dict:
         yield (
             _("Délais"),
             exports.DELAYS.headers,
-            exports.DELAYS.rows(indicators.delays(user, params, late_list=0)),
+            exports.DELAYS.rows(indicators.delays(user, params)),
         )
         yield (
             _("Absences"),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("alertes/<int:pk>/reporter/", views.alert_snooze, name="alert-snooze"),
     path("tableaux/equipe/", views.team, name="team"),
     path("tableaux/delais/", views.delays, name="delays"),
+    path("tableaux/delais/hors-delai/", views.late, name="late"),
     path("tableaux/absences/", views.missed, name="missed"),
     path("tableaux/issues/", views.outcomes, name="outcomes"),
     path("tableaux/services/", views.network, name="network"),

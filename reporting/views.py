@@ -221,9 +221,30 @@ def team(request):
         raise PermissionDenied
     form, params = _filters(request)
     data = indicators.team_dashboard(request.user, params)
+    _present_team(data["rows"])
     return _export_or_render(
         request, exports.TEAM, data, "reporting/team.html", {"form": form, **data}
     )
+
+
+def _present_team(rows) -> None:
+    """Each line's breakdown as text, formatted once here rather than node by node in the
+    template (a service has up to a few hundred CPIPs)."""
+    from django.utils.formats import number_format
+
+    for r in rows:
+        r.load_url = reverse("reporting:agent-load", args=[r.agent_id])
+        items = [
+            f"{line['cases']} × {line['weight_label']} = {number_format(line['load'], 3)}"
+            for line in r.lines
+        ]
+        division = _("%(weighted)s ÷ %(capacity)s ETP") % {
+            "weighted": number_format(r.weighted_load, 3),
+            "capacity": number_format(r.capacity, 3),
+        }
+        if r.reduction_percent:
+            division += " " + _("(réduction %(p)s %%)") % {"p": r.reduction_percent}
+        r.breakdown_items = [*items, division]
 
 
 @login_required
@@ -232,16 +253,29 @@ def delays(request):
 
     _require_reports(request.user)
     form, params = _filters(request)
-    if request.GET.get("format") in exports.FORMATS and request.GET.get("list") == "late":
-        if not scope_for(request.user).sees_personal_data:
-            raise PermissionDenied
-        facts = indicators.late_cases(request.user, params, today=timezone.localdate(), limit=None)
-        return exports.respond(
-            request.GET["format"], "hors-delai", exports.LATE_HEADERS, exports.late_rows(facts)
-        )
     data = indicators.delays(request.user, params)
     return _export_or_render(
         request, exports.DELAYS, data, "reporting/delays.html", {"form": form, **data}
+    )
+
+
+@login_required
+def late(request):
+    """The measures outside the deadline (SPIP directors: they name persons)."""
+    from reporting import exports, indicators
+
+    scope = scope_for(request.user)
+    if not (scope.reads_reports and scope.sees_personal_data):
+        raise PermissionDenied
+    form, params = _filters(request)
+    facts = indicators.late_cases(request.user, params, today=timezone.localdate(), limit=None)
+    fmt = request.GET.get("format", "")
+    if fmt in exports.FORMATS:
+        return exports.respond(fmt, "hors-delai", exports.LATE_HEADERS, exports.late_rows(facts))
+    return render(
+        request,
+        "reporting/late.html",
+        {"form": form, "late": list(facts[: indicators.LATE_PAGE]), "limit": indicators.LATE_PAGE},
     )
 
 

@@ -99,7 +99,8 @@ def test_no_personal_data_reaches_the_interregional_and_national_levels(
     for report in REPORTS[1:]:
         body = api_for(loaded.users[role]).get(f"/api/v1/reports/{report}/").content.decode()
         assert not [n for n in names if n in body], report
-    assert client.get("/tableaux/delais/?list=late&format=csv").status_code == 403
+    assert client.get("/tableaux/delais/hors-delai/?format=csv").status_code == 403
+    assert client.get("/tableaux/delais/hors-delai/").status_code == 403
 
 
 def test_a_dspip_counts_their_service_only(client_for, api_for, loaded, world):
@@ -172,17 +173,17 @@ def test_the_team_dashboard_is_a_constant_number_of_queries(
     client = client_for(loaded.users["dspip"])
     client.get("/tableaux/equipe/")  # session and scope warm-up
 
-    # session, user, agent (scope), team snapshot, antennas, agent rows, alerts by agent,
-    # outcomes missing by agent, over-threshold history, arrivals, trend, norms, and the
-    # antenna filter's choices (count + rows).
-    with django_assert_num_queries(14):
+    # session, user, agent (scope), team snapshot, antennas, agent rows, open alerts by
+    # agent and type, over-threshold history, arrivals, trend, norms, and the antenna
+    # filter's choices (count + rows).
+    with django_assert_num_queries(13):
         client.get("/tableaux/equipe/")
     for _ in range(5):
         agent = AgentFactory(role="cpip", antenna=loaded.antenna)
         for _ in range(3):
             CaseFactory(antenna=loaded.antenna, referent=agent, risk_level="high")
     workload.compute()
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get("/tableaux/equipe/")
     assert len(response.context["rows"]) == 8
 
@@ -327,7 +328,7 @@ def test_the_full_list_of_late_measures_exports_for_the_service_only(client_for,
     Measure.objects.filter(case=world.cases["other"]).update(
         judgment_date=timezone.localdate() - timedelta(days=90)
     )
-    rows = csv_rows(client_for(world.users["dspip"]).get("/tableaux/delais/?list=late&format=csv"))
+    rows = csv_rows(client_for(world.users["dspip"]).get("/tableaux/delais/hors-delai/?format=csv"))
     assert len(rows) == 2  # header + the Rhône's late measure, not Marseille's
     assert world.cases["mine"].person.birth_name in rows[1][3]
     assert rows[1][6:9] == ["45", "", ""]

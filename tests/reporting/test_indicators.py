@@ -120,8 +120,12 @@ def test_delays_median_ninth_decile_and_share_within_the_45_days(frozen, world):
         "within_share": 60.0,
     }
     assert [s["label"] for s in data["services"]] == ["SPIP du Rhône"]
-    assert len(data["late"]) == 2
-    assert {f["appointment_days"] for f in data["late"]} == {60, None}
+    late = indicators.late_cases(
+        world.users["dspip"],
+        period(TODAY - timedelta(days=120), TODAY - timedelta(days=50)),
+        today=TODAY,
+    )
+    assert {f["appointment_days"] for f in late} == {60, None}
 
 
 def test_a_measure_whose_deadline_has_not_come_is_pending_not_late(frozen, world):
@@ -132,11 +136,10 @@ def test_a_measure_whose_deadline_has_not_come_is_pending_not_late(frozen, world
     assert data["total"]["pending"] == 4
     assert data["total"]["late"] == 0
     assert data["total"]["within_share"] is None
-    assert data["late"] == []
 
 
 def test_delays_count_only_the_users_level(frozen, world):
-    sentenced(world, TODAY - timedelta(days=100), antenna=world.antenna2, appointment=30)
+    sentenced(world, TODAY - timedelta(days=100), antenna=world.antenna2, appointment=60)
     sentenced(world, TODAY - timedelta(days=100), antenna=world.other_antenna, appointment=5)
     window = period(TODAY - timedelta(days=120), TODAY - timedelta(days=50))
     assert indicators.delays(world.users["dpip"], window)["total"] is None  # antenna 1 only
@@ -145,7 +148,10 @@ def test_delays_count_only_the_users_level(frozen, world):
     # The DISP of Lyon counts the Rhône, not Marseille; and lists no one.
     disp = indicators.delays(world.users["disp"], window)
     assert disp["total"]["measures"] == 1
-    assert disp["late"] == []
+    assert disp["total"]["late"] == 1
+    # The list of late measures names persons: the DSPIP's, never the DISP's.
+    assert len(indicators.late_cases(world.users["dspip"], window, today=TODAY)) == 1
+    assert indicators.late_cases(world.users["disp"], window, today=TODAY) == []
 
 
 # --- Missed convocations -----------------------------------------------------------------
@@ -422,3 +428,20 @@ def test_snapshots_carry_the_measure_mix_alerts_and_delays(frozen, world):
 def test_a_cpip_reads_no_report(frozen, world):
     assert indicators.team_dashboard(world.users["cpip"], period(TODAY))["rows"] == []
     assert indicators.missed(world.users["cpip"], period(TODAY))["total"]["total"] == 0
+
+
+def test_outcomes_not_recorded_per_cpip_are_the_open_alerts_of_that_rule(frozen, world):
+    from cases.alerts import alerts_refresh
+
+    mine = world.cases["mine"]
+    convoke(mine, TODAY - timedelta(days=5), "booked")  # 5 days, no outcome: alert (3 days)
+    convoke(mine, TODAY - timedelta(days=1), "booked")  # yesterday: not yet
+    alerts_refresh()
+    workload.compute(day=TODAY)
+    rows = {
+        r.agent_id: r
+        for r in indicators.team_dashboard(world.users["dspip"], period(TODAY)).get("rows")
+    }
+    assert rows[world.agents["cpip"].pk].outcomes_missing == 1
+    assert rows[world.agents["cpip"].pk].alerts["outcome_missing"] == 1
+    assert rows[world.agents["cpip2"].pk].outcomes_missing == 0
