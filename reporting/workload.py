@@ -229,25 +229,26 @@ def compute(*, day: date | None = None, service_ids: list[int] | None = None) ->
 
 
 def _count_open_alerts(tallies, service_ids, national: bool) -> None:
-    """Open alerts per agent, antenna, service (and region, nation): one GROUP BY each."""
+    """Open alerts per agent, antenna, service (and region, nation): one GROUP BY on all
+    four keys, folded here."""
     from cases.models import Alert
 
     alerts = Alert.objects.filter(closed_at__isnull=True)
     if not national:
         alerts = alerts.filter(case__service_id__in=service_ids or [])
-    levels = [
-        (EntityType.AGENT, "agent_id"),
-        (EntityType.ANTENNA, "case__antenna_id"),
-        (EntityType.SERVICE, "case__service_id"),
-    ]
+    keys: tuple[str, ...] = ("agent_id", "case__antenna_id", "case__service_id")
     if national:
-        levels.append((EntityType.INTERREGIONAL, "case__service__interregional_unit_id"))
-    for entity_type, key in levels:
-        for entity_id, n in alerts.values_list(key).annotate(n=Count("id")).order_by():
-            if (entity_type, entity_id) in tallies:
-                tallies[(entity_type, entity_id)].extra["open_alerts"] = n
-    if national:
-        tallies[(EntityType.NATION, 0)].extra["open_alerts"] = alerts.count()
+        keys += ("case__service__interregional_unit_id",)
+    levels = (EntityType.AGENT, EntityType.ANTENNA, EntityType.SERVICE, EntityType.INTERREGIONAL)
+    counts: dict[tuple[str, int], int] = defaultdict(int)
+    for *ids, n in alerts.values_list(*keys).annotate(n=Count("id")).order_by():
+        for entity_type, entity_id in zip(levels, ids, strict=False):
+            counts[(entity_type, entity_id)] += n
+        if national:
+            counts[(EntityType.NATION, 0)] += n
+    for key, n in counts.items():
+        if key in tallies:
+            tallies[key].extra["open_alerts"] = n
 
 
 def _parents(antenna_id, service_id, unit_id, national: bool):
