@@ -381,7 +381,7 @@ def case_reassign(
 def _recompute_service(service_id: int, day: date) -> None:
     from reporting.workload import compute
 
-    compute(day=day, service_ids=[service_id])
+    compute(day=day, service_ids=[service_id], delays=False)
 
 
 def _notify_allocation(case_id: int, agent_id: int) -> None:

@@ -49,6 +49,8 @@ SNAPSHOT_EXTRA_DEFAULTS: dict[str, Any] = {
     "delay_p90_days": None,
 }
 
+DELAY_FIELDS = tuple(name for name in SNAPSHOT_EXTRA_DEFAULTS if name.startswith("delay_"))
+
 
 @dataclass
 class Tally:
@@ -108,9 +110,13 @@ def agents_with_capacity(day: date, agents):
     )
 
 
-def compute(*, day: date | None = None, service_ids: list[int] | None = None) -> dict[str, int]:
+def compute(
+    *, day: date | None = None, service_ids: list[int] | None = None, delays: bool = True
+) -> dict[str, int]:
     """Upsert the snapshots of ``day`` (agents, antennas, services, and, for a national run,
-    interregional units and the nation). Returns the number of rows per level."""
+    interregional units and the nation). Returns the number of rows per level.
+
+    ``delays=False`` keeps the stored delays (a reassignment changes loads, not delays)."""
     day = day or timezone.localdate()
     policy = WorkloadPolicy.objects.in_force(day)
     if policy is None:
@@ -213,19 +219,20 @@ def compute(*, day: date | None = None, service_ids: list[int] | None = None) ->
         nation.label = "France"
 
     _count_open_alerts(tallies, service_ids, national)
-    from reporting.indicators import delays_for_snapshots
+    if delays:
+        from reporting.indicators import delays_for_snapshots
 
-    for service_id, figures in delays_for_snapshots(service_ids, day).items():
-        tallies[(EntityType.SERVICE, service_id)].extra.update(
-            delay_measures=figures["measures"],
-            delay_within=figures["within"],
-            delay_late=figures["late"],
-            delay_median_days=figures["appointment_median"],
-            delay_p90_days=figures["appointment_p90"],
-        )
+        for service_id, figures in delays_for_snapshots(service_ids, day).items():
+            tallies[(EntityType.SERVICE, service_id)].extra.update(
+                delay_measures=figures["measures"],
+                delay_within=figures["within"],
+                delay_late=figures["late"],
+                delay_median_days=figures["appointment_median"],
+                delay_p90_days=figures["appointment_p90"],
+            )
 
     _label_and_own(tallies, national, service_ids)
-    return _upsert(day, policy, tallies)
+    return _upsert(day, policy, tallies, keep=() if delays else DELAY_FIELDS)
 
 
 def _count_open_alerts(tallies, service_ids, national: bool) -> None:
@@ -311,7 +318,7 @@ def _label_and_own(tallies, national: bool, service_ids) -> None:
         tally.owners = {"interregional_unit_id": unit.id}
 
 
-def _upsert(day: date, policy: WorkloadPolicy, tallies) -> dict[str, int]:
+def _upsert(day: date, policy: WorkloadPolicy, tallies, keep=()) -> dict[str, int]:
     now = timezone.now()
     rows = []
     for (entity_type, entity_id), tally in tallies.items():
@@ -350,7 +357,7 @@ def _upsert(day: date, policy: WorkloadPolicy, tallies) -> dict[str, int]:
         "service",
         "interregional_unit",
         *COUNT_FIELDS,
-        *SNAPSHOT_EXTRA_DEFAULTS,
+        *(name for name in SNAPSHOT_EXTRA_DEFAULTS if name not in keep),
     ]
     WorkloadSnapshot.objects.bulk_create(
         rows,

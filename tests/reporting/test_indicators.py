@@ -445,3 +445,18 @@ def test_outcomes_not_recorded_per_cpip_are_the_open_alerts_of_that_rule(frozen,
     assert rows[world.agents["cpip"].pk].outcomes_missing == 1
     assert rows[world.agents["cpip"].pk].alerts["outcome_missing"] == 1
     assert rows[world.agents["cpip2"].pk].outcomes_missing == 0
+
+
+def test_a_recompute_without_delays_keeps_the_stored_delays(frozen, world):
+    from reporting.models import WorkloadSnapshot
+
+    sentenced(world, TODAY - timedelta(days=100), appointment=10)
+    workload.compute(day=TODAY)
+    CaseFactory(antenna=world.antenna, referent=world.agents["cpip"], risk_level="high")
+    workload.compute(day=TODAY, service_ids=[world.service.pk], delays=False)
+    lyon = WorkloadSnapshot.objects.get(
+        entity_type="service", entity_id=world.service.pk, day=TODAY
+    )
+    assert (lyon.delay_measures, lyon.delay_within, lyon.delay_median_days) == (5, 1, 10)
+    # The load did move: 7 cases now (the world's 5, the sentenced one, this one).
+    assert lyon.cases_high == 1
