@@ -11,7 +11,8 @@ import math
 from datetime import date
 
 from django.db import connections
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Case as CaseWhen
+from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import TruncDate
 
 from cases.choices import Attendance, ConvocationStatus, ConvocationType
@@ -78,7 +79,6 @@ def delay_facts(measures, *, today: date, groups: dict, extra: tuple[str, ...] =
     the deadline in days (None when no rule was in force that day), days elapsed since the
     sentence, and one key column per level of ``groups`` (name → expression)."""
     from cases.models import Convocation, Interview
-    from measures.models import DeadlineRule
 
     first_appointment = (
         Convocation.objects.filter(
@@ -100,31 +100,13 @@ def delay_facts(measures, *, today: date, groups: dict, extra: tuple[str, ...] =
         .annotate(on=TruncDate("held_at"))
         .values("on")[:1]
     )
-    rule = (
-        DeadlineRule.objects.filter(
-            Q(valid_from__lte=OuterRef("judgment_date")),
-            Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef("judgment_date")),
-            Q(provisionally_enforceable__isnull=True)
-            | Q(provisionally_enforceable=OuterRef("provisionally_enforceable")),
-            measure_types=OuterRef("measure_type"),
-            trigger=DeadlineTrigger.SENTENCE_FREE,
-            target=DeadlineTarget.SPIP_CONVOCATION,
-            unit="days",
-        )
-        .order_by("amount")
-        .values("amount")[:1]
-    )
-    any_rule = DeadlineRule.objects.filter(
-        measure_types=OuterRef("measure_type"),
-        trigger=DeadlineTrigger.SENTENCE_FREE,
-        target=DeadlineTarget.SPIP_CONVOCATION,
-    )
+    deadline, types = deadline_expression(today)
     keys = {f"level_{name}": expression for name, expression in groups.items()}
     return (
-        measures.filter(Exists(any_rule), judgment_date__lte=today)
+        measures.filter(measure_type_id__in=types, judgment_date__lte=today)
         .annotate(
             **keys,
-            deadline_days=Subquery(rule, output_field=IntegerField()),
+            deadline_days=deadline,
             appointment_days=DaysBetween(Subquery(first_appointment), F("judgment_date")),
             interview_days=DaysBetween(Subquery(first_interview), F("judgment_date")),
             elapsed_days=DaysBetween(Value(today), F("judgment_date")),
@@ -139,6 +121,39 @@ def delay_facts(measures, *, today: date, groups: dict, extra: tuple[str, ...] =
         )
         .order_by()
     )
+
+
+def deadline_expression(today: date):
+    """The statutory first-convocation deadline of a measure, in days, as a CASE over the
+    rules (a handful of rows, read once): the first matching rule by ascending amount, i.e.
+    the strictest that applied on the day of the judgment. Returns it with the measure types
+    that have any such rule."""
+    from measures.models import DeadlineRule
+
+    rules = list(
+        DeadlineRule.objects.filter(
+            trigger=DeadlineTrigger.SENTENCE_FREE,
+            target=DeadlineTarget.SPIP_CONVOCATION,
+            unit="days",
+            valid_from__lte=today,
+        )
+        .prefetch_related("measure_types")
+        .order_by("amount", "pk")
+    )
+    whens = []
+    types: set[int] = set()
+    for rule in rules:
+        type_ids = [t.pk for t in rule.measure_types.all()]
+        types.update(type_ids)
+        condition = Q(measure_type_id__in=type_ids, judgment_date__gte=rule.valid_from)
+        if rule.valid_to:
+            condition &= Q(judgment_date__lte=rule.valid_to)
+        if rule.provisionally_enforceable is not None:
+            condition &= Q(provisionally_enforceable=rule.provisionally_enforceable)
+        whens.append(When(condition, then=Value(rule.amount)))
+    if not whens:
+        return Value(None, output_field=IntegerField()), types
+    return CaseWhen(*whens, default=None, output_field=IntegerField()), types
 
 
 def is_late():
