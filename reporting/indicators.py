@@ -212,6 +212,7 @@ def team_dashboard(user, params: ReportParams) -> dict:
         .annotate(n=Count("id"), oldest=Min("opened_on"))
         .order_by("antenna__name")
     )
+    team_norms = norms()
     return {
         "entity": entity,
         "snapshot": team,
@@ -224,8 +225,28 @@ def team_dashboard(user, params: ReportParams) -> dict:
         "arrivals_total": sum(a["n"] for a in arrivals),
         "alert_types": AlertType.choices,
         "antennas": antennas,
-        "norms": norms(),
+        "norms": team_norms,
+        "needs": _team_needs(team, team_norms),
         "chart_max": _chart_max(rows, policy),
+    }
+
+
+def _team_needs(team: WorkloadSnapshot, team_norms: list[ReferenceNorm]) -> dict:
+    """What the team needs: the FTE that would bring its load to 100 % (its weighted load)
+    and those that would give the head-count norm, against what it has."""
+    norm = next(
+        (Decimal(n.persons_per_agent) for n in team_norms if n.code == HEAD_COUNT_NORM),
+        Decimal(60),
+    )
+    needed_norm = Decimal(team.persons) / norm
+    return {
+        "norm": norm,
+        "needed_load_fte": team.weighted_load.quantize(Decimal("0.1")),
+        "capacity": team.capacity,
+        "gap_load_fte": (team.weighted_load - team.capacity).quantize(Decimal("0.1")),
+        "needed_norm_fte": needed_norm.quantize(Decimal("0.1")),
+        "fte": team.fte,
+        "gap_norm_fte": (needed_norm - team.fte).quantize(Decimal("0.1")),
     }
 
 

@@ -460,3 +460,15 @@ def test_a_recompute_without_delays_keeps_the_stored_delays(frozen, world):
     assert (lyon.delay_measures, lyon.delay_within, lyon.delay_median_days) == (5, 1, 10)
     # The load did move: 7 cases now (the world's 5, the sentenced one, this one).
     assert lyon.cases_high == 1
+
+
+def test_the_team_dashboard_says_what_the_team_needs(frozen, world):
+    team_of_three(world)
+    workload.compute(day=TODAY)
+    needs = indicators.team_dashboard(world.users["dspip"], period(TODAY))["needs"]
+    # Weighted load 0.62 + 0.26 + 1.52 + 0.02 (the arrival) = 2.42 FTE on 2.5: no gap;
+    # 76 persons / 60 = 1.27 FTE for the norm, 2.5 in post.
+    assert needs["needed_load_fte"] == Decimal("2.4")
+    assert needs["gap_load_fte"] == Decimal("-0.1")
+    assert needs["needed_norm_fte"] == Decimal("1.3")
+    assert needs["gap_norm_fte"] == Decimal("-1.2")
