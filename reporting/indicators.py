@@ -202,6 +202,7 @@ def team_dashboard(user, params: ReportParams) -> dict:
         # a setting), so the column and the alert list always agree.
         row.outcomes_missing = row.alerts.get(AlertType.OUTCOME_MISSING, 0)
         row.over_since = _over_since(row, history.get(row.agent_id), window_start)
+        row.over_whole_window = bool(row.over_since and history[row.agent_id]["last_ok"] is None)
     waiting = Case.objects.counted_for(user).filter(
         status=CaseStatus.AWAITING_ALLOCATION, service_id=team.service_id
     )

@@ -92,7 +92,7 @@ SITES = [
             ("Rillieux-la-Pape", "69140"),
         ],
         4,
-        150,
+        420,
     ),
     SiteSpec(
         "13",
@@ -116,7 +116,7 @@ SITES = [
             ("Istres", "13800"),
         ],
         3,
-        90,
+        220,
     ),
     SiteSpec(
         "974",
@@ -132,7 +132,7 @@ SITES = [
             ("Le Port", "97420"),
         ],
         3,
-        50,
+        110,
     ),
 ]
 
@@ -765,6 +765,7 @@ class DemoSeeder:
         busiest = (
             Agent.objects.filter(pk__in=[a.pk for a in team])
             .exclude(user__username__startswith="demo.")
+            .exclude(reductions__isnull=False)
             .annotate(
                 load=Sum(
                     weight_expression_for("cases__", policy),
@@ -774,7 +775,10 @@ class DemoSeeder:
             .order_by(F("load").desc(nulls_last=True), "pk")
             .first()
         )
-        if busiest is None or CapacityReduction.objects.filter(agent=busiest).exists():
+        if (
+            busiest is None
+            or CapacityReduction.objects.filter(kind=ReductionKind.PART_TIME).exists()
+        ):
             return
         reduction = CapacityReduction.objects.create(
             agent=busiest,

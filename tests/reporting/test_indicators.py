@@ -331,6 +331,7 @@ def test_team_dashboard_lines_and_who_is_over_the_threshold_since_when(frozen, w
     assert rows[cpip.pk].over_since == TODAY - timedelta(days=13)
     assert rows[cpip_a2.pk].over_since == TODAY - timedelta(days=14)
     assert rows[cpip2.pk].over_since is None
+    assert (rows[cpip.pk].over_whole_window, rows[cpip_a2.pk].over_whole_window) == (False, True)
     assert rows[cpip.pk].reduction_percent == 50
     lines = {line["risk_level"]: line for line in rows[cpip.pk].lines}
     assert (lines["high"]["cases"], lines["high"]["weight_label"]) == (10, "1/20")

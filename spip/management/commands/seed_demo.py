@@ -17,7 +17,7 @@ class Command(BaseCommand):
             "--scale",
             type=float,
             default=1.0,
-            help="Taille du portefeuille (1 = environ 300 dossiers).",
+            help="Taille du portefeuille (1 = environ 750 dossiers en cours).",
         )
 
     def handle(self, *args, password: str, scale: float, **options):
