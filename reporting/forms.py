@@ -29,10 +29,16 @@ class ReportFilterForm(forms.Form):
     """Entity (service, antenna), period and setting. Choices are what the user may count."""
 
     service = forms.ModelChoiceField(
-        label=_("Service"), queryset=Service.objects.none(), required=False
+        label=_("Service"),
+        queryset=Service.objects.none(),
+        required=False,
+        empty_label=_("Tous les services"),
     )
     antenna = forms.ModelChoiceField(
-        label=_("Antenne"), queryset=Antenna.objects.none(), required=False
+        label=_("Antenne"),
+        queryset=Antenna.objects.none(),
+        required=False,
+        empty_label=_("Toutes les antennes"),
     )
     since = forms.DateField(
         label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -757,7 +757,9 @@ def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
     weights = {field: what_if.get(field) or None for _l, _c, field in RISK_FIELDS}
     norm = head_count_norm()
     lines = [
-        _staffing_line(row, added.get(row.service_id, Decimal(0)), weights, norm) for row in rows
+        _staffing_line(row, added.get(row.service_id, Decimal(0)), weights, norm)
+        for row in rows
+        if row.persons or row.fte or row.service_id in added
     ]
     units: dict[int, list[dict]] = defaultdict(list)
     for line in lines:
@@ -766,6 +768,7 @@ def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
     return {
         "day": day,
         "services": lines,
+        "empty_services": len(rows) - len(lines),
         "units": [
             {"id": uid, "label": unit_names.get(uid, "—"), **_sum_staffing(unit_lines, norm)}
             for uid, unit_lines in sorted(units.items(), key=lambda kv: unit_names.get(kv[0], ""))

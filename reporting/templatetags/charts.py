@@ -44,21 +44,28 @@ def load_bar_chart(rows, policy, scale_max, caption):
                 "agent_id": row.agent_id,
             }
         )
-    height = 40 + len(rows) * BAR_HEIGHT
+    height = 54 + len(rows) * BAR_HEIGHT
     lines = [
-        {"x": svg(_x(value, scale_max)), "label": f"{value} %", "kind": kind}
-        for value, kind in (
-            (policy.threshold_amber, "amber"),
-            (100, "full"),
-            (policy.threshold_red, "red"),
+        {
+            "x": svg(_x(value, scale_max)),
+            "label": f"{value} %",
+            "kind": kind,
+            # Alternate rows so that close thresholds never print over each other.
+            "text_y": height - 20 + 14 * (index % 2),
+        }
+        for index, (value, kind) in enumerate(
+            (
+                (policy.threshold_amber, "amber"),
+                (100, "full"),
+                (policy.threshold_red, "red"),
+            )
         )
     ]
     return {
         "bars": bars,
         "lines": lines,
         "height": height,
-        "axis_y": height - 22,
-        "axis_text_y": height - 6,
+        "axis_y": height - 34,
         "width": LABEL_WIDTH + PLOT_WIDTH + 70,
         "label_x": LABEL_WIDTH - 8,
         "plot_x": LABEL_WIDTH,
