@@ -1,8 +1,8 @@
 """Statistics in SQL: day differences, nearest-rank percentiles, delay facts.
 
-Percentiles are nearest-rank (the smallest value v with at least p·n values ≤ v), computed
-with the window function CUME_DIST, which PostgreSQL and SQLite share. The median of
-5, 10, 20, 40 is 10 and its 9th decile 40.
+Percentiles are nearest-rank (the smallest value v with at least p·n values ≤ v):
+``percentile_disc`` on PostgreSQL, the window function CUME_DIST on SQLite — the same
+definition, tested on both. The median of 5, 10, 20, 40 is 10 and its 9th decile 40.
 """
 
 from __future__ import annotations
@@ -189,6 +189,25 @@ FROM (
 GROUP BY level, grp
 """
 
+# PostgreSQL has the nearest-rank percentile as an ordered-set aggregate: one sort per
+# group instead of two window passes over every row.
+DELAY_SQL_POSTGRESQL = """
+WITH facts AS MATERIALIZED ({facts}),
+stacked AS ({stacked})
+SELECT level, grp,
+       COUNT(*),
+       COUNT(*) FILTER (WHERE appointment_days <= deadline_days),
+       COUNT(*) FILTER (WHERE appointment_days > deadline_days
+                          OR (appointment_days IS NULL AND elapsed_days > deadline_days)),
+       COUNT(*) FILTER (WHERE appointment_days IS NULL AND elapsed_days <= deadline_days),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY appointment_days),
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY appointment_days),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY interview_days),
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY interview_days)
+FROM stacked
+GROUP BY level, grp
+"""
+
 STACKED_SQL = (
     "SELECT '{level}' AS level, {column} AS grp, deadline_days, appointment_days, "
     "interview_days, elapsed_days FROM facts WHERE deadline_days IS NOT NULL"
@@ -220,12 +239,16 @@ def delay_summary(facts, levels) -> dict[str, dict]:
         STACKED_SQL.format(level=name, column=connection.ops.quote_name(f"level_{name}"))
         for name in levels
     )
-    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
-    low, high = 0.5 - EPSILON, 0.9 - EPSILON
-    query = DELAY_SQL.format(materialized=materialized, facts=sql, stacked=stacked)
+    if connection.vendor == "postgresql":
+        query = DELAY_SQL_POSTGRESQL.format(facts=sql, stacked=stacked)
+        bound = list(params)
+    else:
+        low, high = 0.5 - EPSILON, 0.9 - EPSILON
+        query = DELAY_SQL.format(materialized="", facts=sql, stacked=stacked)
+        bound = [*params, low, high, low, high]
     with connection.cursor() as cursor:
         # The inner SQL is Django's own, its values bound; level names are code, not input.
-        cursor.execute(query, [*params, low, high, low, high])  # nosec B608
+        cursor.execute(query, bound)  # nosec B608
         rows = cursor.fetchall()
     summary: dict[str, dict] = {name: {} for name in levels}
     for row in rows:
