@@ -97,3 +97,38 @@ def test_dap_reads_persons_per_cpip_against_the_norms_and_the_staffing_gap(ui, d
     assert page.get_by_test_id("what-if").is_visible()
     ui.check()
     ui.screenshot("dap-staffing-what-if")
+
+
+def test_every_dashboard_page_is_accessible_and_the_export_is_followed_to_its_file(
+    ui, demo, settings, tmp_path
+):
+    from spip.celery import app
+
+    login(ui, "demo.dspip", demo)
+    for path in (
+        "/tableaux/delais/",
+        "/tableaux/delais/hors-delai/",
+        "/tableaux/absences/",
+        "/tableaux/issues/",
+        "/tableaux/services/",
+        "/tableaux/effectifs/",
+    ):
+        ui.goto(path)  # each page checked with axe
+        assert ui.page.get_by_role("heading", level=1).is_visible()
+    ui.goto("/tableaux/delais/?since=2026-13-45")
+    assert "Saisissez une date valide." in ui.page.get_by_role("main").inner_text()
+    ui.screenshot("dspip-delays")
+
+    settings.MEDIA_ROOT = tmp_path
+    app.conf.task_always_eager = True
+    try:
+        ui.goto("/tableaux/export/")
+        ui.page.get_by_role("button", name="Préparer l'export").click()
+        ui.page.wait_for_url(re.compile(r".*/tableaux/export/\d+/$"))
+        ui.check()
+        assert ui.page.get_by_test_id("export-download").is_visible()
+        with ui.page.expect_download() as download:
+            ui.page.get_by_test_id("export-download").click()
+        assert download.value.suggested_filename == "indicateurs-spip.xlsx"
+    finally:
+        app.conf.task_always_eager = False
