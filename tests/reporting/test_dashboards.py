@@ -343,3 +343,42 @@ def test_a_cpip_sees_their_breakdown_without_the_reassignment_table(client_for, 
     assert 'data-testid="agent-cases"' not in own.content.decode()
     director = client_for(loaded.users["dspip"]).get(f"/charge/agents/{loaded.agents['cpip'].pk}/")
     assert 'data-testid="agent-cases"' in director.content.decode()
+
+
+def test_the_reports_api_is_a_constant_number_of_queries(
+    api_for, loaded, django_assert_num_queries
+):
+    from datetime import timedelta
+
+    from cases.models import Convocation
+
+    def convoked(case):
+        when = timezone.now() - timedelta(days=3)
+        Convocation.objects.create(
+            case=case,
+            kind="follow_up",
+            issued_from="spip",
+            starts_at=when,
+            status="missed",
+            outcome_recorded_at=when,
+        )
+
+    convoked(loaded.cases["mine"])
+    api = api_for(loaded.users["dspip"])
+    api.get("/api/v1/reports/team/")  # the scope is then cached on the user
+    # team snapshot, antennas, agent rows, alerts by agent and type, over-threshold
+    # history, arrivals, norms, trend.
+    with django_assert_num_queries(8):
+        api.get("/api/v1/reports/team/")
+    # one scan folded per level, service names, antenna names, agent names.
+    with django_assert_num_queries(4):
+        api.get("/api/v1/reports/missed/")
+    for _ in range(4):
+        agent = AgentFactory(role="cpip", antenna=loaded.antenna2)
+        convoked(CaseFactory(antenna=loaded.antenna2, referent=agent, risk_level="low"))
+    workload.compute()
+    with django_assert_num_queries(8):
+        response = api.get("/api/v1/reports/team/")
+    assert len(response.json()["agents"]) == 7
+    with django_assert_num_queries(4):
+        api.get("/api/v1/reports/missed/")
