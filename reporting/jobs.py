@@ -40,3 +40,26 @@ def job_run(name: str, *, service_id: int | None = None, run_id: int | None = No
 def job_start(name: str, *, service_id: int | None = None) -> JobRun:
     """A queued run, created before the task is sent so the page can follow it."""
     return JobRun.objects.create(name=name, service_id=service_id, started_at=timezone.now())
+
+
+EXPORT_RETENTION_DAYS = 7
+
+
+def exports_purge(now=None) -> int:
+    """Delete the export files older than a week (the run keeps its counts, not its file).
+    Idempotent: a file already gone is simply forgotten."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from django.conf import settings
+
+    now = now or timezone.now()
+    old = JobRun.objects.filter(
+        name="national_export", started_at__lt=now - timedelta(days=EXPORT_RETENTION_DAYS)
+    ).exclude(file="")
+    purged = 0
+    for run in old:
+        (Path(settings.MEDIA_ROOT) / run.file).unlink(missing_ok=True)
+        JobRun.objects.filter(pk=run.pk).update(file="")
+        purged += 1
+    return purged

@@ -98,3 +98,10 @@ def national_export(run_id: int, user_id: int) -> dict:
         JobRun.objects.filter(pk=run_id).update(file=name)
         result.update(done=total, total=total)
     return {"file": name}
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=600)
+def exports_purge() -> int:
+    from reporting.jobs import exports_purge as purge
+
+    return purge()

@@ -446,5 +446,5 @@ def export_download(request, pk: int):
     )
     path = export_path(run)
     if path is None or not path.exists():
-        raise Http404
+        raise Http404(_("Ce fichier n'est plus disponible : relancez l'export."))
     return FileResponse(path.open("rb"), as_attachment=True, filename="indicateurs-spip.xlsx")

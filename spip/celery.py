@@ -43,4 +43,9 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 12 * 3600},
     },
+    "exports-purge": {
+        "task": "reporting.tasks.exports_purge",
+        "schedule": crontab(hour=2, minute=45),
+        "options": {"expires": 12 * 3600},
+    },
 }

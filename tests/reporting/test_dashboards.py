@@ -382,3 +382,39 @@ def test_the_reports_api_is_a_constant_number_of_queries(
     assert len(response.json()["agents"]) == 7
     with django_assert_num_queries(4):
         api.get("/api/v1/reports/missed/")
+
+
+def test_export_files_are_deleted_after_a_week(world, settings, tmp_path):
+    from datetime import timedelta
+
+    from reporting.jobs import exports_purge
+
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "exports").mkdir()
+    now = timezone.now()
+    runs = []
+    for age, name in ((8, "old.xlsx"), (2, "recent.xlsx")):
+        (tmp_path / "exports" / name).write_bytes(b"PK")
+        runs.append(
+            JobRun.objects.create(
+                name="national_export",
+                started_at=now - timedelta(days=age),
+                file=f"exports/{name}",
+                requested_by=world.users["dap"],
+            )
+        )
+    assert exports_purge(now) == 1
+    assert not (tmp_path / "exports" / "old.xlsx").exists()
+    assert (tmp_path / "exports" / "recent.xlsx").exists()
+    runs[0].refresh_from_db()
+    assert runs[0].file == ""
+    assert exports_purge(now) == 0  # a second run finds nothing to do
+
+
+def test_an_administrator_chooses_the_service_of_the_team_dashboard(client_for, loaded):
+    client = client_for(loaded.users["admin"])
+    assert "Choisissez un service." in client.get("/tableaux/equipe/").content.decode()
+    page = client.get("/tableaux/equipe/", {"service": loaded.service.pk})
+    assert {r.agent_id for r in page.context["rows"]} == {
+        loaded.agents[k].pk for k in ("cpip", "cpip2", "cpip_a2")
+    }
