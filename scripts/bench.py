@@ -482,7 +482,7 @@ def main() -> None:
         f"Measured by `make bench` on {date.today():%Y-%m-%d}, {backend}, this machine (2 cores).",
         f"Data: {args.cases:,} open cases, {args.agents:,} CPIPs in 103 services, one measure per case,",
         f"about two convocations and one interview per case (generated in {generated:.0f} s);",
-        "one large service (the Nord's) holds 1 case and 1 CPIP in 20, the others share the rest.",
+        "one large service (the Nord's) gets 1 case and 1 CPIP in 20 on top of its even share.",
         "Timings are medians of 3 runs (pages: 5), wall clock, server side (Django test client),",
         "with table statistics up to date (ANALYZE after each bulk load, as autovacuum would).",
         "The generated cases are deliberately untidy (late interviews, missing next appointments),",
