@@ -7,6 +7,25 @@ from django.utils import timezone
 from tests.e2e.conftest import login
 
 
+def reminder_expected() -> bool:
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from cases.models import Convocation
+
+    convocation = (
+        Convocation.objects.select_related("case__service")
+        .filter(kind="end_of_hearing", case__person__birth_name__iexact="Moreau")
+        .latest("issued_at")
+    )
+    service = convocation.case.service
+    zone = ZoneInfo(service.time_zone)
+    day = convocation.starts_at.astimezone(zone).date() - timedelta(
+        days=service.reminder_days_before
+    )
+    return datetime.combine(day, time(10, 0), tzinfo=zone) > timezone.now()
+
+
 def test_bex_convokes_a_new_person_and_the_dpip_sees_the_arrival(ui, demo, browser, live_server):
     login(ui, "demo.bex", demo)
     page = ui.page
@@ -35,7 +54,9 @@ def test_bex_convokes_a_new_person_and_the_dpip_sees_the_arrival(ui, demo, brows
     page.wait_for_url(re.compile(r".*/bex/convocations/\d+/$"))
     assert "Le SPIP la voit dans ses arrivées à attribuer" in page.get_by_role("main").inner_text()
     assert "Convocation devant le JAP" in page.get_by_role("main").inner_text()
-    assert "Rappel (SMS)" in page.get_by_role("main").inner_text()
+    # The reminder goes at 10:00, N days before the appointment, when that is still ahead
+    # (an appointment on Monday booked on Saturday after 10:00 gets none).
+    assert ("Rappel (SMS)" in page.get_by_role("main").inner_text()) == reminder_expected()
     ui.check()
     ui.screenshot("bex-convocation-issued")
     pdf = page.context.request.get(
