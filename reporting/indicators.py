@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Value
 from django.db.models.functions import Cast, ExtractMonth, ExtractYear
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from cases.choices import (
     AlertType,
@@ -356,7 +357,11 @@ def delays(user, params: ReportParams) -> dict:
             for pk, figures in sorted(by_antenna.items(), key=lambda kv: antennas[kv[0]].name)
         ],
         "months": [
-            {"month": f"{int(key) // 100}-{int(key) % 100:02d}", **figures}
+            {
+                "month": f"{int(key) // 100}-{int(key) % 100:02d}",
+                "label": date_format(date(int(key) // 100, int(key) % 100, 1), "F Y"),
+                **figures,
+            }
             for key, figures in sorted(by_month.items())
         ],
     }
