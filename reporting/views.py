@@ -22,6 +22,7 @@ from cases.services import case_allocate
 from reporting.jobs import job_start
 from reporting.models import JobRun
 from reporting.selectors import agent_breakdown, allocation_options
+from reporting.workload import load_percent
 from spip.access import scope_for
 from spip.models import Agent
 
@@ -364,6 +365,9 @@ def reassign(request, pk: int):
     day = timezone.localdate()
     options = [o for o in allocation_options(case, day) if o["agent"].pk != case.referent_id]
     current = agent_breakdown(case.referent, day)
+    current_after = load_percent(
+        current["weighted"] - current["policy"].weight(case.risk_level), current["capacity"]
+    )
     form = ReassignForm(request.POST or None, options=options)
     if request.method == "POST" and form.is_valid():
         referent = next(
@@ -400,7 +404,13 @@ def reassign(request, pk: int):
     return render(
         request,
         "reporting/reassign.html",
-        {"case": case, "options": options, "form": form, "current": current},
+        {
+            "case": case,
+            "options": options,
+            "form": form,
+            "current": current,
+            "current_after": current_after,
+        },
     )
 
 

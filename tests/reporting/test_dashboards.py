@@ -216,6 +216,8 @@ def test_reassigning_from_the_dashboard_needs_a_reason_and_updates_the_loads(
     page = dspip.get(f"/tableaux/dossiers/{case.pk}/reaffecter/").content.decode()
     # cpip2: 10 low (0.05) + 1 unassessed (0.02) = 7 % → + 1/20 = 12 %.
     assert "7,0 % → <strong>12,0 %</strong>" in page
+    # cpip: 24 high + 1 unassessed = 122 % → 117 % without this case.
+    assert "sa charge passerait de 122,0 % à 117,0 %" in page
     refused = dspip.post(f"/tableaux/dossiers/{case.pk}/reaffecter/", {"referent": cpip2.pk})
     assert refused.status_code == 200
     assert "Ce champ est obligatoire." in refused.content.decode()
