@@ -19,6 +19,7 @@ from cases.choices import CaseStatus
 from cases.forms import AllocationForm
 from cases.models import Alert, Case
 from cases.services import case_allocate
+from reporting import exports, indicators
 from reporting.jobs import job_start
 from reporting.models import JobRun
 from reporting.selectors import agent_breakdown, allocation_options
@@ -202,7 +203,6 @@ def _filters(request):
 
 
 def _export_or_render(request, table, data, template, context):
-    from reporting import exports
 
     fmt = request.GET.get("format", "")
     if fmt in exports.FORMATS:
@@ -213,7 +213,6 @@ def _export_or_render(request, table, data, template, context):
 @login_required
 def team(request):
     """The team dashboard: who is overloaded, why, since when, and the arrivals."""
-    from reporting import exports, indicators
 
     scope = scope_for(request.user)
     if not scope.sees_agents_by_name:
@@ -248,22 +247,22 @@ def _present_team(rows) -> None:
         r.breakdown_items = [*items, division]
 
 
-@login_required
-def delays(request):
-    from reporting import exports, indicators
-
+def _indicator_page(request, indicator, table, template: str):
+    """A page of one indicator: its selector, its template, its export."""
     _require_reports(request.user)
     form, params = _filters(request)
-    data = indicators.delays(request.user, params)
-    return _export_or_render(
-        request, exports.DELAYS, data, "reporting/delays.html", {"form": form, **data}
-    )
+    data = indicator(request.user, params)
+    return _export_or_render(request, table, data, template, {"form": form, **data})
+
+
+@login_required
+def delays(request):
+    return _indicator_page(request, indicators.delays, exports.DELAYS, "reporting/delays.html")
 
 
 @login_required
 def late(request):
     """The measures outside the deadline (SPIP directors: they name persons)."""
-    from reporting import exports, indicators
 
     scope = scope_for(request.user)
     if not (scope.reads_reports and scope.sees_personal_data):
@@ -282,32 +281,19 @@ def late(request):
 
 @login_required
 def missed(request):
-    from reporting import exports, indicators
-
-    _require_reports(request.user)
-    form, params = _filters(request)
-    data = indicators.missed(request.user, params)
-    return _export_or_render(
-        request, exports.MISSED, data, "reporting/missed.html", {"form": form, **data}
-    )
+    return _indicator_page(request, indicators.missed, exports.MISSED, "reporting/missed.html")
 
 
 @login_required
 def outcomes(request):
-    from reporting import exports, indicators
-
-    _require_reports(request.user)
-    form, params = _filters(request)
-    data = indicators.outcomes(request.user, params)
-    return _export_or_render(
-        request, exports.OUTCOMES, data, "reporting/outcomes.html", {"form": form, **data}
+    return _indicator_page(
+        request, indicators.outcomes, exports.OUTCOMES, "reporting/outcomes.html"
     )
 
 
 @login_required
 def network(request):
     """Services side by side (DISP: the region; DAP: the nation). No personal data."""
-    from reporting import exports, indicators
 
     _require_reports(request.user)
     form, params = _filters(request)
@@ -332,7 +318,6 @@ def network(request):
 @login_required
 def staffing(request):
     """Staffing needs per service, with a what-if computed on the fly (nothing saved)."""
-    from reporting import exports, indicators
     from reporting.forms import WhatIfForm
 
     _require_reports(request.user)
