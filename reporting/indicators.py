@@ -657,6 +657,7 @@ def network(user, params: ReportParams, *, sort: str = "code") -> dict:
     return {
         "day": day,
         "services": services,
+        "chart": sorted(services, key=NETWORK_SORTS["persons_per_fte"]),
         "units": units,
         "overall": _overall(services, every_agent, norm),
         "empty_services": empty,

@@ -420,3 +420,19 @@ def test_an_administrator_chooses_the_service_of_the_team_dashboard(client_for, 
     assert {r.agent_id for r in page.context["rows"]} == {
         loaded.agents[k].pk for k in ("cpip", "cpip2", "cpip_a2")
     }
+
+
+def test_the_services_chart_is_sorted_by_persons_per_cpip_whatever_the_table_order(
+    client_for, loaded
+):
+    other = AgentFactory(role="cpip", antenna=loaded.other_antenna)
+    CaseFactory(antenna=loaded.other_antenna, referent=other, risk_level="low")
+    workload.compute()
+    page = client_for(loaded.users["dap"]).get("/tableaux/services/", {"sort": "code"})
+    assert [s["code"] for s in page.context["services"]] == ["13", "69"]
+    # Rhône 43 persons on 3 FTE = 14.3; Bouches-du-Rhône 2 on 2 = 1.0: the Rhône first.
+    assert [s["code"] for s in page.context["chart"]] == ["69", "13"]
+    assert [s["persons_per_fte"] for s in page.context["chart"]] == [
+        Decimal("14.3"),
+        Decimal("1.0"),
+    ]
