@@ -12,8 +12,19 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Value
-from django.db.models.functions import Cast, ExtractMonth, ExtractYear
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -545,12 +556,33 @@ def _outcome_figures(row: dict) -> dict:
 
 def outcomes(user, params: ReportParams) -> dict:
     """Measures ended in the period (transfers aside: they go on elsewhere): completed,
-    revoked, new conviction, by measure type, follow-up provider, intensity and risk level
-    (the file's last known values). Five queries."""
+    revoked, new conviction, by measure type, follow-up provider, and by the intensity and
+    risk level in force when the measure ended (the last change on or before that day; the
+    file's value where no history was recorded). Five queries."""
+    from cases.models import IntensityChange, RiskAssessment
+
+    risk_then = (
+        RiskAssessment.objects.filter(
+            case=OuterRef("case"), assessed_on__lte=OuterRef("actual_end_date")
+        )
+        .order_by("-assessed_on", "-pk")
+        .values("level")[:1]
+    )
+    intensity_then = (
+        IntensityChange.objects.filter(
+            case=OuterRef("case"), changed_on__lte=OuterRef("actual_end_date")
+        )
+        .order_by("-changed_on", "-pk")
+        .values("intensity")[:1]
+    )
     measures = (
         Measure.objects.counted_for(user)
         .filter(actual_end_date__gte=params.since, actual_end_date__lte=params.until)
         .exclude(end_reason=EndReason.TRANSFERRED)
+        .annotate(
+            risk_at_end=Coalesce(Subquery(risk_then), F("case__risk_level")),
+            intensity_at_end=Coalesce(Subquery(intensity_then), F("case__intensity")),
+        )
     )
     measures = narrow(measures, params)
 
@@ -582,19 +614,19 @@ def outcomes(user, params: ReportParams) -> dict:
         ],
         "intensities": [
             {
-                "intensity": r["case__intensity"],
-                "label": str(intensities.get(r["case__intensity"], r["case__intensity"])),
+                "intensity": r["intensity_at_end"],
+                "label": str(intensities.get(r["intensity_at_end"], r["intensity_at_end"])),
                 **_outcome_figures(r),
             }
-            for r in grouped("case__intensity")
+            for r in grouped("intensity_at_end")
         ],
         "risk_levels": [
             {
-                "risk_level": r["case__risk_level"],
-                "label": str(risks.get(r["case__risk_level"], r["case__risk_level"])),
+                "risk_level": r["risk_at_end"],
+                "label": str(risks.get(r["risk_at_end"], r["risk_at_end"])),
                 **_outcome_figures(r),
             }
-            for r in grouped("case__risk_level")
+            for r in grouped("risk_at_end")
         ],
         "small_group": SMALL_GROUP,
     }

@@ -473,3 +473,27 @@ def test_the_team_dashboard_says_what_the_team_needs(frozen, world):
     assert needs["gap_load_fte"] == Decimal("-0.1")
     assert needs["needed_norm_fte"] == Decimal("1.3")
     assert needs["gap_norm_fte"] == Decimal("-1.2")
+
+
+def test_outcomes_count_the_risk_and_intensity_in_force_when_the_measure_ended(frozen, world):
+    from cases.models import Case, IntensityChange, RiskAssessment
+
+    end = TODAY - timedelta(days=30)
+    ended(world, "revoked", risk="low", intensity="allege", end=end)
+    case = Case.objects.latest("pk")
+    # High risk and reinforced follow-up until the end; lowered afterwards (the file's
+    # current values), which must not rewrite the outcome's context.
+    for level, day in (("high", end - timedelta(days=200)), ("low", end + timedelta(days=5))):
+        RiskAssessment.objects.create(
+            case=case, level=level, assessed_on=day, assessor=world.agents["cpip"]
+        )
+    for intensity, day in (
+        ("renforce", end - timedelta(days=190)),
+        ("allege", end + timedelta(days=5)),
+    ):
+        IntensityChange.objects.create(case=case, intensity=intensity, changed_on=day)
+
+    data = indicators.outcomes(world.users["dspip"], period(TODAY - timedelta(days=365)))
+
+    assert [(r["risk_level"], r["revoked"]) for r in data["risk_levels"]] == [("high", 1)]
+    assert [(r["intensity"], r["revoked"]) for r in data["intensities"]] == [("renforce", 1)]
