@@ -353,20 +353,28 @@ def delays(user, params: ReportParams) -> dict:
     summary = delay_summary(delay_facts(measures, today=today, groups=levels), levels)
     by_service, by_antenna, by_month = summary["service"], summary["antenna"], summary["month"]
     total = summary["total"].get(0)
-    services = {s.pk: s for s in Service.objects.filter(pk__in=list(by_service))}
-    antennas = {
-        a.pk: a for a in Antenna.objects.filter(pk__in=list(by_antenna)).select_related("service")
-    }
+    services = dict(
+        Service.objects.visible_to(user).filter(pk__in=list(by_service)).values_list("pk", "name")
+    )
+    antennas = dict(
+        Antenna.objects.visible_to(user).filter(pk__in=list(by_antenna)).values_list("pk", "name")
+    )
     return {
         "total": total,
-        "services": [
-            {"id": pk, "label": str(services[pk]), **figures}
-            for pk, figures in sorted(by_service.items(), key=lambda kv: services[kv[0]].code)
-        ],
-        "antennas": [
-            {"id": pk, "label": antennas[pk].name, "service_id": antennas[pk].service_id, **figures}
-            for pk, figures in sorted(by_antenna.items(), key=lambda kv: antennas[kv[0]].name)
-        ],
+        "services": sorted(
+            (
+                {"id": pk, "label": services.get(pk, "—"), **figures}
+                for pk, figures in by_service.items()
+            ),
+            key=lambda line: line["label"],
+        ),
+        "antennas": sorted(
+            (
+                {"id": pk, "label": antennas.get(pk, "—"), **figures}
+                for pk, figures in by_antenna.items()
+            ),
+            key=lambda line: line["label"],
+        ),
         "months": [
             {
                 "month": f"{int(key) // 100}-{int(key) % 100:02d}",
@@ -494,10 +502,14 @@ def missed(user, params: ReportParams) -> dict:
             for name in MISSED_COUNTS:
                 counts[name] += row[name]
     services = dict(
-        Service.objects.filter(pk__in=list(levels["service"])).values_list("pk", "name")
+        Service.objects.visible_to(user)
+        .filter(pk__in=list(levels["service"]))
+        .values_list("pk", "name")
     )
     antennas = dict(
-        Antenna.objects.filter(pk__in=list(levels["antenna"])).values_list("pk", "name")
+        Antenna.objects.visible_to(user)
+        .filter(pk__in=list(levels["antenna"]))
+        .values_list("pk", "name")
     )
     kinds = dict(ConvocationType.choices)
 
@@ -685,7 +697,7 @@ def network(user, params: ReportParams, *, sort: str = "code") -> dict:
             if row.persons or row.fte
         ]
     every_agent = [v for values in per_agent.values() for v in values]
-    types = _measure_type_labels()
+    types = _measure_type_labels(user)
     return {
         "day": day,
         "services": services,
@@ -757,10 +769,10 @@ def _overall(services: list[dict], agent_ratios: list, norm: Decimal) -> dict:
     }
 
 
-def _measure_type_labels() -> dict[str, str]:
+def _measure_type_labels(user) -> dict[str, str]:
     from measures.models import MeasureType
 
-    return dict(MeasureType.objects.values_list("code", "label"))
+    return dict(MeasureType.objects.visible_to(user).values_list("code", "label"))
 
 
 def _mix_codes(services: list[dict], types: dict) -> list[str]:
@@ -802,7 +814,11 @@ def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
     units: dict[int, list[dict]] = defaultdict(list)
     for line in lines:
         units[line["unit_id"]].append(line)
-    unit_names = {u.pk: u.name for u in InterregionalUnit.objects.filter(pk__in=list(units))}
+    unit_names = dict(
+        InterregionalUnit.objects.visible_to(user)
+        .filter(pk__in=list(units))
+        .values_list("pk", "name")
+    )
     return {
         "day": day,
         "services": lines,
