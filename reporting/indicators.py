@@ -43,11 +43,13 @@ from reporting.forms import ReportParams
 from reporting.models import EntityType, ReferenceNorm, WorkloadPolicy, WorkloadSnapshot
 from reporting.selectors import fraction_label
 from reporting.stats import delay_facts, delay_summary, distribution, is_late
+from reporting.workload import load_percent, persons_per_fte
 from spip.access import scope_for
 from spip.choices import Assignment, Role
 from spip.models import Agent, Antenna, InterregionalUnit, Service
 
 HUNDRED = Decimal(100)
+TENTH = Decimal("0.1")
 TREND_WEEKS = 12
 SMALL_GROUP = 10
 RISK_FIELDS = (
@@ -71,6 +73,35 @@ def narrow(queryset, params: ReportParams):
     if params.setting:
         queryset = queryset.filter(case__setting=params.setting)
     return queryset
+
+
+def fte_needs(*, weighted: Decimal, capacity: Decimal, persons: int, fte: Decimal, norm) -> dict:
+    """The FTE that bring the load to 100 % (the weighted load itself) and those that give
+    ``norm`` persons per CPIP, and the gap to what is there (positive: a shortfall)."""
+    needed_norm = Decimal(persons) / norm
+    return {
+        "needed_load_fte": weighted.quantize(TENTH),
+        "gap_load_fte": (weighted - capacity).quantize(TENTH),
+        "needed_norm_fte": needed_norm.quantize(TENTH),
+        "gap_norm_fte": (needed_norm - fte).quantize(TENTH),
+    }
+
+
+def fold(lines: list[dict], norm: Decimal) -> dict:
+    """Lines (services, regions) summed, with their load %, ratio and needs recomputed."""
+    persons = sum(line["persons"] for line in lines)
+    fte = sum((line["fte"] for line in lines), Decimal(0))
+    capacity = sum((line["capacity"] for line in lines), Decimal(0))
+    weighted = sum((line["weighted_load"] for line in lines), Decimal(0))
+    return {
+        "persons": persons,
+        "fte": fte,
+        "capacity": capacity,
+        "weighted_load": weighted,
+        "load_percent": load_percent(weighted, capacity),
+        "persons_per_fte": persons_per_fte(persons, fte),
+        **fte_needs(weighted=weighted, capacity=capacity, persons=persons, fte=fte, norm=norm),
+    }
 
 
 def norms() -> list[ReferenceNorm]:
@@ -203,7 +234,7 @@ def team_dashboard(user, params: ReportParams) -> dict:
         row.status = load_status(row.load_percent, policy)
         row.lines = breakdown_of(row, policy)
         row.reduction_percent = (
-            ((1 - row.capacity / row.fte) * HUNDRED).quantize(Decimal("1")) if row.fte else 0
+            ((1 - row.capacity / row.fte) * HUNDRED).quantize(Decimal(1)) if row.fte else 0
         )
         row.alerts = alerts.get(row.agent_id, {})
         row.alerts_total = sum(row.alerts.values())
@@ -251,15 +282,17 @@ def _team_needs(team: WorkloadSnapshot, team_norms: list[ReferenceNorm]) -> dict
         (Decimal(n.persons_per_agent) for n in team_norms if n.code == HEAD_COUNT_NORM),
         Decimal(60),
     )
-    needed_norm = Decimal(team.persons) / norm
     return {
         "norm": norm,
-        "needed_load_fte": team.weighted_load.quantize(Decimal("0.1")),
         "capacity": team.capacity,
-        "gap_load_fte": (team.weighted_load - team.capacity).quantize(Decimal("0.1")),
-        "needed_norm_fte": needed_norm.quantize(Decimal("0.1")),
         "fte": team.fte,
-        "gap_norm_fte": (needed_norm - team.fte).quantize(Decimal("0.1")),
+        **fte_needs(
+            weighted=team.weighted_load,
+            capacity=team.capacity,
+            persons=team.persons,
+            fte=team.fte,
+            norm=norm,
+        ),
     }
 
 
@@ -290,11 +323,7 @@ def _team_totals(rows) -> dict:
     }
     for _level, field, _weight in RISK_FIELDS:
         totals[field] = sum(getattr(r, field) for r in rows)
-    totals["load_percent"] = (
-        (totals["weighted"] / totals["capacity"] * HUNDRED).quantize(Decimal("0.1"))
-        if totals["capacity"]
-        else None
-    )
+    totals["load_percent"] = load_percent(totals["weighted"], totals["capacity"])
     return totals
 
 
@@ -679,8 +708,8 @@ def network(user, params: ReportParams, *, sort: str = "code") -> dict:
     agents = snapshots.filter(entity_type=EntityType.AGENT, fte__gt=0)
     if params.setting:
         agents = agents.filter(agent__assignment__in=[params.setting, Assignment.BOTH])
-    for service_id, persons_per_fte in agents.values_list("service_id", "persons_per_fte"):
-        per_agent[service_id].append(persons_per_fte)
+    for service_id, ratio in agents.values_list("service_id", "persons_per_fte"):
+        per_agent[service_id].append(ratio)
     norm = head_count_norm()
     services = [_network_line(row, per_agent.get(row.service_id, []), norm) for row in service_rows]
     empty = sum(1 for s in services if not (s["persons"] or s["fte"]))
@@ -714,7 +743,6 @@ def network(user, params: ReportParams, *, sort: str = "code") -> dict:
 
 
 def _network_line(row: WorkloadSnapshot, agent_ratios: list, norm: Decimal) -> dict:
-    persons_norm = Decimal(row.persons) / norm
     mix_total = sum(row.measure_mix.values()) or 0
     return {
         "id": row.entity_id,
@@ -737,34 +765,22 @@ def _network_line(row: WorkloadSnapshot, agent_ratios: list, norm: Decimal) -> d
         "delay_median_days": row.delay_median_days,
         "delay_p90_days": row.delay_p90_days,
         "delay_within_share": share(row.delay_within, row.delay_within + row.delay_late),
-        "needed_load_fte": row.weighted_load.quantize(Decimal("0.1")),
-        "gap_load_fte": (row.weighted_load - row.capacity).quantize(Decimal("0.1")),
-        "needed_norm_fte": persons_norm.quantize(Decimal("0.1")),
-        "gap_norm_fte": (persons_norm - row.fte).quantize(Decimal("0.1")),
+        **fte_needs(
+            weighted=row.weighted_load,
+            capacity=row.capacity,
+            persons=row.persons,
+            fte=row.fte,
+            norm=norm,
+        ),
     }
 
 
 def _overall(services: list[dict], agent_ratios: list, norm: Decimal) -> dict:
-    persons = sum(s["persons"] for s in services)
-    fte = sum((s["fte"] for s in services), Decimal(0))
-    capacity = sum((s["capacity"] for s in services), Decimal(0))
-    weighted = sum((s["weighted_load"] for s in services), Decimal(0))
-    needed_norm = Decimal(persons) / norm
     return {
+        **fold(services, norm),
         "services": len(services),
-        "persons": persons,
-        "fte": fte,
-        "capacity": capacity,
-        "persons_per_fte": (Decimal(persons) / fte).quantize(Decimal("0.1")) if fte else None,
-        "load_percent": (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
-        if capacity
-        else None,
         "distribution": distribution(agent_ratios),
         "services_distribution": distribution([s["persons_per_fte"] for s in services]),
-        "needed_load_fte": weighted.quantize(Decimal("0.1")),
-        "gap_load_fte": (weighted - capacity).quantize(Decimal("0.1")),
-        "needed_norm_fte": needed_norm.quantize(Decimal("0.1")),
-        "gap_norm_fte": (needed_norm - fte).quantize(Decimal("0.1")),
         "above_norm": sum(1 for s in services if (s["persons_per_fte"] or 0) > norm),
     }
 
@@ -857,7 +873,6 @@ def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: D
     # Added agents are full-time and without reductions; removed ones take their share.
     capacity = max(row.capacity + added, Decimal(0))
     fte = max(row.fte + added, Decimal(0))
-    needed_norm = Decimal(row.persons) / norm
     return {
         "id": row.service_id,
         "label": row.label,
@@ -869,35 +884,11 @@ def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: D
         "added": added,
         "weighted_load": weighted,
         "load_percent_before": row.load_percent,
-        "load_percent": (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
-        if capacity
-        else None,
-        "persons_per_fte": (Decimal(row.persons) / fte).quantize(Decimal("0.1")) if fte else None,
-        "needed_load_fte": weighted.quantize(Decimal("0.1")),
-        "gap_load_fte": (weighted - capacity).quantize(Decimal("0.1")),
-        "needed_norm_fte": needed_norm.quantize(Decimal("0.1")),
-        "gap_norm_fte": (needed_norm - fte).quantize(Decimal("0.1")),
+        "load_percent": load_percent(weighted, capacity),
+        "persons_per_fte": persons_per_fte(row.persons, fte),
+        **fte_needs(weighted=weighted, capacity=capacity, persons=row.persons, fte=fte, norm=norm),
     }
 
 
 def _sum_staffing(lines: list[dict], norm: Decimal) -> dict:
-    persons = sum(line["persons"] for line in lines)
-    fte = sum((line["fte"] for line in lines), Decimal(0))
-    capacity = sum((line["capacity"] for line in lines), Decimal(0))
-    weighted = sum((line["weighted_load"] for line in lines), Decimal(0))
-    needed_norm = Decimal(persons) / norm
-    return {
-        "persons": persons,
-        "fte": fte,
-        "capacity": capacity,
-        "added": sum((line["added"] for line in lines), Decimal(0)),
-        "weighted_load": weighted,
-        "load_percent": (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
-        if capacity
-        else None,
-        "persons_per_fte": (Decimal(persons) / fte).quantize(Decimal("0.1")) if fte else None,
-        "needed_load_fte": weighted.quantize(Decimal("0.1")),
-        "gap_load_fte": (weighted - capacity).quantize(Decimal("0.1")),
-        "needed_norm_fte": needed_norm.quantize(Decimal("0.1")),
-        "gap_norm_fte": (needed_norm - fte).quantize(Decimal("0.1")),
-    }
+    return {**fold(lines, norm), "added": sum((line["added"] for line in lines), Decimal(0))}

@@ -90,6 +90,12 @@ def load_percent(weighted: Decimal, capacity: Decimal) -> Decimal | None:
     return (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
 
 
+def persons_per_fte(persons: int, fte: Decimal) -> Decimal | None:
+    if not fte:
+        return None
+    return (Decimal(persons) / fte).quantize(Decimal("0.1"))
+
+
 def agents_with_capacity(day: date, agents):
     """CPIPs in post on ``day``, annotated with their active reductions (capped at 100 %)."""
     reductions = (
@@ -334,9 +340,7 @@ def _upsert(day: date, policy: WorkloadPolicy, tallies, keep=()) -> dict[str, in
                 fte=tally.fte,
                 capacity=tally.capacity,
                 load_percent=load_percent(tally.weighted, tally.capacity),
-                persons_per_fte=(Decimal(persons) / tally.fte).quantize(Decimal("0.1"))
-                if tally.fte
-                else None,
+                persons_per_fte=persons_per_fte(persons, tally.fte),
                 computed_at=now,
                 **{**SNAPSHOT_EXTRA_DEFAULTS, **tally.extra},
                 **tally.counts,
