@@ -37,9 +37,11 @@ def job_run(name: str, *, service_id: int | None = None, run_id: int | None = No
     )
 
 
-def job_start(name: str, *, service_id: int | None = None) -> JobRun:
+def job_start(name: str, *, service_id: int | None = None, requested_by=None) -> JobRun:
     """A queued run, created before the task is sent so the page can follow it."""
-    return JobRun.objects.create(name=name, service_id=service_id, started_at=timezone.now())
+    return JobRun.objects.create(
+        name=name, service_id=service_id, requested_by=requested_by, started_at=timezone.now()
+    )
 
 
 EXPORT_RETENTION_DAYS = 7
@@ -57,9 +59,8 @@ def exports_purge(now=None) -> int:
     old = JobRun.objects.filter(
         name="national_export", started_at__lt=now - timedelta(days=EXPORT_RETENTION_DAYS)
     ).exclude(file="")
-    purged = 0
-    for run in old:
-        (Path(settings.MEDIA_ROOT) / run.file).unlink(missing_ok=True)
-        JobRun.objects.filter(pk=run.pk).update(file="")
-        purged += 1
-    return purged
+    runs = list(old.values_list("pk", "file"))
+    for _pk, name in runs:
+        (Path(settings.MEDIA_ROOT) / name).unlink(missing_ok=True)
+    JobRun.objects.filter(pk__in=[pk for pk, _name in runs]).update(file="")
+    return len(runs)

@@ -37,7 +37,17 @@ def workload_snapshot_compute(
     return counts
 
 
-EXPORT_SHEETS = ("network", "staffing", "delays", "missed", "outcomes")
+def export_sheets():
+    """The workbook's sheets: a name, the table of a page, its indicator."""
+    from reporting import exports, indicators
+
+    return (
+        (_("Services"), exports.NETWORK, indicators.network),
+        (_("Effectifs"), exports.STAFFING, indicators.staffing),
+        (_("Délais"), exports.DELAYS, indicators.delays),
+        (_("Absences"), exports.MISSED, indicators.missed),
+        (_("Issues"), exports.OUTCOMES, indicators.outcomes),
+    )
 
 
 def export_path(run) -> Path | None:
@@ -49,8 +59,9 @@ def export_path(run) -> Path | None:
 @shared_task(soft_time_limit=1200, time_limit=1260, acks_late=True)
 def national_export(run_id: int, user_id: int) -> dict:
     """Every indicator of the requester's scope in one workbook, one sheet each; progress
-    is written to the run after each sheet. Rerunning a run rewrites its own file."""
-    from reporting import exports, indicators
+    is written to the run after each sheet. A rerun writes a new file and points the run
+    at it."""
+    from reporting import exports
     from reporting.forms import ReportParams
 
     user = get_user_model().objects.get(pk=user_id)
@@ -59,37 +70,14 @@ def national_export(run_id: int, user_id: int) -> dict:
     name = f"exports/{secrets.token_hex(16)}.xlsx"
     target = Path(settings.MEDIA_ROOT) / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    total = len(EXPORT_SHEETS)
+    total = len(export_sheets())
 
     def progress(done: int) -> None:
         JobRun.objects.filter(pk=run_id).update(counts={"done": done, "total": total})
 
     def sheets():
-        yield (
-            _("Services"),
-            exports.NETWORK.headers,
-            exports.NETWORK.rows(indicators.network(user, params)),
-        )
-        yield (
-            _("Effectifs"),
-            exports.STAFFING.headers,
-            exports.STAFFING.rows(indicators.staffing(user, params)),
-        )
-        yield (
-            _("Délais"),
-            exports.DELAYS.headers,
-            exports.DELAYS.rows(indicators.delays(user, params)),
-        )
-        yield (
-            _("Absences"),
-            exports.MISSED.headers,
-            exports.MISSED.rows(indicators.missed(user, params)),
-        )
-        yield (
-            _("Issues"),
-            exports.OUTCOMES.headers,
-            exports.OUTCOMES.rows(indicators.outcomes(user, params)),
-        )
+        for label, table, indicator in export_sheets():
+            yield label, table.headers, table.rows(indicator(user, params))
 
     progress(0)
     with job_run("national_export", run_id=run_id) as result:

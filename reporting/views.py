@@ -406,9 +406,7 @@ def national_export(request):
 
     _require_reports(request.user)
     if request.method == "POST":
-        run = JobRun.objects.create(
-            name="national_export", requested_by=request.user, started_at=timezone.now()
-        )
+        run = job_start("national_export", requested_by=request.user)
         user_id = request.user.pk
         transaction.on_commit(lambda: export_task.delay(run_id=run.pk, user_id=user_id))
         return redirect(reverse("reporting:export-job", args=[run.pk]))
