@@ -98,6 +98,20 @@ def _check_referent(referent: Agent, antenna: Antenna) -> None:
         raise ValidationError({"referent": _("Le référent doit être un CPIP du service.")})
 
 
+def _case_save(actor, case: Case, before: dict) -> Case:
+    """Save the fields snapshotted in ``before`` (the version among them) with a new
+    version, and audit the change."""
+    case.version += 1
+    case.save(update_fields=list(before))
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=case,
+        changes=diff(before, snapshot(case, before)),
+    )
+    return case
+
+
 @transaction.atomic
 def case_assign(*, actor, case: Case, referent: Agent, on: date | None = None) -> Case:
     """Allocate (or reallocate) a case to a CPIP of its service."""
@@ -108,15 +122,7 @@ def case_assign(*, actor, case: Case, referent: Agent, on: date | None = None) -
     if case.status == CaseStatus.AWAITING_ALLOCATION:
         case.status = CaseStatus.ACTIVE
         case.allocated_on = on or timezone.localdate()
-    case.version += 1
-    case.save(update_fields=["referent", "status", "allocated_on", "version"])
-    audit_write(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        obj=case,
-        changes=diff(before, snapshot(case, before)),
-    )
-    return case
+    return _case_save(actor, case, before)
 
 
 @transaction.atomic
@@ -320,15 +326,7 @@ def case_close(*, actor, case: Case, on: date) -> Case:
     before = snapshot(case, ["status", "closed_on", "version"])
     case.status = CaseStatus.CLOSED
     case.closed_on = on
-    case.version += 1
-    case.save(update_fields=["status", "closed_on", "version"])
-    audit_write(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        obj=case,
-        changes=diff(before, snapshot(case, before)),
-    )
-    return case
+    return _case_save(actor, case, before)
 
 
 @transaction.atomic

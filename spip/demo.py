@@ -740,17 +740,26 @@ class DemoSeeder:
 
         team = teams["Antenne de Lyon"]
         if len(team) > 2 and not CapacityReduction.objects.filter(agent=team[2]).exists():
-            reduction = CapacityReduction.objects.create(
-                agent=team[2],
-                kind=ReductionKind.TRAINING,
-                percent=20,
-                starts_on=timezone.localdate() - timedelta(days=30),
-                ends_on=timezone.localdate() + timedelta(days=60),
-                note="Formation de formateur",
-            )
-            audit_write(
-                actor=None, action=AuditAction.CREATE, obj=reduction, service_id=team[2].service_id
-            )
+            self._reduction(team[2], ReductionKind.TRAINING, 20, -30, 60, "Formation de formateur")
+
+    def _reduction(self, agent: Agent, kind: str, percent: int, start: int, end: int, note: str):
+        """A capacity reduction from ``start`` to ``end`` days around today, audited."""
+        from reporting.models import CapacityReduction
+        from spip.validation import create_audited
+
+        today = timezone.localdate()
+        create_audited(
+            actor=None,
+            obj=CapacityReduction(
+                agent=agent,
+                kind=kind,
+                percent=percent,
+                starts_on=today + timedelta(days=start),
+                ends_on=today + timedelta(days=end),
+                note=note,
+            ),
+            service_id=agent.service_id,
+        )
 
     def overload(self, teams: dict[str, list[Agent]]) -> None:
         """The Lyon antenna's busiest CPIP went part-time five weeks ago: overloaded since."""
@@ -780,16 +789,8 @@ class DemoSeeder:
             or CapacityReduction.objects.filter(kind=ReductionKind.PART_TIME).exists()
         ):
             return
-        reduction = CapacityReduction.objects.create(
-            agent=busiest,
-            kind=ReductionKind.PART_TIME,
-            percent=50,
-            starts_on=timezone.localdate() - timedelta(days=35),
-            ends_on=timezone.localdate() + timedelta(days=90),
-            note="Temps partiel thérapeutique",
-        )
-        audit_write(
-            actor=None, action=AuditAction.CREATE, obj=reduction, service_id=busiest.service_id
+        self._reduction(
+            busiest, ReductionKind.PART_TIME, 50, -35, 90, "Temps partiel thérapeutique"
         )
 
     def ended_measures(self, sites: dict, teams: dict[str, list[Agent]]) -> int:

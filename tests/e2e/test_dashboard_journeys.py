@@ -52,7 +52,7 @@ def test_dspip_finds_the_overloaded_cpip_and_reassigns_a_case(ui, demo):
     ).first.click()
     page.wait_for_url(re.compile(r".*/tableaux/dossiers/\d+/reaffecter/$"))
     ui.check()
-    impact = page.locator("tbody tr").first.locator("td").nth(1).inner_text()
+    impact = page.locator("tbody tr").first.locator("td").nth(2).inner_text()
     assert re.fullmatch(r"\d+,\d % → \d+,\d %", impact), impact
     page.locator("tbody tr").first.locator("label").click()
     page.get_by_role("button", name="Réaffecter").click()
