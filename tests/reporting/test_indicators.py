@@ -427,8 +427,15 @@ def test_snapshots_carry_the_measure_mix_alerts_and_delays(frozen, world):
 
 
 def test_a_cpip_reads_no_report(frozen, world):
-    assert indicators.team_dashboard(world.users["cpip"], period(TODAY))["rows"] == []
-    assert indicators.missed(world.users["cpip"], period(TODAY))["total"]["total"] == 0
+    convoke(world.cases["mine"], TODAY - timedelta(days=3), "missed")
+    workload.compute(day=TODAY)
+    window = period(TODAY - timedelta(days=30))
+    # The director counts it; the CPIP whose case it is gets no indicator at all.
+    assert indicators.missed(world.users["dspip"], window)["total"]["total"] == 1
+    assert indicators.team_dashboard(world.users["dspip"], window)["rows"] != []
+    assert indicators.missed(world.users["cpip"], window)["total"]["total"] == 0
+    assert indicators.team_dashboard(world.users["cpip"], window)["rows"] == []
+    assert indicators.network(world.users["cpip"], window)["services"] == []
 
 
 def test_outcomes_not_recorded_per_cpip_are_the_open_alerts_of_that_rule(frozen, world):
