@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from cases.filters import CaseFilterSet, PersonFilterSet
 from cases.models import Case, Person
+from cases.selectors import IDENTITY_FIELDS, person_search
 from measures.models import Measure
 from reporting.api import AllocationMixin
+from spip.access import browses_persons
 from spip.api_base import ScopedReadOnlyViewSet, SeesPersonalData
 from spip.audit import audit_view
 
@@ -38,12 +43,53 @@ class PersonSerializer(serializers.ModelSerializer):
         ]
 
 
+class PersonIdentitySerializer(serializers.ModelSerializer):
+    """What recognises a person, and nothing more (the court's identity search)."""
+
+    class Meta:
+        model = Person
+        fields = list(IDENTITY_FIELDS[:-1])
+
+
+class PersonSearchInput(serializers.Serializer):
+    surname = serializers.CharField(max_length=100, label=_("Nom"))
+    first_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default="", label=_("Prénom")
+    )
+    birth_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
 class PersonViewSet(ScopedReadOnlyViewSet):
+    """Persons. Court clerks search, they do not browse: for them the list is empty and
+    ``search`` finds at most ten candidates by identity."""
+
     queryset = Person.objects.order_by("birth_name", "first_names", "id")
     serializer_class = PersonSerializer
     filterset_class = PersonFilterSet
     permission_classes = [IsAuthenticated, SeesPersonalData]
     audit_reads = True
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list" and not browses_persons(self.request.user):
+            return queryset.none()
+        return queryset
+
+    @extend_schema(
+        parameters=[PersonSearchInput],
+        responses=PersonIdentitySerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def search(self, request):
+        """Identity search: a surname (2 letters at least) and a birth date or a first
+        name; at most 10 candidates, identity only. Each search is audited."""
+        body = PersonSearchInput(data=request.query_params)
+        body.is_valid(raise_exception=True)
+        try:
+            people = person_search(request.user, **body.validated_data)
+        except DjangoValidationError as exc:
+            raise DRFValidationError(exc.message_dict) from exc
+        return Response(PersonIdentitySerializer(people, many=True).data)
 
 
 class CaseMeasureSerializer(serializers.ModelSerializer):

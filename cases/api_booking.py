@@ -8,7 +8,6 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, F, Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -176,6 +175,7 @@ class ConvocationViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     serializer_class = ConvocationSerializer
     permission_classes = [IsAuthenticated, SeesPersonalData]
     filterset_fields = ["case", "status", "kind", "antenna"]
+    audit_reads = True
 
     @extend_schema(request=BookInput, responses={201: ConvocationSerializer})
     def create(self, request, *args, **kwargs):
@@ -271,5 +271,5 @@ class ConvocationViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     def pdf(self, request, pk=None) -> HttpResponse:
         from cases.bex import convocation_pdf
 
-        conv = get_object_or_404(Convocation.objects.visible_to(request.user), pk=pk)
+        conv = self.get_object()
         return convocation_pdf(request._request, conv.pk)

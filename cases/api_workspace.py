@@ -21,7 +21,7 @@ from cases.choices import Attendance, InterviewKind, RiskLevel
 from cases.models import Case, Incident, Interview, Proof, RiskAssessment
 from measures.models import ImposedObligation
 from spip.access import scope_for
-from spip.api_base import SeesPersonalData
+from spip.api_base import AuditedReadsMixin, SeesPersonalData
 from spip.audit import audit_denied
 from spip.models import Agent
 
@@ -49,12 +49,14 @@ def _field_errors(exc: DjangoValidationError):
 
 
 class WorkspaceViewSet(
+    AuditedReadsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
     permission_classes = [IsAuthenticated, SeesPersonalData]
+    audit_reads = True
 
     def get_queryset(self):
         queryset = super().get_queryset().visible_to(self.request.user)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -13,12 +14,13 @@ from django.utils.translation import gettext as _
 
 from cases import booking
 from cases import services as case_services
-from cases.bex_forms import DeskForm
+from cases.bex_forms import SEARCH_FIELDS, DeskForm, PersonSearchForm
 from cases.choices import CaseStatus, ConvocationType, IssuedFrom
 from cases.models import Agenda, Case, Convocation, Person, Slot
-from cases.normalize import search_key
+from cases.selectors import IDENTITY_FIELDS, person_search
 from measures import services as measure_services
 from measures.models import ObligationType
+from spip import access
 from spip.access import scope_for
 from spip.audit import audit_view
 from spip.choices import Role
@@ -54,27 +56,62 @@ def _antennas(clerk: Agent):
     )
 
 
+# The ids the clerk's last identity searches returned: only those can be chosen.
+FOUND_KEY = "bex_found_persons"
+
+
+def _remember(request, people) -> None:
+    found = request.session.get(FOUND_KEY, [])
+    request.session[FOUND_KEY] = (found + [p.pk for p in people])[-50:]
+
+
+def _person_pool(request):
+    """Persons the clerk may attach a new measure to: those they may read, and those
+    their identity searches returned in this session."""
+    return Person.objects.filter(
+        access.person_q(request.user)
+        | (access.person_search_q(request.user) & Q(pk__in=request.session.get(FOUND_KEY, [])))
+    )
+
+
 @login_required
 def desk(request):
     clerk = _clerk(request.user)
     antennas = list(_antennas(clerk))
-    q = request.GET.get("q", "").strip()
+    search = PersonSearchForm(request.GET if "nom" in request.GET else None)
     matches = []
-    if q:
-        matches = list(
-            Person.objects.visible_to(request.user).filter(search_key__contains=search_key(q))[:20]
-        )
+    if search.is_bound and search.is_valid():
+        try:
+            matches = person_search(
+                request.user,
+                surname=search.cleaned_data["nom"],
+                first_name=search.cleaned_data["prenom"],
+                birth_date=search.cleaned_data["naissance"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                search.add_error(SEARCH_FIELDS.get(field), errors)
+        else:
+            _remember(request, matches)
     wanted = request.GET.get("personne", "")
     chosen = (
-        Person.objects.visible_to(request.user).filter(pk=int(wanted)).first()
-        if wanted.isdigit()
+        _person_pool(request).filter(pk=int(wanted)).only(*IDENTITY_FIELDS).first()
+        if wanted.isdigit() and len(wanted) < 12
         else None
     )
-    context = {"clerk": clerk, "q": q, "matches": matches, "chosen": chosen}
+    q = search.is_bound
+    context = {
+        "clerk": clerk,
+        "q": q,
+        "search": search,
+        "matches": matches,
+        "chosen": chosen,
+    }
     if request.method != "POST":
         initial = {"person": chosen.pk} if chosen else {}
         if chosen:
-            initial |= {f: getattr(chosen, f) for f in PERSON_FIELDS}
+            # Identity only: a person found by search keeps their contact details closed.
+            initial |= {f: getattr(chosen, f) for f in IDENTITY_FIELDS if f in PERSON_FIELDS}
         context["form"] = DeskForm(initial=initial, antennas=antennas)
         return render(request, "cases/bex_desk.html", context)
 
@@ -106,14 +143,13 @@ def desk(request):
     )
     duplicates = []
     if not data.get("person"):
-        duplicates = list(
-            Person.objects.visible_to(request.user).filter(
-                search_key=search_key(
-                    data.get("usage_name") or data["birth_name"], data["first_names"]
-                ),
-                birth_date=data["birth_date"],
-            )
+        duplicates = person_search(
+            request.user,
+            surname=data.get("usage_name") or data["birth_name"],
+            first_name=data["first_names"],
+            birth_date=data["birth_date"],
         )
+        _remember(request, duplicates)
     form = DeskForm(request.POST, antennas=antennas, slots=slots)
     form.is_valid()
     form.data = form.data.copy()
@@ -131,7 +167,7 @@ def desk(request):
             form.add_error("slot", _("Choisissez un créneau."))
         return render(request, "cases/bex_desk.html", context)
     try:
-        convocation = _book(request.user, clerk, form.cleaned_data, antenna)
+        convocation = _book(request.user, clerk, form.cleaned_data, antenna, _person_pool(request))
     except ValidationError as exc:
         for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
             form.add_error(field if field in form.fields else None, errors)
@@ -140,7 +176,7 @@ def desk(request):
 
 
 @transaction.atomic
-def _book(user, clerk, data, antenna) -> Convocation:
+def _book(user, clerk, data, antenna, pool) -> Convocation:
     """Everything or nothing: person, file, measure and obligations, SPIP and JAP convocations."""
     token = data.get("request_token") or None
     if token:
@@ -148,7 +184,7 @@ def _book(user, clerk, data, antenna) -> Convocation:
         if done is not None:  # the same form sent twice (double click): nothing more is written
             return done
     if data.get("person"):
-        person = Person.objects.visible_to(user).filter(pk=data["person"]).first()
+        person = pool.filter(pk=data["person"]).first()
         if person is None:
             raise ValidationError(
                 _("Cette personne n'est pas accessible : recherchez-la à nouveau.")

@@ -14,6 +14,22 @@ from cases.choices import Sex
 from measures.models import MeasureType, ObligationType
 
 
+class PersonSearchForm(DsfrBaseForm):
+    """The clerk's identity search: a surname and a birth date or a first name."""
+
+    nom = forms.CharField(label=_("Nom"), max_length=100)
+    prenom = forms.CharField(label=_("Prénom"), max_length=150, required=False)
+    naissance = forms.DateField(
+        label=_("Date de naissance"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+# The search service's field names, as the search form names them.
+SEARCH_FIELDS = {"surname": "nom", "first_name": "prenom", "birth_date": "naissance"}
+
+
 class DeskForm(DsfrBaseForm):
     request_token = forms.CharField(widget=forms.HiddenInput, required=False)
     person = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -34,6 +34,10 @@ class PersonQuerySet(models.QuerySet):
     def visible_to(self, user) -> PersonQuerySet:
         return self.filter(access.person_q(user))
 
+    def searchable_by(self, user) -> PersonQuerySet:
+        """Persons ``user`` may find by the identity search (never list)."""
+        return self.filter(access.person_search_q(user))
+
 
 class Person(models.Model):
     """A PPSMJ (personne placée sous main de justice)."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.choices import Attendance, CaseStatus, ConvocationStatus
 from cases.models import (
@@ -17,13 +19,17 @@ from cases.models import (
     Incident,
     IntensityChange,
     Interview,
+    Person,
     Proof,
     Report,
     RiskAssessment,
     Transfer,
 )
+from cases.normalize import search_key
 from measures.models import ImposedObligation, Measure
 from spip.access import covered_agents, scope_for
+from spip.audit import audit_list
+from spip.choices import AuditAction
 
 PROOF_FRESH_DAYS = 90
 
@@ -121,7 +127,7 @@ def agenda(user, agent, days: int = 1):
     without an outcome (oldest first), in the service's local time."""
     zone = agent.service.time_zone if agent.service else "Europe/Paris"
     today = timezone.now().astimezone(ZoneInfo(zone)).date()
-    start, _ = day_bounds(today, zone)
+    start = day_bounds(today, zone)[0]
     end = start + timedelta(days=days)
     mine = (
         Convocation.objects.visible_to(user)
@@ -244,3 +250,64 @@ def timeline(user, case) -> list[dict]:
 
     events.sort(key=sort_key, reverse=True)
     return events
+
+
+# --- Identity search (court clerks search, they do not browse) ------------------------
+
+SEARCH_LIMIT = 10
+# What recognises a person, and nothing more: no address, phone, email, national number.
+IDENTITY_FIELDS = (
+    "id",
+    "birth_name",
+    "usage_name",
+    "first_names",
+    "birth_date",
+    "birth_place",
+    "commune",
+    "search_key",
+)
+
+
+def person_search(
+    user,
+    *,
+    surname: str,
+    first_name: str = "",
+    birth_date=None,
+    limit: int = SEARCH_LIMIT,
+) -> list[Person]:
+    """Find a person by identity among those ``user`` may search: a surname (two letters
+    at least, birth or usage name, accents and case folded) and a birth date or a first
+    name. At most ``limit`` candidates, loaded with the identity fields only. Each search
+    writes one audit row (what was asked, how many were found, which)."""
+    name, first = search_key(surname), search_key(first_name)
+    errors = {}
+    if len(name.replace(" ", "")) < 2:
+        errors["surname"] = _("Saisissez au moins deux lettres du nom.")
+    if not first and birth_date is None:
+        errors["birth_date"] = _("Précisez la date de naissance ou le prénom.")
+    if errors:
+        raise ValidationError(errors)
+    if first:
+        by_name = Q(search_key__startswith=f"{name} {first}") | Q(
+            birth_name__iexact=surname.strip(), first_names__istartswith=first_name.strip()
+        )
+    else:
+        by_name = Q(search_key__startswith=f"{name} ") | Q(birth_name__iexact=surname.strip())
+    found = Person.objects.searchable_by(user).filter(by_name)
+    if birth_date is not None:
+        found = found.filter(birth_date=birth_date)
+    people = list(found.only(*IDENTITY_FIELDS).order_by("birth_name", "first_names", "id")[:limit])
+    audit_list(
+        actor=user,
+        object_type="cases.person",
+        ids=[p.pk for p in people],
+        filters={
+            "nom": surname,
+            "prenom": first_name,
+            "naissance": birth_date.isoformat() if birth_date else "",
+        },
+        action=AuditAction.SEARCH,
+        what=_("Recherche d'identité"),
+    )
+    return people

@@ -137,3 +137,4 @@ class MeasureViewSet(ScopedReadOnlyViewSet):
     filterset_class = MeasureFilterSet
     permission_classes = [IsAuthenticated, SeesPersonalData]
     ordering_fields = ["judgment_date", "start_date"]
+    audit_reads = True

@@ -149,6 +149,7 @@ class AlertViewSet(ScopedReadOnlyViewSet):
     queryset = Alert.objects.order_by("-opened_at", "-id")
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
+    audit_reads = True
 
 
 class AllocationOptionSerializer(serializers.Serializer):

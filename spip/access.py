@@ -172,12 +172,11 @@ def court_q(user) -> Q:
 
 
 def agent_q(user, prefix: str = "") -> Q:
-    """Agents: the colleagues of one's service; DISP their region; DAP and admin all."""
+    """Agents: the colleagues of one's service. Above the service (DISP, DAP) figures are
+    anonymous: no agent row but one's own."""
     s = scope_for(user)
-    if s.is_admin or s.role == Role.DAP:
+    if s.is_admin:
         return EVERYTHING
-    if s.role == Role.DISP:
-        return _q(prefix, service__interregional_unit_id=s.interregional_unit_id)
     if s.role in SPIP_ROLES:
         return _q(prefix, service_id=s.service_id)
     if s.user_id:
@@ -189,8 +188,10 @@ def snapshot_q(user) -> Q:
     """Workload snapshots. Agent rows name a person (an agent), so they stay within the
     service; DISP and DAP read the antenna, service, regional and national rows."""
     s = scope_for(user)
-    if s.is_admin or s.role == Role.DAP:
+    if s.is_admin:
         return EVERYTHING
+    if s.role == Role.DAP:
+        return ~Q(entity_type="agent")
     if s.role == Role.DISP:
         return Q(interregional_unit_id=s.interregional_unit_id) & ~Q(entity_type="agent") | Q(
             entity_type="nation"
@@ -316,6 +317,9 @@ def covered_agents(agent_id):
 
 
 def person_q(user) -> Q:
+    """Persons whose identity and contact details the user may read: those of the files
+    they may read; a BEX clerk, the persons they recorded. Anyone else known to the
+    court's services is only found through ``person_search_q`` (identity only)."""
     s = scope_for(user)
     if s.is_admin:
         return EVERYTHING
@@ -325,12 +329,27 @@ def person_q(user) -> Q:
 
     q = Q(id__in=Case.objects.filter(case_q(user)).values("person_id"))
     if s.role == Role.BEX_CLERK:
-        # At the hearing the clerk must find a person already known to the services the
-        # court sends to (identity only: their files stay closed), or one just recorded.
-        q |= Q(created_by_id=s.user_id) | Q(
+        q |= Q(created_by_id=s.user_id)
+    return q
+
+
+def person_search_q(user) -> Q:
+    """Persons a user may *find* through the minimal identity search. For a court clerk:
+    anyone known to the services the court sends to (to recognise the person at the
+    hearing), never listed, only matched by name and birth date or first name."""
+    s = scope_for(user)
+    if s.role in COURT_ROLES:
+        from cases.models import Case
+
+        return Q(created_by_id=s.user_id) | Q(
             id__in=Case.objects.filter(service_id__in=s.court_service_ids).values("person_id")
         )
-    return q
+    return person_q(user)
+
+
+def browses_persons(user) -> bool:
+    """Court clerks search, they do not browse: lists of persons are closed to them."""
+    return scope_for(user).role not in COURT_ROLES
 
 
 def measure_q(user, prefix: str = "") -> Q:

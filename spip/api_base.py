@@ -1,12 +1,15 @@
-"""What every read endpoint shares: scoping through ``visible_to`` and permissions."""
+"""What every read endpoint shares: scoping through ``visible_to``, permissions, and the
+audit of every read of personal data (lists, details, refused attempts)."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions, viewsets
+from rest_framework.response import Response
 
 from spip.access import scope_for
-from spip.audit import audit_view
+from spip.audit import audit_denied, audit_list, audit_view, query_filters
 
 
 class SeesPersonalData(permissions.BasePermission):
@@ -18,17 +21,62 @@ class SeesPersonalData(permissions.BasePermission):
         return scope_for(request.user).sees_personal_data
 
 
-class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditedReadsMixin:
+    """Reads of personal data leave a trace: one row per list request (filters, count,
+    ids), one per object read, and one per refused attempt on an object that exists
+    (recorded against the service holding it). ``audit_reads`` turns it on."""
+
+    audit_reads = False
+    # Ids are numbers: anything else is an unknown address (404), never a server error.
+    lookup_value_regex = "[0-9]+"
+
+    def _object_type(self) -> str:
+        return self.get_queryset().model._meta.label_lower  # type: ignore[attr-defined]
+
+    def get_object(self):
+        try:
+            return super().get_object()  # type: ignore[misc]
+        except Http404:
+            if self.audit_reads:
+                lookup = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
+                pk = self.kwargs.get(lookup)  # type: ignore[attr-defined]
+                model = self.get_queryset().model  # type: ignore[attr-defined]
+                if str(pk).isdigit() and model._base_manager.filter(pk=pk).exists():
+                    audit_denied(
+                        actor=self.request.user,  # type: ignore[attr-defined]
+                        object_type=model._meta.label_lower,
+                        object_id=pk,
+                        what=str(_("Lecture refusée (API)")),
+                    )
+            raise
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        data = self.get_serializer(instance).data  # type: ignore[attr-defined]
+        if self.audit_reads:
+            audit_view(actor=request.user, obj=instance)
+        return Response(data)
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        if self.audit_reads and response.status_code == 200:
+            data = response.data
+            rows = data.get("results", []) if isinstance(data, dict) else data
+            ids = [row["id"] for row in rows if isinstance(row, dict) and "id" in row]
+            if ids:
+                audit_list(
+                    actor=request.user,
+                    object_type=self._object_type(),
+                    ids=ids,
+                    filters=query_filters(request),
+                    what=str(_("Liste (API)")),
+                )
+        return response
+
+
+class ScopedReadOnlyViewSet(AuditedReadsMixin, viewsets.ReadOnlyModelViewSet):
     """Read endpoints. ``queryset`` declares the joins and the order; the rows a user
     gets are always ``visible_to(user)``. Objects outside the scope answer 404."""
 
-    audit_reads = False
-
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
-
-    def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        if self.audit_reads:
-            audit_view(actor=request.user, obj=self.get_object())
-        return response

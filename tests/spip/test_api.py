@@ -97,11 +97,11 @@ def test_swagger_ui_is_served_without_a_cdn(db, client):
         ("/api/v1/antennas/", 3),
         ("/api/v1/agents/", 3),
         ("/api/v1/measure-types/", 2),
-        # scope, count, page + prefetch of measures
-        ("/api/v1/cases/", 4),
-        ("/api/v1/persons/", 3),
-        # scope, count, page + prefetch of obligations and their types
-        ("/api/v1/measures/", 5),
+        # scope, count, page + prefetch of measures, + the list's one audit INSERT
+        ("/api/v1/cases/", 5),
+        ("/api/v1/persons/", 4),
+        # scope, count, page + prefetch of obligations and their types, + the audit INSERT
+        ("/api/v1/measures/", 6),
     ],
 )
 def test_list_endpoints_use_a_constant_number_of_queries(
