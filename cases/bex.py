@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -22,7 +22,7 @@ from measures import services as measure_services
 from measures.models import ObligationType
 from spip import access
 from spip.access import scope_for
-from spip.audit import audit_view
+from spip.audit import audit_view, get_visible_or_404
 from spip.choices import Role
 from spip.models import Agent, Antenna
 
@@ -250,10 +250,12 @@ def _book(user, clerk, data, antenna, pool) -> Convocation:
 
 @login_required
 def convocation(request, pk: int):
-    conv = get_object_or_404(
-        Convocation.objects.visible_to(request.user).select_related("case__person", "antenna"),
+    conv = get_visible_or_404(
+        request.user,
+        Convocation.objects.select_related("case__person", "antenna"),
         pk=pk,
     )
+    audit_view(actor=request.user, obj=conv)
     others = (
         Convocation.objects.visible_to(request.user)
         .filter(case=conv.case, measure=conv.measure)
@@ -273,8 +275,9 @@ def convocation_pdf(request, pk: int):
 
     from measures.models import ImposedObligation
 
-    conv = get_object_or_404(
-        Convocation.objects.visible_to(request.user).select_related(
+    conv = get_visible_or_404(
+        request.user,
+        Convocation.objects.select_related(
             "case__person", "case__service", "antenna", "measure__measure_type", "measure__court"
         ),
         pk=pk,

@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.choices import OPEN_STATUSES
 from cases.filters import CaseFilterSet
@@ -15,7 +16,7 @@ from cases.forms import FollowUpForm
 from cases.models import Alert, Case, Report
 from measures.models import ImposedObligation, Measure
 from spip.access import scope_for
-from spip.audit import audit_view
+from spip.audit import audit_page, audit_view, get_visible_or_404
 
 
 def _require_personal_data(user) -> None:
@@ -36,16 +37,16 @@ def case_list(request):
         cases = cases.filter(status__in=OPEN_STATUSES)
     filterset = CaseFilterSet(data, queryset=cases, request=request)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    audit_page(request, "cases.case", page.object_list, _("Liste des dossiers"))
     return render(request, "cases/case_list.html", {"filter": filterset, "page_obj": page})
 
 
 @login_required
 def case_detail(request, pk: int):
     _require_personal_data(request.user)
-    case = get_object_or_404(
-        Case.objects.visible_to(request.user).select_related(
-            "person", "service", "antenna", "referent__user", "prison"
-        ),
+    case = get_visible_or_404(
+        request.user,
+        Case.objects.select_related("person", "service", "antenna", "referent__user", "prison"),
         pk=pk,
     )
     audit_view(actor=request.user, obj=case)

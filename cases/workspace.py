@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from cases.choices import CaseSetting, ConvocationStatus, MissedReaction, RiskLe
 from cases.forms import CoverForm, FollowUpForm, InterviewLogForm
 from cases.models import Case, Convocation, Cover, Proof
 from spip.access import scope_for
-from spip.audit import audit_denied, audit_view
+from spip.audit import audit_denied, audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
 from spip.models import Agent
 
@@ -67,6 +67,7 @@ def caseload(request):
     sort = request.GET.get("tri", "nom")
     cases = cases.order_by(*SORTS.get(sort, SORTS["nom"]), "id")
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    audit_page(request, "cases.case", page.object_list, _("Portefeuille"))
     load = agent_breakdown(agent, timezone.localdate())
     return render(
         request,
@@ -95,6 +96,14 @@ def day(request):
     agent = _agent(request.user)
     days = 7 if request.GET.get("vue") == "semaine" else 1
     context = selectors.agenda(request.user, agent, days=days)
+    lists = ("upcoming", "to_record", "missed_without_reaction")
+    context |= {key: list(context[key]) for key in lists}
+    audit_page(
+        request,
+        "cases.convocation",
+        [c for key in lists for c in context[key]],
+        _("Convocations du jour"),
+    )
     return render(
         request,
         "cases/day.html",
@@ -106,8 +115,8 @@ def day(request):
 @require_POST
 def convocation_outcome(request, pk: int):
     """One click: honoured / missed / excused (with a reason) / cancelled. htmx swaps the row."""
-    convocation = get_object_or_404(
-        Convocation.objects.visible_to(request.user).select_related("case__person"), pk=pk
+    convocation = get_visible_or_404(
+        request.user, Convocation.objects.select_related("case__person"), pk=pk
     )
     if not scope_for(request.user).records_interviews:
         raise PermissionDenied
@@ -226,7 +235,7 @@ def _interview_form(case, data=None, files=None):
 @login_required
 @require_POST
 def follow_up(request, pk: int):
-    case = get_object_or_404(Case.objects.visible_to(request.user), pk=pk)
+    case = get_visible_or_404(request.user, Case.objects, pk=pk)
     scope = scope_for(request.user)
     if not scope.records_interviews:
         raise PermissionDenied
@@ -253,7 +262,7 @@ def follow_up(request, pk: int):
 @login_required
 def proof_file(request, pk: int, proof_id: int):
     """Proofs are served only through here, to those who may read the file."""
-    proof = get_object_or_404(Proof.objects.visible_to(request.user), pk=proof_id, case_id=pk)
+    proof = get_visible_or_404(request.user, Proof.objects, pk=proof_id, case_id=pk)
     audit_view(actor=request.user, obj=proof)
     response = FileResponse(proof.file.open("rb"), content_type=proof.content_type)
     response["Content-Disposition"] = (
@@ -300,7 +309,7 @@ def covers(request):
 @login_required
 @require_POST
 def report_new(request, pk: int):
-    case = get_object_or_404(Case.objects.visible_to(request.user), pk=pk)
+    case = get_visible_or_404(request.user, Case.objects, pk=pk)
     scope = scope_for(request.user)
     if not scope.records_interviews:
         raise PermissionDenied
@@ -321,8 +330,9 @@ def report_new(request, pk: int):
 def report_edit(request, pk: int, report_id: int):
     from cases.models import Report
 
-    report = get_object_or_404(
-        Report.objects.visible_to(request.user).select_related("case__person", "measure"),
+    report = get_visible_or_404(
+        request.user,
+        Report.objects.select_related("case__person", "measure"),
         pk=report_id,
         case_id=pk,
     )
@@ -363,8 +373,9 @@ def report_pdf(request, pk: int, report_id: int):
 
     from cases.models import Report
 
-    report = get_object_or_404(
-        Report.objects.visible_to(request.user).select_related(
+    report = get_visible_or_404(
+        request.user,
+        Report.objects.select_related(
             "case__person",
             "case__service",
             "case__antenna",

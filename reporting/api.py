@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +20,7 @@ from reporting.models import WorkloadSnapshot
 from reporting.selectors import allocation_options, fraction_label
 from spip.access import scope_for
 from spip.api_base import ScopedReadOnlyViewSet
+from spip.audit import get_visible_or_404
 from spip.models import Agent
 
 
@@ -177,8 +177,8 @@ class AllocationMixin:
             raise PermissionDenied(
                 _("Seuls les chefs d'antenne et directeurs attribuent les dossiers.")
             )
-        return get_object_or_404(
-            Case.objects.visible_to(request.user), pk=pk, status=CaseStatus.AWAITING_ALLOCATION
+        return get_visible_or_404(
+            request.user, Case.objects, pk=pk, status=CaseStatus.AWAITING_ALLOCATION
         )
 
     @extend_schema(responses=AllocationOptionSerializer(many=True))

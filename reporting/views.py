@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,6 +25,7 @@ from reporting.models import JobRun
 from reporting.selectors import agent_breakdown, allocation_options
 from reporting.workload import load_percent
 from spip.access import scope_for
+from spip.audit import audit_page, get_visible_or_404
 from spip.models import Agent
 
 
@@ -44,14 +45,16 @@ def arrivals(request):
         .prefetch_related("convocations", "measures__measure_type")
         .order_by("opened_on", "id")
     )
+    audit_page(request, "cases.case", cases, _("Arrivées à attribuer"))
     return render(request, "reporting/arrivals.html", {"cases": cases})
 
 
 @login_required
 def allocate(request, pk: int):
     _require_allocator(request.user)
-    case = get_object_or_404(
-        Case.objects.visible_to(request.user).select_related("person", "antenna"),
+    case = get_visible_or_404(
+        request.user,
+        Case.objects.select_related("person", "antenna"),
         pk=pk,
         status=CaseStatus.AWAITING_ALLOCATION,
     )
@@ -112,8 +115,8 @@ def allocate_bulk(request):
 @login_required
 def agent_load(request, pk: int):
     """How an agent's load % adds up."""
-    agent = get_object_or_404(
-        Agent.objects.visible_to(request.user).select_related("user", "antenna", "service"), pk=pk
+    agent = get_visible_or_404(
+        request.user, Agent.objects.select_related("user", "antenna", "service"), pk=pk
     )
     scope = scope_for(request.user)
     if not (scope.is_admin or scope.agent_id == agent.pk or scope.allocates):
@@ -127,6 +130,7 @@ def agent_load(request, pk: int):
             .select_related("person", "antenna")
             .order_by("person__birth_name", "id")
         )
+        audit_page(request, "cases.case", cases, _("Dossiers d'un CPIP"))
     return render(
         request, "reporting/agent_load.html", {"agent": agent, "b": breakdown, "cases": cases}
     )
@@ -151,7 +155,7 @@ def recompute(request):
 @login_required
 def job(request, pk: int):
     """The progress of a run; the page polls itself (htmx) until the run ends."""
-    run = get_object_or_404(JobRun.objects.visible_to(request.user), pk=pk)
+    run = get_visible_or_404(request.user, JobRun.objects, pk=pk)
     template = "reporting/_job.html" if request.htmx else "reporting/job.html"
     return render(request, template, {"run": run})
 
@@ -162,7 +166,7 @@ def alert_snooze(request, pk: int):
     from cases.forms import SnoozeForm
     from cases.services import alert_snooze as snooze
 
-    alert = get_object_or_404(Alert.objects.visible_to(request.user).select_related("case"), pk=pk)
+    alert = get_visible_or_404(request.user, Alert.objects.select_related("case"), pk=pk)
     form = SnoozeForm(request.POST)
     if form.is_valid():
         try:
@@ -271,11 +275,16 @@ def late(request):
     facts = indicators.late_cases(request.user, params, today=timezone.localdate(), limit=None)
     fmt = request.GET.get("format", "")
     if fmt in exports.FORMATS:
+        audit_page(
+            request, "measures.measure", facts.values_list("id", flat=True), _("Export hors délai")
+        )
         return exports.respond(fmt, "hors-delai", exports.LATE_HEADERS, exports.late_rows(facts))
+    late = list(facts[: indicators.LATE_PAGE])
+    audit_page(request, "measures.measure", late, _("Mesures hors délai"))
     return render(
         request,
         "reporting/late.html",
-        {"form": form, "late": list(facts[: indicators.LATE_PAGE]), "limit": indicators.LATE_PAGE},
+        {"form": form, "late": late, "limit": indicators.LATE_PAGE},
     )
 
 
@@ -341,10 +350,11 @@ def reassign(request, pk: int):
     from cases.services import case_reassign
 
     _require_allocator(request.user)
-    case = get_object_or_404(
-        Case.objects.visible_to(request.user)
-        .filter(status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED], referent__isnull=False)
-        .select_related("person", "antenna", "referent__user"),
+    case = get_visible_or_404(
+        request.user,
+        Case.objects.filter(
+            status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED], referent__isnull=False
+        ).select_related("person", "antenna", "referent__user"),
         pk=pk,
     )
     day = timezone.localdate()
@@ -418,9 +428,7 @@ def national_export(request):
 
 @login_required
 def export_job(request, pk: int):
-    run = get_object_or_404(
-        JobRun.objects.visible_to(request.user).filter(name="national_export"), pk=pk
-    )
+    run = get_visible_or_404(request.user, JobRun.objects.filter(name="national_export"), pk=pk)
     template = "reporting/_export_job.html" if request.htmx else "reporting/export_job.html"
     return render(request, template, {"run": run})
 
@@ -431,13 +439,13 @@ def export_download(request, pk: int):
 
     from reporting.tasks import export_path
 
-    run = get_object_or_404(
-        JobRun.objects.visible_to(request.user).filter(
-            name="national_export", requested_by=request.user
-        ),
+    run = get_visible_or_404(
+        request.user,
+        JobRun.objects.filter(name="national_export", requested_by=request.user),
         pk=pk,
     )
     path = export_path(run)
     if path is None or not path.exists():
         raise Http404(_("Ce fichier n'est plus disponible : relancez l'export."))
+    audit_page(request, "reporting.jobrun", [run.pk], _("Export complet téléchargé"))
     return FileResponse(path.open("rb"), as_attachment=True, filename="indicateurs-spip.xlsx")

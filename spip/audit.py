@@ -263,3 +263,21 @@ def get_visible_or_404(user, queryset: models.QuerySet, *, what: str = "", **loo
     if pk is not None and str(pk).isdigit() and model._base_manager.filter(pk=pk).exists():
         audit_denied(actor=user, object_type=model._meta.label_lower, object_id=pk, what=what)
     raise Http404
+
+
+def audit_page(request, object_type: str, objects: Iterable[Any], what: str = "") -> None:
+    """``audit_list`` for a page or an export: the ids of ``objects`` (instances, ids or
+    rows with an ``id`` key) and the request's filters; nothing when nothing was shown."""
+    ids = [
+        o.pk if isinstance(o, models.Model) else o.get("id") if isinstance(o, dict) else o
+        for o in objects
+    ]
+    ids = [i for i in ids if i is not None]
+    if ids:
+        audit_list(
+            actor=request.user,
+            object_type=object_type,
+            ids=ids,
+            filters=query_filters(request),
+            what=what,
+        )
