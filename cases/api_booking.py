@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -74,11 +74,15 @@ class SlotFilterSet(django_filters.FilterSet):
         fields = ["agenda", "antenna", "date_from", "date_to", "free"]
 
     def filter_from(self, queryset, name, value):
+        if value <= date.min + timedelta(days=1):  # "since the beginning of time": no bound
+            return queryset
         return queryset.filter(
             starts_at__gte=datetime.combine(value, time.min, tzinfo=timezone.get_current_timezone())
         )
 
     def filter_to(self, queryset, name, value):
+        if value >= date.max - timedelta(days=1):  # "until the end of time": no bound
+            return queryset
         end = datetime.combine(
             value + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
         )

@@ -178,11 +178,9 @@ def desk(request):
 @transaction.atomic
 def _book(user, clerk, data, antenna, pool) -> Convocation:
     """Everything or nothing: person, file, measure and obligations, SPIP and JAP convocations."""
-    token = data.get("request_token") or None
-    if token:
-        done = Convocation.objects.filter(request_token=token).first()
-        if done is not None:  # the same form sent twice (double click): nothing more is written
-            return done
+    done = booking.replayed_booking(user, data.get("request_token"))
+    if done is not None:  # the same form sent twice (double click): nothing more is written
+        return done
     if data.get("person"):
         person = pool.filter(pk=data["person"]).first()
         if person is None:

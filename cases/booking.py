@@ -188,6 +188,14 @@ class SlotFull(ValidationError):
 
 
 @transaction.atomic
+def replayed_booking(actor, request_token: str | None) -> Convocation | None:
+    """The convocation ``actor`` already booked with ``request_token``. Tokens are the
+    caller's own: another user's token is a new request, never their convocation."""
+    if not request_token or not getattr(actor, "is_authenticated", False):
+        return None
+    return Convocation.objects.filter(issued_by=actor, request_token=request_token).first()
+
+
 def convocation_book(
     *,
     actor,
@@ -203,15 +211,18 @@ def convocation_book(
 ) -> Convocation:
     """Book a seat of ``slot`` for ``case``. Exactly one booking wins the last seat."""
     now = now or timezone.now()
-    if request_token:
-        existing = Convocation.objects.filter(request_token=request_token).first()
-        if existing is not None:  # the same form sent twice (double click): same answer
-            return existing
+    existing = replayed_booking(actor, request_token)
+    if existing is not None:  # the same form sent twice (double click): same answer
+        return existing
     slot = (
         Slot.objects.select_for_update(of=("self",))
         .select_related("agenda__antenna", "agenda__court")
         .get(pk=slot.pk)
     )
+    # A replay that waited for the slot's lock finds the booking its twin just made.
+    existing = replayed_booking(actor, request_token)
+    if existing is not None:
+        return existing
     if slot.starts_at <= now:
         raise ValidationError({"slot": _("Ce créneau est passé.")})
     agenda = slot.agenda
@@ -261,6 +272,9 @@ def convocation_book(
         with transaction.atomic():
             convocation.save()
     except IntegrityError as exc:  # the database's own guard: seat taken meanwhile
+        existing = replayed_booking(actor, request_token)
+        if existing is not None:  # ... or the same request booked another slot meanwhile
+            return existing
         raise SlotFull({"slot": _("Ce créneau vient d'être pris. Choisissez le suivant.")}) from exc
     audit_write(
         actor=actor,

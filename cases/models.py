@@ -438,9 +438,8 @@ class Convocation(models.Model):
     rescheduled_from = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rescheduled_to"
     )
-    request_token = models.CharField(
-        max_length=64, null=True, blank=True, unique=True, editable=False
-    )
+    # The caller's idempotency key: unique per issuing user, not across users.
+    request_token = models.CharField(max_length=64, null=True, blank=True, editable=False)
     reaction = models.CharField(
         _("suite donnée à l'absence"), max_length=16, choices=MissedReaction.choices, blank=True
     )
@@ -459,6 +458,11 @@ class Convocation(models.Model):
                 & Q(slot__isnull=False),
                 name="convocation_one_booking_per_slot_seat",
                 violation_error_message=_("Cette place du créneau est déjà réservée."),
+            ),
+            models.UniqueConstraint(
+                fields=["issued_by", "request_token"],
+                condition=Q(request_token__isnull=False),
+                name="convocation_request_token_per_user",
             ),
             models.CheckConstraint(
                 condition=Q(slot__isnull=True, seat__isnull=True)

@@ -50,10 +50,17 @@ def csv_lines(headers, rows) -> Iterator[str]:
         yield writer.writerow([_csv_cell(v) for v in row])
 
 
+# A text cell starting with one of these is read as a formula by spreadsheet programs
+# (OWASP "CSV injection"): a name typed as "=HYPERLINK(...)" must stay text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value):
     value = cell(value)
     if isinstance(value, float):
         return f"{value:g}".replace(".", ",")
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
     return value
 
 
@@ -78,7 +85,17 @@ def respond(fmt: str, filename: str, headers, rows) -> StreamingHttpResponse | F
 
 def write_workbook(handle, sheets, progress: Callable[[int], None] | None = None) -> None:
     """Sheets of (name, headers, rows) into one workbook, in constant memory."""
-    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True, "in_memory": False})
+    # Strings are written as strings, never as formulas or numbers, whatever they start with.
+    workbook = xlsxwriter.Workbook(
+        handle,
+        {
+            "constant_memory": True,
+            "in_memory": False,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
     bold = workbook.add_format({"bold": True})
     for index, (name, headers, rows) in enumerate(sheets):
         sheet = workbook.add_worksheet(str(name)[:31])

@@ -107,6 +107,7 @@ def _entry(
     object_repr: str | None = None,
     changes: dict[str, Any] | None = None,
     service_id: int | None = None,
+    username: str | None = None,
 ):
     from spip.access import scope_for
     from spip.models import AuditEntry
@@ -122,7 +123,7 @@ def _entry(
         object_repr = object_repr if object_repr is not None else str(obj)[:255]
     return AuditEntry(
         user=actor if is_user else None,
-        username=actor.get_username() if is_user else "système",
+        username=username or (actor.get_username() if is_user else "système"),
         role=role,
         ip=current_ip.get(),
         action=action,
@@ -144,8 +145,10 @@ def audit_write(
     object_repr: str | None = None,
     changes: dict[str, Any] | None = None,
     service_id: int | None = None,
+    username: str | None = None,
 ):
-    """Append one audit row. ``actor`` is a user, or None for the system (jobs, seeding)."""
+    """Append one audit row. ``actor`` is a user, or None for the system (jobs, seeding);
+    ``username`` names an anonymous actor (a failed login)."""
     entry = _entry(
         actor=actor,
         action=action,
@@ -155,6 +158,7 @@ def audit_write(
         object_repr=object_repr,
         changes=changes,
         service_id=service_id,
+        username=username,
     )
     entry.save()
     return entry

@@ -38,11 +38,6 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=1, minute=15),
         "options": {"expires": 12 * 3600},
     },
-    "audit-purge-expired": {
-        "task": "spip.tasks.audit_purge_expired",
-        "schedule": crontab(hour=2, minute=30),
-        "options": {"expires": 12 * 3600},
-    },
     "exports-purge": {
         "task": "reporting.tasks.exports_purge",
         "schedule": crontab(hour=2, minute=45),

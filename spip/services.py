@@ -149,7 +149,9 @@ def agents_deactivate_departed(*, today: date | None = None) -> int:
 
 def audit_purge_expired(*, now=None) -> int:
     """Delete audit rows older than the retention period. The database trigger refuses
-    to delete anything younger, so a wrong setting cannot erase recent history."""
+    to delete anything younger, so a wrong setting cannot erase recent history. Runs as
+    the table's owner (``manage.py purge_audit``): the application's runtime role holds
+    no DELETE on the audit table."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.AUDIT_RETENTION_DAYS + 1)
     table = AuditEntry._meta.db_table

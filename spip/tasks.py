@@ -8,8 +8,3 @@ from spip import services
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=600)
 def agents_deactivate_departed() -> int:
     return services.agents_deactivate_departed()
-
-
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=600)
-def audit_purge_expired() -> int:
-    return services.audit_purge_expired()

@@ -1,0 +1,70 @@
+"""Sign-ins and sign-outs in the audit trail: who, from where, and the failures that
+precede a lockout (DOMAIN.md §9: every access is traced)."""
+
+from __future__ import annotations
+
+from axes.signals import user_locked_out
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from spip.audit import audit_write
+from spip.choices import AuditAction
+
+
+def _service_of_username(username: str) -> int | None:
+    from spip.models import Agent
+
+    return (
+        Agent.objects.filter(user__username=username).values_list("service_id", flat=True).first()
+    )
+
+
+@receiver(user_logged_in, dispatch_uid="spip_audit_login")
+def _logged_in(sender, request, user, **kwargs):
+    audit_write(
+        actor=user,
+        action=AuditAction.LOGIN,
+        object_type="auth.user",
+        object_id=user.pk,
+        object_repr=user.get_username(),
+        service_id=_service_of_username(user.get_username()),
+    )
+
+
+@receiver(user_logged_out, dispatch_uid="spip_audit_logout")
+def _logged_out(sender, request, user, **kwargs):
+    if user is None:
+        return
+    audit_write(
+        actor=user,
+        action=AuditAction.LOGOUT,
+        object_type="auth.user",
+        object_id=user.pk,
+        object_repr=user.get_username(),
+        service_id=_service_of_username(user.get_username()),
+    )
+
+
+def _attempt(action: str, username: str) -> None:
+    username = (username or "")[:150]
+    known = get_user_model().objects.filter(username=username).values_list("pk", flat=True)
+    audit_write(
+        actor=None,
+        action=action,
+        object_type="auth.user",
+        object_id=known.first() or "",
+        object_repr=username,
+        service_id=_service_of_username(username),
+        username=username or "?",
+    )
+
+
+@receiver(user_login_failed, dispatch_uid="spip_audit_login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs):
+    _attempt(AuditAction.LOGIN_FAILED, credentials.get("username", ""))
+
+
+@receiver(user_locked_out, dispatch_uid="spip_audit_lockout")
+def _locked_out(sender, request, username, ip_address, **kwargs):
+    _attempt(AuditAction.LOCKOUT, username)

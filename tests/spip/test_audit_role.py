@@ -1,0 +1,95 @@
+"""The trail survives its own application: connected as the runtime role, the application
+can add audit rows and read them, and nothing else (PostgreSQL)."""
+
+import psycopg2
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from spip.db_roles import grant_runtime_role
+from tests.conftest import needs_postgres
+
+pytestmark = [needs_postgres(), pytest.mark.django_db(transaction=True)]
+
+ROLE = "spip_runtime_test"
+
+
+@pytest.fixture
+def runtime():
+    """A connection to the test database as a freshly granted runtime role."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DO $$ BEGIN CREATE ROLE {ROLE} LOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+    assert grant_runtime_role(ROLE) is True
+    settings = connection.settings_dict
+    conn = psycopg2.connect(
+        dbname=settings["NAME"],
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=ROLE,
+    )
+    conn.autocommit = True
+    yield conn
+    conn.close()
+
+
+def _fails(conn, sql: str) -> str:
+    with conn.cursor() as cursor, pytest.raises(psycopg2.Error) as caught:
+        cursor.execute(sql)
+    return caught.value.pgerror or str(caught.value)
+
+
+INSERT = (
+    "INSERT INTO spip_auditentry (at, username, role, action, object_type, object_id, "
+    "object_repr, changes) VALUES ({at}, 'intrus', '', 'view', 'x', '1', '', '{{}}') "
+    "RETURNING id"
+)
+
+
+def test_the_runtime_role_adds_and_reads_audit_rows(runtime):
+    with runtime.cursor() as cursor:
+        cursor.execute(INSERT.format(at="now()"))
+        new_id = cursor.fetchone()[0]
+        cursor.execute("SELECT username FROM spip_auditentry WHERE id = %s", [new_id])
+        assert cursor.fetchone() == ("intrus",)
+        # Everything else of the application stays writable.
+        cursor.execute("UPDATE cases_person SET commune = commune WHERE false")
+
+
+@pytest.mark.parametrize(
+    ("sql", "refusal"),
+    [
+        ("UPDATE spip_auditentry SET username = 'x'", "permission denied"),
+        ("DELETE FROM spip_auditentry", "permission denied"),
+        ("TRUNCATE spip_auditentry", "permission denied"),
+        ("ALTER TABLE spip_auditentry DISABLE TRIGGER ALL", "must be owner"),
+        ("ALTER TABLE spip_auditentry DISABLE TRIGGER spip_audit_protect", "must be owner"),
+        ("SET session_replication_role = replica", "permission denied"),
+        ("DROP TABLE spip_auditentry", "must be owner"),
+        ("DROP TRIGGER spip_audit_protect ON spip_auditentry", "must be owner"),
+    ],
+)
+def test_the_runtime_role_cannot_alter_or_erase_the_trail(runtime, sql, refusal):
+    assert refusal in _fails(runtime, sql)
+
+
+def test_a_backdated_row_cannot_be_deleted_by_the_runtime_role(runtime):
+    with runtime.cursor() as cursor:
+        cursor.execute(INSERT.format(at="now() - interval '3 years'"))
+        old_id = cursor.fetchone()[0]
+    assert "permission denied" in _fails(
+        runtime, f"DELETE FROM spip_auditentry WHERE id = {old_id}"
+    )
+
+
+def test_the_purge_runs_as_the_owner(runtime):
+    with runtime.cursor() as cursor:
+        cursor.execute(INSERT.format(at="now() - interval '3 years'"))
+        cursor.execute(INSERT.format(at="now()"))
+    # This test's own connection is the owner's (the one that ran the migrations).
+    call_command("purge_audit")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM spip_auditentry WHERE username = 'intrus'")
+        assert cursor.fetchone() == (1,)
