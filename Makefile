@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_PASSWORD ?= spip-demo-2026
 
-.PHONY: run test lint format typecheck e2e bench install browser migrate demo clean help
+.PHONY: run test lint format typecheck e2e bench install browser migrate demo clean help purge-audit
 
 help:
 	@echo "make run   - installe, prépare la base et les données de démonstration, lance le site, le worker et le beat Celery"
@@ -22,9 +22,18 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# With DATABASE_OWNER_URL set, migrations run as the schema owner, which then grants the
+# runtime role of DATABASE_URL (DATABASE_RUNTIME_ROLE) everything but UPDATE/DELETE on the
+# audit trail. Without it (SQLite, development) one connection does everything.
+OWNER_ENV = $(if $(DATABASE_OWNER_URL),DATABASE_URL="$(DATABASE_OWNER_URL)",)
+
 migrate: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_reference
+	$(OWNER_ENV) $(PY) manage.py migrate --noinput
+	$(OWNER_ENV) $(PY) manage.py load_reference
+
+# Daily in production: audit rows past the retention period, deleted as the owner.
+purge-audit: install
+	$(OWNER_ENV) $(PY) manage.py purge_audit
 
 demo: migrate
 	$(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
@@ -46,6 +55,10 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/mypy spip cases measures partners reporting
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	@# Production settings pass Django's deployment checklist with no warning.
+	DJANGO_ENV=production DJANGO_DEBUG=false DJANGO_ALLOWED_HOSTS=spip.justice.example \
+	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 format: install
 	$(VENV)/bin/ruff check --fix .

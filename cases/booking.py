@@ -187,7 +187,6 @@ class SlotFull(ValidationError):
     pass
 
 
-@transaction.atomic
 def replayed_booking(actor, request_token: str | None) -> Convocation | None:
     """The convocation ``actor`` already booked with ``request_token``. Tokens are the
     caller's own: another user's token is a new request, never their convocation."""
@@ -196,6 +195,7 @@ def replayed_booking(actor, request_token: str | None) -> Convocation | None:
     return Convocation.objects.filter(issued_by=actor, request_token=request_token).first()
 
 
+@transaction.atomic
 def convocation_book(
     *,
     actor,

@@ -136,10 +136,12 @@ def test_a_dspip_lists_the_audit_rows_of_their_service_only(world, client_for):
     )
     response = client_for(world.users["dspip"]).get(reverse("audit-list"))
     assert response.status_code == 200
-    usernames = {e.username for e in response.context["page_obj"].object_list}
-    assert usernames == {"cpip"}
+    # (Each director's own sign-in is in their journal too.)
+    rows = response.context["page_obj"].object_list
+    assert {e.username for e in rows if e.action != "login"} == {"cpip"}
     response = client_for(world.users["dspip_other"]).get(reverse("audit-list"))
-    assert {e.username for e in response.context["page_obj"].object_list} == {"cpip_other"}
+    rows = response.context["page_obj"].object_list
+    assert {e.username for e in rows if e.action != "login"} == {"cpip_other"}
 
 
 @pytest.mark.parametrize("persona", ["cpip", "dpip", "bex", "disp", "dap", "partner"])
