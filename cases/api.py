@@ -79,7 +79,7 @@ class PersonViewSet(ScopedReadOnlyViewSet):
         parameters=[PersonSearchInput],
         responses=PersonIdentitySerializer(many=True),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def search(self, request):
         """Identity search: a surname (2 letters at least) and a birth date or a first
         name; at most 10 candidates, identity only. Each search is audited."""
@@ -110,7 +110,7 @@ class CaseMeasureSerializer(serializers.ModelSerializer):
 class CaseSerializer(serializers.ModelSerializer):
     person_name = serializers.CharField(source="person.full_name", read_only=True)
     referent_name = serializers.CharField(
-        source="referent.display_name", read_only=True, default=None
+        source="referent.display_name", read_only=True, default=None, allow_null=True
     )
     measures = CaseMeasureSerializer(many=True, read_only=True)
 
@@ -136,9 +136,16 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
 
 
+class TimelineEventSerializer(serializers.Serializer):
+    when = serializers.CharField(help_text="ISO 8601: a date-time, or a date for whole-day events")
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    detail = serializers.CharField(allow_blank=True, allow_null=True)
+
+
 class TimelineMixin:
-    @extend_schema(responses={200: None})
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=TimelineEventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def timeline(self, request, pk=None):
         """Everything that happened to the person, newest first (MF and MO)."""
         from cases.selectors import timeline

@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -48,6 +49,16 @@ def _field_errors(exc: DjangoValidationError):
     )
 
 
+class WorkspaceSchema(AutoSchema):
+    """A creation is described with its input serializer (what the client sends), the
+    answer with the viewset's serializer (what it gets back)."""
+
+    def get_request_serializer(self):
+        if self.method == "POST":
+            return self.view.input_serializer()
+        return super().get_request_serializer()
+
+
 class WorkspaceViewSet(
     AuditedReadsMixin,
     mixins.ListModelMixin,
@@ -55,8 +66,12 @@ class WorkspaceViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Follow-up records of the files you may read; created through the same rules as
+    the case file's forms."""
+
     permission_classes = [IsAuthenticated, SeesPersonalData]
     audit_reads = True
+    schema = WorkspaceSchema()
 
     def get_queryset(self):
         queryset = super().get_queryset().visible_to(self.request.user)
@@ -205,7 +220,7 @@ class ProofViewSet(WorkspaceViewSet):
     queryset = Proof.objects.order_by("-received_on", "-id")
     serializer_class = ProofSerializer
     input_serializer = ProofInput
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser]  # a file travels as multipart/form-data only
 
     def perform_write(self, request, case, agent, data):
         obligation = ImposedObligation.objects.filter(

@@ -17,10 +17,10 @@ from measures.models import MeasureType, ObligationType
 class PersonSearchForm(DsfrBaseForm):
     """The clerk's identity search: a surname and a birth date or a first name."""
 
-    nom = forms.CharField(label=_("Nom"), max_length=100)
-    prenom = forms.CharField(label=_("Prénom"), max_length=150, required=False)
+    nom = forms.CharField(label=_("Nom de la personne recherchée"), max_length=100)
+    prenom = forms.CharField(label=_("Son prénom"), max_length=150, required=False)
     naissance = forms.DateField(
-        label=_("Date de naissance"),
+        label=_("Sa date de naissance"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )

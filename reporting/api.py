@@ -182,7 +182,13 @@ class AllocationMixin:
         )
 
     @extend_schema(responses=AllocationOptionSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="allocation-options")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="allocation-options",
+        pagination_class=None,
+        filterset_class=None,
+    )
     def allocation_options(self, request, pk=None):
         case = self._arrival(request, pk)
         options = allocation_options(case, timezone.localdate())

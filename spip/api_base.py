@@ -21,14 +21,14 @@ class SeesPersonalData(permissions.BasePermission):
         return scope_for(request.user).sees_personal_data
 
 
+# Reads of personal data leave a trace: one row per list request (filters, count, ids),
+# one per object read, and one per refused attempt on an object that exists (recorded
+# against the service holding it). ``audit_reads`` turns it on. (A comment, not a
+# docstring: the API schema would show it as every endpoint's description.)
 class AuditedReadsMixin:
-    """Reads of personal data leave a trace: one row per list request (filters, count,
-    ids), one per object read, and one per refused attempt on an object that exists
-    (recorded against the service holding it). ``audit_reads`` turns it on."""
-
     audit_reads = False
     # Ids are numbers: anything else is an unknown address (404), never a server error.
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = "[0-9]{1,18}"
 
     def _object_type(self) -> str:
         return self.get_queryset().model._meta.label_lower  # type: ignore[attr-defined]

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Fuzzes the API with schemathesis against a running server (`make run`), once per role:
+# no answer may be a server error, and every answer must match the OpenAPI schema.
+# Bounded: at most 20 examples per operation and 5 minutes per role.
+# Usage: bash scripts/api_fuzz.sh http://127.0.0.1:8000
+set -euo pipefail
+BASE="${1:-http://127.0.0.1:8000}"
+cd "$(dirname "$0")/.."
+mkdir -p var/fuzz
+for user in demo.cpip demo.dspip demo.bex demo.dap; do
+  token=$(.venv/bin/python manage.py drf_create_token "$user" | awk '{print $3}')
+  echo "== schemathesis as $user"
+  (cd var/fuzz && timeout 300 ../../.venv/bin/schemathesis run "$BASE/api/schema/?format=json" \
+    -H "Authorization: Token $token" \
+    --checks not_a_server_error,response_schema_conformance,content_type_conformance \
+    --phases examples,coverage,fuzzing --max-examples 20 --workers 2 --seed 20261130 \
+    --suppress-health-check all --warnings off) | tail -12
+done
