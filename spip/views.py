@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -83,4 +84,18 @@ def audit_list(request):
     if username:
         entries = entries.filter(username=username)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.role_label = ROLE_LABELS.get(entry.role, entry.role or "—")
+        entry.object_label = _object_label(entry.object_type)
     return render(request, "spip/audit_list.html", {"page_obj": page, "username": username})
+
+
+ROLE_LABELS = dict(Role.choices)
+
+
+def _object_label(object_type: str) -> str:
+    """``cases.case`` → "dossier": the model's French name, or the code when unknown."""
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
