@@ -256,10 +256,11 @@ def query_filters(request) -> dict[str, Any]:
     }
 
 
-def get_visible_or_404(user, queryset: models.QuerySet, *, what: str = "", **lookup):
-    """The object ``lookup`` finds among what ``user`` may see, or 404. A miss on an
-    object that exists is a refused access: audited against its service."""
-    obj = queryset.visible_to(user).filter(**lookup).first()  # type: ignore[attr-defined]
+def get_visible_or_404(user, queryset: Any, *, what: str = "", **lookup):
+    """The object ``lookup`` finds among what ``user`` may see (``queryset``: a model's
+    manager or queryset with ``visible_to``), or 404. A miss on an object that exists is a
+    refused access: audited against its service."""
+    obj = queryset.visible_to(user).filter(**lookup).first()
     if obj is not None:
         return obj
     model = queryset.model
