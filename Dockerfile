@@ -7,7 +7,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir -e . && DJANGO_SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0000 \
-    DJANGO_ENV=development DJANGO_DEBUG=false python manage.py collectstatic --noinput
+    DJANGO_ENV=production python manage.py collectstatic --noinput
 RUN useradd --create-home spip && mkdir -p /data/media /app/var && chown -R spip /data /app/var
 USER spip
 EXPOSE 8000

@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_PASSWORD ?= spip-demo-2026
+# Settings fail closed (production unless told): every target here says development.
+export DJANGO_ENV ?= development
 
 .PHONY: run test lint format typecheck e2e bench install browser migrate demo clean help purge-audit
 
@@ -68,10 +70,10 @@ typecheck: install
 	$(VENV)/bin/mypy spip cases measures partners reporting
 
 test: install browser lint
-	$(VENV)/bin/pytest
+	DJANGO_ENV=test $(VENV)/bin/pytest
 
 e2e: install browser
-	$(VENV)/bin/pytest tests/e2e
+	DJANGO_ENV=test $(VENV)/bin/pytest tests/e2e
 
 bench: install
 	$(PY) scripts/bench.py $(BENCH_ARGS)

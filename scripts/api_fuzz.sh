@@ -6,6 +6,7 @@
 set -euo pipefail
 BASE="${1:-http://127.0.0.1:8000}"
 cd "$(dirname "$0")/.."
+export DJANGO_ENV="${DJANGO_ENV:-development}"  # the quickstart's database (settings fail closed)
 mkdir -p var/fuzz
 for user in demo.cpip demo.dspip demo.bex demo.dap; do
   token=$(.venv/bin/python manage.py drf_create_token "$user" | awk '{print $3}')

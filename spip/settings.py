@@ -1,8 +1,9 @@
-"""Settings, read from the environment (django-environ).
+"""Settings, read from the environment (django-environ). They fail closed.
 
-Development works with no variable at all: SQLite under var/ and an embedded
-filesystem broker for Celery. Production (DJANGO_DEBUG unset or false and
-DJANGO_ENV=production) refuses to start without a real SECRET_KEY.
+``DJANGO_ENV`` is ``production`` unless said otherwise, and production refuses to start
+without a real ``DJANGO_SECRET_KEY``. ``make run`` says ``development`` and the tests say
+``test`` (pyproject.toml): SQLite under var/ and an embedded filesystem broker for Celery,
+with no other variable. DEBUG (Django's debug pages) is never on unless DJANGO_DEBUG asks.
 """
 
 from pathlib import Path
@@ -17,8 +18,10 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
-DJANGO_ENV = env("DJANGO_ENV", default="development")
-DEBUG = env.bool("DJANGO_DEBUG", default=DJANGO_ENV == "development")
+DJANGO_ENV = env("DJANGO_ENV", default="production")
+if DJANGO_ENV not in ("production", "development", "test"):
+    raise ImproperlyConfigured("DJANGO_ENV must be production, development or test.")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 _DEV_SECRET = "dev-only-insecure-secret-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=_DEV_SECRET)
@@ -151,9 +154,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=DJANGO_ENV == "production")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if DJANGO_ENV == "production":
     # HTTPS only, behind a proxy that terminates TLS and sets X-Forwarded-Proto.
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=True)
@@ -201,10 +203,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if not DEBUG
+        if DJANGO_ENV == "production"
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Outside production WhiteNoise serves the apps' static files where they are (no
+# collectstatic step before `make run`); production serves the collected, compressed ones.
+WHITENOISE_USE_FINDERS = DJANGO_ENV != "production"
+WHITENOISE_AUTOREFRESH = DEBUG
 # Uploaded proofs live outside the web root and are served only through scoped views.
 MEDIA_ROOT = env.path("SPIP_MEDIA_ROOT", default=VAR_DIR / "media")
 
@@ -284,9 +290,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SPIP_SMS_BACKEND = env("SPIP_SMS_BACKEND", default="cases.notify.ConsoleSMS")
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if DJANGO_ENV == "production"
+    else "django.core.mail.backends.console.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ne-pas-repondre@spip.justice.example")
 

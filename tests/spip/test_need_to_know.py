@@ -489,3 +489,15 @@ def test_hostile_inputs_get_an_answer_not_a_server_error(world, client_for, url,
     assert response.status_code == status
     if status == 400 and not url.startswith("/api/"):
         assert "caractère invalide" in response.content.decode()
+
+
+def test_settings_fail_closed_without_a_mode_or_a_secret():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},  # no DJANGO_ENV: production, and no secret key
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
