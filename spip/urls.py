@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
+from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -51,6 +51,21 @@ urlpatterns = [
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path(
+        "accessibilite/",
+        TemplateView.as_view(template_name="legal/accessibility.html"),
+        name="accessibility",
+    ),
+    path(
+        "mentions-legales/",
+        TemplateView.as_view(template_name="legal/legal_notice.html"),
+        name="legal-notice",
+    ),
+    path(
+        "donnees-personnelles/",
+        TemplateView.as_view(template_name="legal/personal_data.html"),
+        name="personal-data",
+    ),
     path("journal/", views.audit_list, name="audit-list"),
     path("dossiers/", include("cases.urls")),
     path("bex/", include("cases.bex_urls")),

@@ -501,3 +501,17 @@ def test_settings_fail_closed_without_a_mode_or_a_secret():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        ("/accessibilite/", "partiellement conforme"),
+        ("/mentions-legales/", "Éditeur"),
+        ("/donnees-personnelles/", "Droits des personnes suivies"),
+    ],
+)
+def test_the_footer_links_to_the_mandatory_pages_readable_without_login(db, client, url, title):
+    footer = client.get("/connexion/").content.decode()
+    assert f'href="{url}"' in footer
+    assert title in client.get(url).content.decode()
