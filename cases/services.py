@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.alerts import alerts_follow_owner
+from cases.booking import convocation_cancel
 from cases.choices import (
     CaseSetting,
     CaseStatus,
@@ -254,6 +255,9 @@ def interview_record(
     private_notes: str = "",
     convocation: Convocation | None = None,
 ) -> Interview:
+    """Record an interview held (never one to come: that is a convocation)."""
+    if held_at > timezone.now():
+        raise ValidationError({"held_at": _("Un entretien ne peut pas être saisi dans le futur.")})
     interview = Interview(
         case=case,
         agent=agent,
@@ -330,7 +334,17 @@ def case_close(*, actor, case: Case, on: date) -> Case:
     before = snapshot(case, ["status", "closed_on", "version"])
     case.status = CaseStatus.CLOSED
     case.closed_on = on
-    return _case_save(actor, case, before)
+    _case_save(actor, case, before)
+    # Appointments still to come are cancelled, each with its audit row, and their
+    # reminders withdrawn (no message: the closing letter tells the person).
+    upcoming = Convocation.objects.filter(
+        case=case, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
+    ).order_by("starts_at")
+    for convocation in upcoming:
+        convocation_cancel(
+            actor=actor, convocation=convocation, reason=_("Dossier clos"), notify=False
+        )
+    return case
 
 
 @transaction.atomic
@@ -572,13 +586,23 @@ def interview_log(
             actor=actor, convocation=convocation, status=ConvocationStatus.HONOURED
         )
     if next_at is not None:
-        convocation_create(
-            actor=actor,
-            case=case,
-            kind=next_kind or ConvocationType.FOLLOW_UP,
-            starts_at=next_at,
-            issued_from=IssuedFrom.SPIP,
-        )
+        if next_at <= timezone.now():
+            raise ValidationError(
+                {"next_at": _("Le prochain rendez-vous doit être dans le futur.")}
+            )
+        # The same next appointment given twice (two interviews logged, a form sent twice)
+        # is one convocation.
+        already = Convocation.objects.filter(
+            case=case, starts_at=next_at, status=ConvocationStatus.BOOKED
+        ).exists()
+        if not already:
+            convocation_create(
+                actor=actor,
+                case=case,
+                kind=next_kind or ConvocationType.FOLLOW_UP,
+                starts_at=next_at,
+                issued_from=IssuedFrom.SPIP,
+            )
     # Files last: every check that could refuse the form has passed.
     for obligation, upload in proofs:
         proof_record(

@@ -42,7 +42,15 @@ from measures.models import Measure
 from reporting.forms import ReportParams
 from reporting.models import EntityType, ReferenceNorm, WorkloadPolicy, WorkloadSnapshot
 from reporting.selectors import fraction_label
-from reporting.stats import delay_facts, delay_summary, distribution, is_late
+from reporting.stats import (
+    delay_facts,
+    delay_summary,
+    distribution,
+    half_up,
+    is_late,
+    last_twelve_months,
+    share,
+)
 from reporting.workload import load_percent, persons_per_fte
 from spip.access import scope_for
 from spip.choices import Assignment, Role
@@ -58,10 +66,6 @@ RISK_FIELDS = (
     (RiskLevel.LOW, "cases_low", "weight_low"),
     (RiskLevel.NOT_ASSESSED, "cases_not_assessed", "weight_not_assessed"),
 )
-
-
-def share(part, whole) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
 
 
 def narrow(queryset, params: ReportParams):
@@ -80,10 +84,10 @@ def fte_needs(*, weighted: Decimal, capacity: Decimal, persons: int, fte: Decima
     ``norm`` persons per CPIP, and the gap to what is there (positive: a shortfall)."""
     needed_norm = Decimal(persons) / norm
     return {
-        "needed_load_fte": weighted.quantize(TENTH),
-        "gap_load_fte": (weighted - capacity).quantize(TENTH),
-        "needed_norm_fte": needed_norm.quantize(TENTH),
-        "gap_norm_fte": (needed_norm - fte).quantize(TENTH),
+        "needed_load_fte": half_up(weighted),
+        "gap_load_fte": half_up(weighted - capacity),
+        "needed_norm_fte": half_up(needed_norm),
+        "gap_norm_fte": half_up(needed_norm - fte),
     }
 
 
@@ -234,7 +238,7 @@ def team_dashboard(user, params: ReportParams) -> dict:
         row.status = load_status(row.load_percent, policy)
         row.lines = breakdown_of(row, policy)
         row.reduction_percent = (
-            ((1 - row.capacity / row.fte) * HUNDRED).quantize(Decimal(1)) if row.fte else 0
+            half_up((1 - row.capacity / row.fte) * HUNDRED, Decimal(1)) if row.fte else 0
         )
         row.alerts = alerts.get(row.agent_id, {})
         row.alerts_total = sum(row.alerts.values())
@@ -443,9 +447,8 @@ def late_cases(user, params: ReportParams, *, today: date, limit: int | None = L
 
 def delays_for_snapshots(service_ids: list[int] | None, day: date) -> dict[int, dict]:
     """Twelve months of delays per service, for the nightly snapshots (no user: the job)."""
-    measures = Measure.objects.filter(
-        judgment_date__gt=day - timedelta(days=365), judgment_date__lte=day
-    )
+    since, until = last_twelve_months(day)
+    measures = Measure.objects.filter(judgment_date__gte=since, judgment_date__lte=until)
     if service_ids is not None:
         measures = measures.filter(case__service_id__in=service_ids)
     levels = {"service": F("case__service_id")}

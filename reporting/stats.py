@@ -7,8 +7,10 @@ definition, tested on both. The median of 5, 10, 20, 40 is 10 and its 9th decile
 
 from __future__ import annotations
 
+import calendar
 import math
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connections
 from django.db.models import Case as CaseWhen
@@ -20,6 +22,36 @@ from measures.choices import DeadlineTarget, DeadlineTrigger
 
 EPSILON = 1e-9
 CONTACT = [Attendance.PRESENT, Attendance.LATE]
+TENTH = Decimal("0.1")
+
+
+def half_up(value, places: Decimal = TENTH) -> Decimal | None:
+    """Rounded as people round (91.25 → 91.3), not to even: every figure stored or shown."""
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def percent(part, whole) -> Decimal | None:
+    """part ÷ whole × 100, to one decimal, half up; None for an empty whole."""
+    if not whole:
+        return None
+    return half_up(Decimal(part) * 100 / Decimal(whole))
+
+
+def share(part, whole) -> float | None:
+    """``percent`` as a plain number, for charts and JSON."""
+    value = percent(part, whole)
+    return None if value is None else float(value)
+
+
+def last_twelve_months(day: date) -> tuple[date, date]:
+    """The last twelve months up to and including ``day``: from the day after the same date
+    a year before (1 December 2025 to 30 November 2026). Every page, export and snapshot
+    that says "12 months" reads this window."""
+    year, month = day.year - 1, day.month
+    start = date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return start + timedelta(days=1), day
 
 
 class DaysBetween(Func):
@@ -257,8 +289,6 @@ def delay_summary(facts, levels) -> dict[str, dict]:
         )
         within, late = int(row[3] or 0), int(row[4] or 0)
         figures["within"], figures["late"] = within, late
-        figures["within_share"] = (
-            round(100 * within / (within + late), 1) if within + late else None
-        )
+        figures["within_share"] = share(within, within + late)
         summary[row[0]][int(row[1])] = figures
     return summary

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +21,7 @@ from reporting import exports, indicators
 from reporting.jobs import job_start
 from reporting.models import JobRun
 from reporting.selectors import agent_breakdown, allocation_options
+from reporting.stats import last_twelve_months
 from reporting.workload import load_percent
 from spip.access import scope_for
 from spip.models import Agent
@@ -198,7 +197,7 @@ def _filters(request):
     form, params = report_params(request.GET, request.user)
     if params is None:
         today = timezone.localdate()
-        params = ReportParams(since=today - timedelta(days=365), until=today)
+        params = ReportParams(*last_twelve_months(today))
     return form, params
 
 

@@ -23,6 +23,7 @@ from cases.models import Case
 from measures.models import Measure
 from reporting.models import CapacityReduction, EntityType, WorkloadPolicy, WorkloadSnapshot
 from reporting.selectors import weight_expression
+from reporting.stats import half_up
 from spip.choices import Role
 from spip.models import Agent, Antenna, InterregionalUnit, Service
 
@@ -85,15 +86,16 @@ def capacity_of(quotite: Decimal, reduction_percent: int) -> Decimal:
 
 
 def load_percent(weighted: Decimal, capacity: Decimal) -> Decimal | None:
+    """Σ weights ÷ capacity × 100, one decimal, half up."""
     if not capacity:
         return None
-    return (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
+    return half_up(weighted / capacity * HUNDRED)
 
 
 def persons_per_fte(persons: int, fte: Decimal) -> Decimal | None:
     if not fte:
         return None
-    return (Decimal(persons) / fte).quantize(Decimal("0.1"))
+    return half_up(Decimal(persons) / fte)
 
 
 def agents_with_capacity(day: date, agents):

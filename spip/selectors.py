@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, CaseStatus, ConvocationStatus
 from cases.models import Case, Convocation
+from reporting.stats import share as percent_share
 from spip.access import Scope
 from spip.choices import Role
 from spip.models import Agent, InterregionalUnit, Service
@@ -195,7 +196,7 @@ def outcome_missing_share(user, scope: Scope) -> dict:
     counts = past.exclude(status=ConvocationStatus.CANCELLED).aggregate(
         total=Count("id"), missing=Count("id", filter=Q(status=ConvocationStatus.BOOKED))
     )
-    share = round(100 * counts["missing"] / counts["total"], 1) if counts["total"] else None
+    share = percent_share(counts["missing"], counts["total"])
     return {**counts, "share": share, "flagged": share is not None and share > 20}
 
 
