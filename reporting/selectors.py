@@ -12,6 +12,33 @@ from cases.choices import OPEN_STATUSES as OPEN_STATUSES_ALL
 from cases.choices import RiskLevel
 from cases.models import Case
 from reporting.models import WorkloadPolicy
+from reporting.stats import percent
+
+
+def team_load(snapshot) -> dict | None:
+    """A team's load as every page states it, from its snapshot: its CPIPs' caseloads
+    over their capacity; beside it the cases to allocate ("arrivées à attribuer : n, soit
+    +x points") and the load if they were all allocated, named as such."""
+    if snapshot is None:
+        return None
+    return {
+        "day": snapshot.day,
+        "computed_at": snapshot.computed_at,
+        "label": snapshot.label,
+        "load_percent": snapshot.load_percent,
+        "persons": snapshot.persons,
+        "persons_per_fte": snapshot.persons_per_fte,
+        "weighted_load": snapshot.weighted_load,
+        "capacity": snapshot.capacity,
+        "fte": snapshot.fte,
+        "awaiting": snapshot.awaiting_allocation,
+        "awaiting_weighted": snapshot.awaiting_weighted,
+        "awaiting_points": percent(snapshot.awaiting_weighted, snapshot.capacity),
+        "load_if_allocated": percent(
+            snapshot.weighted_load + snapshot.awaiting_weighted, snapshot.capacity
+        ),
+        "open_alerts": snapshot.open_alerts,
+    }
 
 
 def weight_expression(policy: WorkloadPolicy):

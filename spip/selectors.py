@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, CaseStatus, ConvocationStatus
 from cases.models import Case, Convocation
+from reporting.selectors import team_load
 from reporting.stats import share as percent_share
 from spip.access import Scope
 from spip.choices import Role
@@ -84,6 +85,14 @@ def team_home(user, scope: Scope) -> dict:
     cases = Case.objects.visible_to(user)
     if scope.role == Role.DPIP and scope.antenna_id:
         agents = agents.filter(antenna_id=scope.antenna_id)
+    # The team's last snapshot, shown at once (antenna for a head of antenna, service for
+    # a director): the same row the team dashboard, the trend and the national view read.
+    service_snapshot = _latest_snapshot("service", scope.service_id)
+    team = (
+        _latest_snapshot("antenna", scope.antenna_id)
+        if scope.role == Role.DPIP and scope.antenna_id
+        else service_snapshot
+    )
     counts = cases.aggregate(
         open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
         awaiting=Count("id", filter=Q(status=CaseStatus.AWAITING_ALLOCATION)),
@@ -97,7 +106,8 @@ def team_home(user, scope: Scope) -> dict:
         "alerts": open_alerts(user)[:20],
         "outcomes": outcome_missing_share(user, scope),
         "norms": _norms(),
-        "service_snapshot": _latest_snapshot("service", scope.service_id),
+        "service_snapshot": service_snapshot,
+        "load": team_load(team),
         "last_run": _last_run(user),
         "antennas": service.antennas.annotate(
             open_cases=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES))

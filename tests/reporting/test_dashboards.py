@@ -176,16 +176,16 @@ def test_the_team_dashboard_is_a_constant_number_of_queries(
     client.get("/tableaux/equipe/")  # session and scope warm-up
 
     # session, user, agent (scope), team snapshot, antennas, agent rows, open alerts by
-    # agent and type, over-threshold history, arrivals, trend, norms, and the antenna
-    # filter's choices (count + rows).
-    with django_assert_num_queries(13):
+    # agent and type, over-threshold history, first snapshot of each current run above
+    # the threshold, arrivals, trend, norms, and the antenna filter's choices (count + rows).
+    with django_assert_num_queries(14):
         client.get("/tableaux/equipe/")
     for _ in range(5):
         agent = AgentFactory(role="cpip", antenna=loaded.antenna)
         for _ in range(3):
             CaseFactory(antenna=loaded.antenna, referent=agent, risk_level="high")
     workload.compute()
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get("/tableaux/equipe/")
     assert len(response.context["rows"]) == 8
 
@@ -195,14 +195,15 @@ def test_the_services_view_is_a_constant_number_of_queries(
 ):
     client = client_for(loaded.users["dap"])
     client.get("/tableaux/services/")
-    # session, user, agent (scope), latest day, service rows, agent ratios, region rows,
-    # European norm, norms, measure types, form choices (services, antennas).
-    with django_assert_num_queries(12):
+    # session, user, agent (scope), latest day, service rows, agent ratios, live open
+    # alerts per service, region rows, European norm, norms, measure types, form choices
+    # (services, antennas).
+    with django_assert_num_queries(13):
         client.get("/tableaux/services/")
     other = AgentFactory(role="cpip", antenna=loaded.other_antenna)
     CaseFactory(antenna=loaded.other_antenna, referent=other, risk_level="low")
     workload.compute()
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         client.get("/tableaux/services/")
 
 
@@ -369,8 +370,8 @@ def test_the_reports_api_is_a_constant_number_of_queries(
     api = api_for(loaded.users["dspip"])
     api.get("/api/v1/reports/team/")  # the scope is then cached on the user
     # team snapshot, antennas, agent rows, alerts by agent and type, over-threshold
-    # history, arrivals, norms, trend.
-    with django_assert_num_queries(8):
+    # history, first snapshot of each current run above it, arrivals, norms, trend.
+    with django_assert_num_queries(9):
         api.get("/api/v1/reports/team/")
     # one scan folded per level, service names, antenna names, agent names.
     with django_assert_num_queries(4):
@@ -379,7 +380,7 @@ def test_the_reports_api_is_a_constant_number_of_queries(
         agent = AgentFactory(role="cpip", antenna=loaded.antenna2)
         convoked(CaseFactory(antenna=loaded.antenna2, referent=agent, risk_level="low"))
     workload.compute()
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = api.get("/api/v1/reports/team/")
     assert len(response.json()["agents"]) == 7
     with django_assert_num_queries(4):

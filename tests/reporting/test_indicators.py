@@ -326,9 +326,10 @@ def test_team_dashboard_lines_and_who_is_over_the_threshold_since_when(frozen, w
     assert rows[cpip_a2.pk].load_percent == Decimal("152.0")
     assert [r.agent_id for r in data["rows"]] == [cpip_a2.pk, cpip.pk, cpip2.pk]
     assert {r.agent_id for r in data["over"]} == {cpip.pk, cpip_a2.pk}
-    # Above 110 % on the two last computations; cpip was at 62 % 14 days ago: since the day
-    # after; cpip_a2 was over on every computation: since the first one in the window.
-    assert rows[cpip.pk].over_since == TODAY - timedelta(days=13)
+    # Above 110 % on the two last computations; cpip was at 62 % 14 days ago: since the
+    # first snapshot above it, 7 days ago; cpip_a2 was over on every computation: since
+    # the first one in the window.
+    assert rows[cpip.pk].over_since == TODAY - timedelta(days=7)
     assert rows[cpip_a2.pk].over_since == TODAY - timedelta(days=14)
     assert rows[cpip2.pk].over_since is None
     assert (rows[cpip.pk].over_whole_window, rows[cpip_a2.pk].over_whole_window) == (False, True)

@@ -124,13 +124,14 @@ def test_a_user_without_profile_is_told_so(db, client, django_user_model):
 
 # Session, user, scope (a CPIP's scope also reads their covers), then the page's own reads. The team home adds: service, agents with
 # their counts and last snapshot, case counts, open alerts (count and list), outcomes share,
-# norms, service snapshot, last job run, antennas.
+# norms, service snapshot, the antenna's snapshot for a head of antenna (the team's load shown
+# at once), last job run, antennas.
 @pytest.mark.parametrize(
     ("persona", "queries"),
     [
         ("cpip", 13),
         ("dspip", 14),
-        ("dpip", 14),
+        ("dpip", 15),
         ("bex", 11),
         ("disp", 6),
         ("dap", 6),
