@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
     Exists,
@@ -27,7 +28,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
 
 from cases.choices import (
     OPEN_STATUSES,
@@ -906,11 +908,11 @@ def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
     if params.service_id:
         rows = [r for r in rows if r.service_id == params.service_id]
     what_if = what_if or {}
-    added = _added_fte(what_if)
+    added = _added_fte(what_if, rows)
     weights = {field: what_if.get(field) or None for _l, _c, field in RISK_FIELDS}
     norm = head_count_norm()
     lines = [
-        _staffing_line(row, added.get(row.service_id, Decimal(0)), weights, norm)
+        _staffing_line(row, added.get(row.service_id, (Decimal(0), Decimal(0))), weights, norm)
         for row in rows
         if row.persons or row.fte or row.service_id in added
     ]
@@ -936,17 +938,41 @@ def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
     }
 
 
-def _added_fte(what_if: dict) -> dict[int, Decimal]:
-    added: dict[int, Decimal] = {}
-    if what_if.get("add_service") and what_if.get("agents"):
-        n = Decimal(what_if["agents"])
-        added[what_if["add_service"].pk] = n
-        if what_if.get("from_service"):
-            added[what_if["from_service"].pk] = -n
+def _added_fte(what_if: dict, rows: list[WorkloadSnapshot]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per service, the FTE and the capacity the what-if adds (negative: takes away).
+
+    Added agents are full-time and without reductions. Moved agents take their service's
+    share of capacity with them (capacity ÷ FTE), so a move conserves both totals; a
+    service cannot give more FTE than it has (``ValidationError``, shown on the form)."""
+    added: dict[int, tuple[Decimal, Decimal]] = {}
+    if not (what_if.get("add_service") and what_if.get("agents")):
+        return added
+    n = Decimal(what_if["agents"])
+    giver = what_if.get("from_service")
+    if giver is None:
+        added[what_if["add_service"].pk] = (n, n)
+        return added
+    row = next((r for r in rows if r.service_id == giver.pk), None)
+    has = row.fte if row else Decimal(0)
+    if n > has:
+        raise ValidationError(
+            {
+                "agents": _(
+                    "Le service %(service)s n'a que %(fte)s ETP de CPIP : il ne peut pas en "
+                    "céder %(n)s."
+                )
+                % {"service": giver.name, "fte": number_format(has, 1), "n": number_format(n, 1)}
+            }
+        )
+    moved_capacity = n * row.capacity / row.fte if row and row.fte else Decimal(0)
+    added[what_if["add_service"].pk] = (n, moved_capacity)
+    added[giver.pk] = (-n, -moved_capacity)
     return added
 
 
-def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: Decimal) -> dict:
+def _staffing_line(
+    row: WorkloadSnapshot, added: tuple[Decimal, Decimal], weights: dict, norm: Decimal
+) -> dict:
     policy = row.policy
     weighted = row.weighted_load
     if any(weights.values()):
@@ -957,9 +983,9 @@ def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: D
             ),
             Decimal(0),
         )
-    # Added agents are full-time and without reductions; removed ones take their share.
-    capacity = max(row.capacity + added, Decimal(0))
-    fte = max(row.fte + added, Decimal(0))
+    added_fte, added_capacity = added
+    capacity = row.capacity + added_capacity
+    fte = row.fte + added_fte
     return {
         "id": row.service_id,
         "label": row.label,
@@ -968,7 +994,7 @@ def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: D
         "persons": row.persons,
         "fte": fte,
         "capacity": capacity,
-        "added": added,
+        "added": added_fte,
         "weighted_load": weighted,
         "load_percent_before": row.load_percent,
         "load_percent": load_percent(weighted, capacity),

@@ -94,3 +94,10 @@ def exports_purge() -> int:
     from reporting.jobs import exports_purge as purge
 
     return purge()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=300)
+def job_runs_sweep() -> int:
+    from reporting.jobs import job_runs_sweep as sweep
+
+    return sweep()

@@ -323,7 +323,11 @@ def staffing(request):
     form, params = _filters(request)
     what_if = WhatIfForm(request.GET if "simulate" in request.GET else None, user=request.user)
     scenario = what_if.cleaned_data if what_if.is_bound and what_if.is_valid() else None
-    data = indicators.staffing(request.user, params, scenario)
+    try:
+        data = indicators.staffing(request.user, params, scenario)
+    except ValidationError as exc:
+        what_if.add_error(None, exc)
+        data = indicators.staffing(request.user, params)
     return _export_or_render(
         request,
         exports.STAFFING,
