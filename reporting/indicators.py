@@ -47,6 +47,7 @@ from reporting.forms import ReportParams
 from reporting.models import EntityType, ReferenceNorm, WorkloadPolicy, WorkloadSnapshot
 from reporting.selectors import fraction_label, team_load, weight_expression
 from reporting.stats import (
+    custody_count,
     delay_facts,
     delay_summary,
     distribution,
@@ -454,6 +455,7 @@ def delays(user, params: ReportParams) -> dict:
         "total": Value(0, output_field=IntegerField()),
     }
     summary = delay_summary(delay_facts(measures, today=today, groups=levels), levels)
+    custody = custody_count(measures, today=today)
     by_service, by_antenna, by_month = summary["service"], summary["antenna"], summary["month"]
     total = summary["total"].get(0)
     services = dict(
@@ -464,6 +466,7 @@ def delays(user, params: ReportParams) -> dict:
     )
     return {
         "total": total,
+        "custody": custody,
         "services": sorted(
             (
                 {"id": pk, "label": services.get(pk, "—"), **figures}

@@ -115,8 +115,8 @@ def test_delays_median_ninth_decile_and_share_within_the_45_days(frozen, world):
         "pending": 0,
         "appointment_median": 20,
         "appointment_p90": 60,
-        "interview_median": 25,
-        "interview_p90": 50,
+        "contact_median": 25,
+        "contact_p90": 50,
         "within_share": 60.0,
     }
     assert [s["label"] for s in data["services"]] == ["SPIP du Rhône"]
