@@ -16,7 +16,7 @@ import holidays
 from django.db import connections
 from django.db.models import Case as CaseWhen
 from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, Least, TruncDate
 
 from cases.choices import Attendance, CaseSetting, ConvocationStatus, ConvocationType
 from measures.choices import DeadlineTarget, DeadlineTrigger
@@ -141,11 +141,20 @@ def delay_facts(measures, *, today: date, groups: dict, extra: tuple[str, ...] =
             contact_days=DaysBetween(first_contact("case", "judgment_date"), F("judgment_date")),
             elapsed_days=DaysBetween(Value(today), F("judgment_date")),
         )
+        # Taken in charge: convoked (an appointment issued) or already met (first
+        # contact), whichever came first; the deadline is measured on that day.
+        .annotate(
+            reached_days=Least(
+                Coalesce("appointment_days", "contact_days"),
+                Coalesce("contact_days", "appointment_days"),
+            )
+        )
         .values(
             *keys,
             "deadline_days",
             "appointment_days",
             "contact_days",
+            "reached_days",
             "elapsed_days",
             *extra,
         )
@@ -244,9 +253,9 @@ def _holiday_edges(subdivision: str, first_year: int, last_year: int):
 
 
 def is_late():
-    """Outside the deadline: convoked after it, or not convoked and the deadline passed."""
-    return Q(appointment_days__gt=F("deadline_days")) | Q(
-        appointment_days__isnull=True, elapsed_days__gt=F("deadline_days")
+    """Outside the deadline: convoked or met after it, or neither and the deadline passed."""
+    return Q(reached_days__gt=F("deadline_days")) | Q(
+        reached_days__isnull=True, elapsed_days__gt=F("deadline_days")
     )
 
 
@@ -255,11 +264,11 @@ WITH facts AS {materialized} ({facts}),
 stacked AS ({stacked})
 SELECT level, grp,
        COUNT(*),
-       SUM(CASE WHEN appointment_days <= deadline_days THEN 1 ELSE 0 END),
-       SUM(CASE WHEN appointment_days > deadline_days
-                  OR (appointment_days IS NULL AND elapsed_days > deadline_days)
+       SUM(CASE WHEN reached_days <= deadline_days THEN 1 ELSE 0 END),
+       SUM(CASE WHEN reached_days > deadline_days
+                  OR (reached_days IS NULL AND elapsed_days > deadline_days)
                 THEN 1 ELSE 0 END),
-       SUM(CASE WHEN appointment_days IS NULL AND elapsed_days <= deadline_days
+       SUM(CASE WHEN reached_days IS NULL AND elapsed_days <= deadline_days
                 THEN 1 ELSE 0 END),
        MIN(CASE WHEN a_rank >= %s THEN appointment_days END),
        MIN(CASE WHEN a_rank >= %s THEN appointment_days END),
@@ -283,10 +292,10 @@ WITH facts AS MATERIALIZED ({facts}),
 stacked AS ({stacked})
 SELECT level, grp,
        COUNT(*),
-       COUNT(*) FILTER (WHERE appointment_days <= deadline_days),
-       COUNT(*) FILTER (WHERE appointment_days > deadline_days
-                          OR (appointment_days IS NULL AND elapsed_days > deadline_days)),
-       COUNT(*) FILTER (WHERE appointment_days IS NULL AND elapsed_days <= deadline_days),
+       COUNT(*) FILTER (WHERE reached_days <= deadline_days),
+       COUNT(*) FILTER (WHERE reached_days > deadline_days
+                          OR (reached_days IS NULL AND elapsed_days > deadline_days)),
+       COUNT(*) FILTER (WHERE reached_days IS NULL AND elapsed_days <= deadline_days),
        percentile_disc(0.5) WITHIN GROUP (ORDER BY appointment_days),
        percentile_disc(0.9) WITHIN GROUP (ORDER BY appointment_days),
        percentile_disc(0.5) WITHIN GROUP (ORDER BY contact_days),
@@ -296,7 +305,7 @@ GROUP BY level, grp
 """
 
 STACKED_SQL = (
-    "SELECT '{level}' AS level, {column} AS grp, deadline_days, appointment_days, "
+    "SELECT '{level}' AS level, {column} AS grp, deadline_days, appointment_days, reached_days, "
     "contact_days, elapsed_days FROM facts WHERE deadline_days IS NOT NULL"
 )
 
@@ -314,7 +323,8 @@ DELAY_COLUMNS = (
 
 def delay_summary(facts, levels) -> dict[str, dict]:
     """For each level of ``delay_facts`` (``levels``: their names) and each of its groups:
-    measures, within the deadline, late, pending (deadline not reached, no appointment yet),
+    measures, within the deadline, late, pending (deadline not reached, neither convoked nor
+    met yet),
     median and 9th decile of the days to the appointment and to the first contact, and
     the share within the deadline among those decided.
 
