@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, CaseStatus, ConvocationStatus
@@ -138,7 +138,15 @@ def region_home(user, scope: Scope) -> dict:
         )
         .order_by("code")
     )
-    return {"services": services, "unit": InterregionalUnit.objects.visible_to(user).first()}
+    snapshots = _latest_snapshots(user, "service")
+    services = list(services)
+    for service in services:
+        service.snapshot = snapshots.get(service.pk)
+    return {
+        "services": services,
+        "unit": InterregionalUnit.objects.visible_to(user).first(),
+        "day": next(iter(snapshots.values())).day if snapshots else None,
+    }
 
 
 def national_home(user, scope: Scope) -> dict:
@@ -158,7 +166,15 @@ def national_home(user, scope: Scope) -> dict:
         )
         .order_by("name")
     )
-    return {"units": units, "services_total": Service.objects.visible_to(user).count()}
+    snapshots = _latest_snapshots(user, "interregional")
+    units = list(units)
+    for unit in units:
+        unit.snapshot = snapshots.get(unit.pk)
+    return {
+        "units": units,
+        "services_total": Service.objects.visible_to(user).count(),
+        "day": next(iter(snapshots.values())).day if snapshots else None,
+    }
 
 
 def partner_home(user, scope: Scope) -> dict:
@@ -214,6 +230,18 @@ def _norms():
     from reporting.models import ReferenceNorm
 
     return list(ReferenceNorm.objects.order_by("persons_per_agent"))
+
+
+def _latest_snapshots(user, entity_type: str) -> dict:
+    """The rows of ``entity_type`` of the last snapshot day, by entity: the same figures as
+    the services and national views (two queries: the last day, its rows)."""
+    from reporting.models import WorkloadSnapshot
+
+    rows = WorkloadSnapshot.objects.counted_for(user).filter(entity_type=entity_type)
+    last = rows.aggregate(day=Max("day"))["day"]
+    if last is None:
+        return {}
+    return {row.entity_id: row for row in rows.filter(day=last)}
 
 
 def _latest_snapshot(entity_type: str, entity_id):

@@ -95,6 +95,14 @@ def test_the_team_load_is_the_same_on_every_page_and_in_the_api(rhone, client_fo
     assert lyon["persons"] == 38
     page = client_for(world.users["dap"]).get("/tableaux/services/")
     assert "25,3" in page.content.decode()
+    # The regional and national homes: the same rows (the region: 0.86 on 4.0 = 21.5 %).
+    disp = client_for(world.users["disp"]).get("/")
+    rhone = next(s for s in disp.context["services"] if s.code == "69")
+    assert rhone.snapshot.load_percent == Decimal("25.3")
+    assert "25,3 %" in disp.content.decode()
+    dap = client_for(world.users["dap"]).get("/")
+    unit = next(u for u in dap.context["units"] if u.name == "DISP de Lyon")
+    assert unit.snapshot.load_percent == Decimal("21.5")
 
 
 def test_the_head_of_antenna_sees_the_antennas_load_everywhere(rhone, client_for, api_for):
