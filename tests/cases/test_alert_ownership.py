@@ -59,7 +59,7 @@ def holders(case) -> dict[str, int | None]:
     )
 
 
-def test_alerts_follow_allocation_reassignment_cover_its_end_and_departure(team):
+def test_alerts_follow_allocation_reassignment_cover_its_end_and_departure(team, client_for):
     antenna, people, case = team
     anne, bruno, head, director = (people[k] for k in ("anne", "bruno", "head", "director"))
     with time_machine.travel(MONDAY, tick=False):
@@ -143,6 +143,10 @@ def test_alerts_follow_allocation_reassignment_cover_its_end_and_departure(team)
             )
         ) == {True}
         assert alerts_refresh()["moved"] == 0  # a second run changes nothing
+        # On the head of antenna's home, flagged, with the way out.
+        html = client_for(head.user).get("/").content.decode()
+        assert html.count('data-testid="without-referent"') == 3
+        assert f"/tableaux/dossiers/{case.pk}/reaffecter/" in html
 
         # An antenna without a head: the service's director.
         head.active_to = TODAY
