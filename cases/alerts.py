@@ -122,6 +122,8 @@ def _insert_new(alerts: list[Alert], batch_size: int = 1000) -> int:
     table = connection.ops.quote_name(Alert._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Within the backend's limit on bound parameters (SQLite's is the lower).
+    batch_size = max(min(batch_size, connection.ops.bulk_batch_size(fields, alerts)), 1)
     inserted = 0
     with connection.cursor() as cursor:
         for start in range(0, len(alerts), batch_size):
