@@ -83,6 +83,19 @@ def test_a_deadline_ending_on_a_weekend_or_holiday_runs_to_the_next_working_day(
     assert next_working_day(date(2026, 12, 25), "57") == date(2026, 12, 28)  # Fri, Sat 26
 
 
+def test_the_bex_desk_labels_slots_with_the_extended_deadline(reference):
+    from cases import booking
+    from measures.models import MeasureType
+
+    sp = MeasureType.objects.get(code="SP")
+    # Judged 29 January: the 45th day is Sunday 15 March, a slot on Monday 16 is within.
+    assert booking.deadline_for(sp, date(2026, 1, 29)).last_day == date(2026, 3, 16)
+    # Judged 17 February in Moselle: Good Friday, the weekend, Easter Monday → Tuesday 7 April.
+    assert booking.deadline_for(sp, date(2026, 2, 17), subdivision="57").last_day == date(
+        2026, 4, 7
+    )
+
+
 def test_the_extension_is_a_per_rule_setting(reference):
     rule = DeadlineRule.objects.get(code="SPIP_AFTER_SENTENCE")
     rule.extends_to_working_day = False
