@@ -21,11 +21,13 @@ def team_load(snapshot) -> dict | None:
     +x points") and the load if they were all allocated, named as such."""
     if snapshot is None:
         return None
+    load = snapshot.load_percent
+    if_allocated = percent(snapshot.weighted_load + snapshot.awaiting_weighted, snapshot.capacity)
     return {
         "day": snapshot.day,
         "computed_at": snapshot.computed_at,
         "label": snapshot.label,
-        "load_percent": snapshot.load_percent,
+        "load_percent": load,
         "persons": snapshot.persons,
         "persons_per_fte": snapshot.persons_per_fte,
         "weighted_load": snapshot.weighted_load,
@@ -33,10 +35,10 @@ def team_load(snapshot) -> dict | None:
         "fte": snapshot.fte,
         "awaiting": snapshot.awaiting_allocation,
         "awaiting_weighted": snapshot.awaiting_weighted,
-        "awaiting_points": percent(snapshot.awaiting_weighted, snapshot.capacity),
-        "load_if_allocated": percent(
-            snapshot.weighted_load + snapshot.awaiting_weighted, snapshot.capacity
-        ),
+        # The difference of the two figures shown, so that they add up on the page
+        # (113.8 + 12.2 = 126.0), rather than each rounded on its own.
+        "awaiting_points": None if load is None or if_allocated is None else if_allocated - load,
+        "load_if_allocated": if_allocated,
         "open_alerts": snapshot.open_alerts,
     }
 
