@@ -182,3 +182,29 @@ def test_a_new_alert_on_a_departed_agents_case_goes_to_the_head_of_antenna(team)
             "contact_overdue": head.pk,
         }
         assert not Alert.objects.filter(agent=anne).exists()
+
+
+def test_the_head_of_antenna_ends_a_cover_from_the_covers_page(team, client_for):
+    antenna, people, case = team
+    anne, bruno, head = people["anne"], people["bruno"], people["head"]
+    with time_machine.travel(MONDAY, tick=False):
+        case_services.case_assign(actor=head.user, case=case, referent=bruno, on=JUDGED)
+        alerts_refresh()
+        cover = case_services.cover_create(
+            actor=head.user,
+            absent=bruno,
+            covering=anne,
+            starts_on=TODAY - timedelta(days=3),
+            ends_on=TODAY + timedelta(days=10),
+        )
+        assert set(holders(case).values()) == {anne.pk}
+        client = client_for(head.user)
+        assert f"/interims/{cover.pk}/terminer/" in client.get("/interims/").content.decode()
+        response = client.post(f"/interims/{cover.pk}/terminer/")
+        assert response.status_code == 302
+        cover.refresh_from_db()
+        # Ended yesterday; Bruno holds his case's alerts again.
+        assert cover.ends_on == TODAY - timedelta(days=1)
+        assert set(holders(case).values()) == {bruno.pk}
+        # A CPIP cannot end a cover.
+        assert client_for(anne.user).post(f"/interims/{cover.pk}/terminer/").status_code == 403
