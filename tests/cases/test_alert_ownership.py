@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.test import Client
 
 from cases import services as case_services
 from cases.alerts import alerts_refresh
@@ -206,5 +207,7 @@ def test_the_head_of_antenna_ends_a_cover_from_the_covers_page(team, client_for)
         # Ended yesterday; Bruno holds his case's alerts again.
         assert cover.ends_on == TODAY - timedelta(days=1)
         assert set(holders(case).values()) == {bruno.pk}
-        # A CPIP cannot end a cover.
+        # A CPIP cannot end a cover; nobody signed out can.
         assert client_for(anne.user).post(f"/interims/{cover.pk}/terminer/").status_code == 403
+        anonymous = Client().post(f"/interims/{cover.pk}/terminer/")
+        assert (anonymous.status_code, anonymous["Location"][:11]) == (302, "/connexion/")
