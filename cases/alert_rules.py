@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 
 from cases.choices import (
     OPEN_STATUSES,
     AlertSeverity,
     AlertType,
     Attendance,
+    CaseSetting,
     CaseStatus,
     ConvocationStatus,
     Intensity,
@@ -28,7 +29,9 @@ from cases.choices import (
     RiskLevel,
 )
 from cases.models import Case, Convocation, Incident, Interview, Report
+from cases.selectors import first_contact, last_contact
 from measures.choices import DeadlineTarget, DeadlineTrigger
+from measures.deadlines import last_day, latest_start_expired
 from measures.models import DeadlineRule, Measure
 from reporting.models import AlertSettings, WorkloadPolicy
 from spip.models import Service
@@ -52,20 +55,30 @@ class Context:
     now: datetime
     settings: AlertSettings
     policy: WorkloadPolicy
+    subdivisions: tuple[str, ...] = ("",)
 
     def local_midnight(self, day: date) -> datetime:
         return datetime.combine(day, time.min, tzinfo=ZoneInfo(self.zone))
 
 
 def contexts(now: datetime) -> Iterator[Context]:
-    zones = Service.objects.values_list("time_zone", flat=True).distinct().order_by("time_zone")
-    for zone in zones:
+    calendars: dict[str, set[str]] = {}
+    for zone, subdivision in Service.objects.values_list("time_zone", "holiday_subdivision"):
+        calendars.setdefault(zone, set()).add(subdivision)
+    for zone in sorted(calendars):
         today = now.astimezone(ZoneInfo(zone)).date()
         settings = AlertSettings.objects.in_force(today)
         policy = WorkloadPolicy.objects.in_force(today)
         if settings is None or policy is None:
             continue
-        yield Context(zone=zone, today=today, now=now, settings=settings, policy=policy)
+        yield Context(
+            zone=zone,
+            today=today,
+            now=now,
+            settings=settings,
+            policy=policy,
+            subdivisions=tuple(sorted(calendars[zone])),
+        )
 
 
 @dataclass(frozen=True)
@@ -92,25 +105,48 @@ def _measures(ctx: Context):
     )
 
 
+# The first-appointment clocks run for persons free when sentenced (milieu ouvert); a person
+# in custody has none at sentencing: theirs starts at release (DOMAIN.md §5).
+FREE = Q(case__setting=CaseSetting.OPEN)
+# A cancelled or excused convocation is not an issued one.
+NOT_ISSUED = [ConvocationStatus.CANCELLED, ConvocationStatus.EXCUSED]
+
+
+def _expired(ctx: Context, rule) -> Q:
+    """Measures whose ``rule`` deadline, counted from the judgment, ended before today, in
+    each holiday calendar of the zone (art. 801 CPP: ``measures.deadlines``)."""
+    condition = Q(pk__in=[])
+    for subdivision in ctx.subdivisions:
+        condition |= Q(
+            case__service__holiday_subdivision=subdivision,
+            judgment_date__lte=latest_start_expired(rule, ctx.today, subdivision),
+        )
+    return condition
+
+
 def late_start(ctx: Context) -> Iterator[Finding]:
-    """No first interview within the statutory delay after sentencing (474 CPP, D.546-2 CPP)."""
+    """No first contact within the statutory delay after sentencing (474 CPP, D.546-2 CPP),
+    for persons free when sentenced."""
     rules = DeadlineRule.objects.valid_on(ctx.today).filter(
         trigger=DeadlineTrigger.SENTENCE_FREE, target=DeadlineTarget.SPIP_CONVOCATION, unit="days"
     )
     for rule in rules.prefetch_related("measure_types"):
-        interviewed = Interview.objects.filter(
-            case=OuterRef("case"), attendance__in=CONTACT, held_at__gte=OuterRef("judgment_date")
-        )
-        rows = _measures(ctx).filter(
-            measure_type__in=rule.measure_types.all(),
-            judgment_date__lt=ctx.today - timedelta(days=rule.amount),
+        rows = (
+            _measures(ctx)
+            .filter(FREE, _expired(ctx, rule), measure_type__in=rule.measure_types.all())
+            .annotate(contact=first_contact("case", "judgment_date"))
+            .filter(contact__isnull=True)
         )
         if rule.provisionally_enforceable is not None:
             rows = rows.filter(provisionally_enforceable=rule.provisionally_enforceable)
-        rows = rows.filter(~Exists(interviewed)).values(
-            "id", "case_id", "case__referent_id", "judgment_date"
+        rows = rows.values(
+            "id",
+            "case_id",
+            "case__referent_id",
+            "judgment_date",
+            "case__service__holiday_subdivision",
         )
-        text = f"{rule.label} : premier entretien attendu sous {rule.amount} jours"
+        text = f"{rule.label} : premier contact attendu sous {rule.amount} jours"
         for row in rows:
             yield Finding(
                 case_id=row["case_id"],
@@ -119,18 +155,21 @@ def late_start(ctx: Context) -> Iterator[Finding]:
                 rule=text,
                 legal_reference=rule.legal_reference,
                 measure_id=row["id"],
-                due_on=row["judgment_date"] + timedelta(days=rule.amount),
+                due_on=last_day(
+                    rule, row["judgment_date"], row["case__service__holiday_subdivision"]
+                ),
             )
 
 
 def no_convocation(ctx: Context) -> Iterator[Finding]:
+    """No convocation issued n days after the judgment (a person free when sentenced)."""
     n = ctx.settings.no_convocation_days
     convoked = Convocation.objects.filter(
-        case=OuterRef("case"), starts_at__gte=OuterRef("judgment_date")
-    )
+        case=OuterRef("case"), starts_at__date__gte=OuterRef("judgment_date")
+    ).exclude(status__in=NOT_ISSUED)
     rows = (
         _measures(ctx)
-        .filter(judgment_date__lt=ctx.today - timedelta(days=n))
+        .filter(FREE, judgment_date__lt=ctx.today - timedelta(days=n))
         .filter(~Exists(convoked))
         .values("id", "case_id", "case__referent_id", "judgment_date")
     )
@@ -214,12 +253,11 @@ def outcome_missing(ctx: Context) -> Iterator[Finding]:
 
 
 def contact_overdue(ctx: Context) -> Iterator[Finding]:
+    """No contact (``last_contact``: an interview or an honoured convocation) within the
+    intensity's interval."""
     for intensity in Intensity:
         interval = ctx.policy.contact_interval(intensity)
         since = ctx.local_midnight(ctx.today - timedelta(days=interval))
-        recent = Interview.objects.filter(
-            case=OuterRef("pk"), attendance__in=CONTACT, held_at__gte=since
-        )
         rows = (
             _open_cases(ctx)
             .filter(
@@ -227,8 +265,8 @@ def contact_overdue(ctx: Context) -> Iterator[Finding]:
                 intensity=intensity,
                 allocated_on__lt=ctx.today - timedelta(days=interval),
             )
-            .filter(~Exists(recent))
-            .annotate(last=Max("interviews__held_at", filter=Q(interviews__attendance__in=CONTACT)))
+            .annotate(last=last_contact("pk"))
+            .filter(Q(last__isnull=True) | Q(last__lt=since))
             .values("id", "referent_id", "last", "allocated_on")
         )
         for row in rows:
@@ -370,6 +408,28 @@ def assessment_due(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def measure_expired(ctx: Context) -> Iterator[Finding]:
+    """A measure past its planned end whose case is still followed: close it or have it
+    extended."""
+    rows = (
+        _measures(ctx)
+        .filter(case__status=CaseStatus.ACTIVE, planned_end_date__lt=ctx.today)
+        .values("id", "case_id", "case__referent_id", "planned_end_date", "measure_type__code")
+    )
+    for row in rows:
+        yield Finding(
+            case_id=row["case_id"],
+            agent_id=row["case__referent_id"],
+            dedup_key=f"measure:{row['id']}",
+            rule=(
+                f"Mesure {row['measure_type__code']} échue le "
+                f"{row['planned_end_date']:%d/%m/%Y} : clôturer ou prolonger"
+            ),
+            measure_id=row["id"],
+            due_on=row["planned_end_date"],
+        )
+
+
 RULES = {
     AlertType.LATE_START: (late_start, AlertSeverity.CRITICAL),
     AlertType.NO_CONVOCATION: (no_convocation, AlertSeverity.CRITICAL),
@@ -382,4 +442,5 @@ RULES = {
     AlertType.REPORT_DUE: (report_due, AlertSeverity.WARNING),
     AlertType.TIG_AT_RISK: (tig_at_risk, AlertSeverity.WARNING),
     AlertType.ASSESSMENT_DUE: (assessment_due, AlertSeverity.INFO),
+    AlertType.MEASURE_EXPIRED: (measure_expired, AlertSeverity.WARNING),
 }

@@ -9,13 +9,41 @@ A run killed half-way leaves whole types done or untouched; the next run complet
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.alert_rules import RULES, contexts
-from cases.models import Alert
+from cases.models import Alert, Case
+from cases.selectors import answering_agent
+
+
+def alerts_follow_owner(*, case_ids: Iterable | None = None, day: date | None = None) -> int:
+    """Give the open alerts of ``case_ids`` (every case when None) to whoever answers for
+    their case on ``day`` (``answering_agent``): one UPDATE of the rows that differ.
+
+    Called inside the services that change who answers for a case (allocation,
+    reassignment, cover and its end), in their transaction, and by the alert job, which
+    repairs any drift (a cover that ended, an agent who left). Returns the rows moved."""
+    day = day or timezone.localdate()
+    owner, orphan = answering_agent(day)
+    per_case = Case.objects.filter(pk=OuterRef("case_id")).annotate(owner=owner, orphan=orphan)
+    new_owner = Subquery(per_case.values("owner")[:1])
+    new_orphan = Subquery(per_case.values("orphan")[:1])
+    alerts = Alert.objects.filter(closed_at__isnull=True)
+    if case_ids is not None:
+        alerts = alerts.filter(case_id__in=case_ids)
+    # NULL-safe "differs": 0 is never an agent's id.
+    drifted = alerts.annotate(
+        current=Coalesce("agent_id", 0), wanted=Coalesce(new_owner, 0), wanted_orphan=new_orphan
+    ).filter(~Q(current=F("wanted")) | ~Q(without_referent=F("wanted_orphan")))
+    return Alert.objects.filter(pk__in=drifted.values("pk")).update(
+        agent_id=new_owner, without_referent=new_orphan
+    )
 
 
 def alerts_refresh(*, now: datetime | None = None, types: list[str] | None = None) -> Counter:
@@ -52,7 +80,7 @@ def alerts_refresh(*, now: datetime | None = None, types: list[str] | None = Non
                 for key, f in findings.items()
                 if key not in open_keys
             ]
-            Alert.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+            opened = _insert_new(new)
             cleared = open_keys - findings.keys()
             closed = (
                 Alert.objects.filter(
@@ -61,7 +89,57 @@ def alerts_refresh(*, now: datetime | None = None, types: list[str] | None = Non
                 if cleared
                 else 0
             )
-            counts["opened"] += len(new)
+            counts["opened"] += opened
             counts["closed"] += closed
             counts["unchanged"] += len(open_keys & findings.keys())
+    with transaction.atomic():
+        counts["moved"] = alerts_follow_owner(day=timezone.localdate(now))
     return counts
+
+
+INSERT_FIELDS = (
+    "alert_type",
+    "severity",
+    "case",
+    "agent",
+    "rule",
+    "legal_reference",
+    "dedup_key",
+    "due_on",
+    "measure",
+    "convocation",
+    "opened_at",
+    "snooze_reason",
+    "without_referent",
+)
+
+
+def _insert_new(alerts: list[Alert], batch_size: int = 1000) -> int:
+    """Insert, skipping any alert another run opened meanwhile (the partial unique index):
+    ON CONFLICT DO NOTHING, and the rows counted from the database's own row count, so
+    two runs at once never both count the same alert as opened."""
+    fields: list[models.Field] = [
+        f for name in INSERT_FIELDS if isinstance(f := Alert._meta.get_field(name), models.Field)
+    ]
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Within the backend's limit on bound parameters (SQLite's is the lower).
+    batch_size = max(min(batch_size, connection.ops.bulk_batch_size(fields, alerts)), 1)
+    inserted = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(alerts), batch_size):
+            batch = alerts[start : start + batch_size]
+            params = [
+                f.get_db_prep_save(getattr(alert, f.attname), connection)
+                for alert in batch
+                for f in fields
+            ]
+            values = ", ".join([row_sql] * len(batch))
+            # Table and column names are the model's own; every value is bound.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT DO NOTHING",  # noqa: S608
+                params,
+            )
+            inserted += max(cursor.rowcount, 0)
+    return inserted

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from cases.filters import CaseFilterSet, PersonFilterSet
 from cases.models import Case, Person
-from cases.selectors import IDENTITY_FIELDS, person_search
+from cases.selectors import IDENTITY_FIELDS, first_contact, person_search
 from measures.models import Measure
 from reporting.api import AllocationMixin
 from spip.access import browses_persons
@@ -94,6 +94,8 @@ class PersonViewSet(ScopedReadOnlyViewSet):
 
 class CaseMeasureSerializer(serializers.ModelSerializer):
     measure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
+    # The first contact since the judgment (cases.selectors.first_contact), None before it.
+    first_contact_on = serializers.DateField(read_only=True, default=None)
 
     class Meta:
         model = Measure
@@ -104,6 +106,7 @@ class CaseMeasureSerializer(serializers.ModelSerializer):
             "start_date",
             "planned_end_date",
             "actual_end_date",
+            "first_contact_on",
         ]
 
 
@@ -172,7 +175,9 @@ class CaseViewSet(TimelineMixin, AllocationMixin, ScopedReadOnlyViewSet):
         .prefetch_related(
             Prefetch(
                 "measures",
-                queryset=Measure.objects.select_related("measure_type").order_by("-judgment_date"),
+                queryset=Measure.objects.select_related("measure_type")
+                .annotate(first_contact_on=first_contact("case", "judgment_date"))
+                .order_by("-judgment_date"),
             )
         )
         .order_by("-opened_on", "-id")

@@ -119,11 +119,6 @@ class InterviewInput(serializers.Serializer):
     )
     next_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
-    def validate_held_at(self, value):
-        if value > timezone.now():
-            raise serializers.ValidationError("Un entretien ne peut pas être saisi dans le futur.")
-        return value
-
 
 class InterviewViewSet(WorkspaceViewSet):
     queryset = Interview.objects.order_by("-held_at", "-id")

@@ -136,7 +136,10 @@ def desk(request):
         (a for a in served if a.city.lower() == data["commune"].lower()), served[0]
     )
     deadline = booking.deadline_for(
-        data["measure_type"], data["judgment_date"], enforceable=data["provisionally_enforceable"]
+        data["measure_type"],
+        data["judgment_date"],
+        enforceable=data["provisionally_enforceable"],
+        subdivision=service.holiday_subdivision,
     )
     slots = booking.label_slots(
         list(booking.free_slots(antenna=antenna)[:12]), deadline, service.time_zone
@@ -223,7 +226,10 @@ def _book(user, clerk, data, antenna, pool) -> Convocation:
         request_token=data.get("request_token") or None,
     )
     jap = booking.deadline_for(
-        measure.measure_type, measure.judgment_date, target="jap_convocation"
+        measure.measure_type,
+        measure.judgment_date,
+        target="jap_convocation",
+        subdivision=case.service.holiday_subdivision,
     )
     sap = (
         Agenda.objects.visible_to(user)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from cases.choices import ConvocationStatus, ConvocationType, IssuedFrom
 from cases.models import Agenda, Case, Convocation, Notification, Slot
+from measures import deadlines
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.models import DeadlineRule, MeasureType
 from spip.audit import audit_write, snapshot
@@ -71,8 +72,10 @@ def deadline_for(
     *,
     enforceable: bool = False,
     target: str = DeadlineTarget.SPIP_CONVOCATION,
+    subdivision: str = "",
 ) -> Deadline | None:
-    """The statutory deadline of the first convocation, from the rules in force."""
+    """The statutory deadline of the first convocation, from the rules in force, run to the
+    next working day of the service's calendar (``subdivision``) per art. 801 CPP."""
     rules = (
         DeadlineRule.objects.valid_on(judgment_date)
         .filter(
@@ -88,7 +91,7 @@ def deadline_for(
     rule = rules.order_by("amount").first()
     if rule is None:
         return None
-    return Deadline(rule=rule, last_day=judgment_date + timedelta(days=rule.amount))
+    return Deadline(rule=rule, last_day=deadlines.last_day(rule, judgment_date, subdivision))
 
 
 def local_date(moment: datetime, zone: str) -> date:
@@ -239,6 +242,7 @@ def convocation_book(
             measure.measure_type,
             measure.judgment_date,
             enforceable=measure.provisionally_enforceable,
+            subdivision=case.service.holiday_subdivision,
         )
         zone = case.service.time_zone
         if (

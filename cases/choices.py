@@ -122,3 +122,4 @@ class AlertType(models.TextChoices):
     REPORT_DUE = "report_due", _("Rapport à rendre")
     TIG_AT_RISK = "tig_at_risk", _("TIG en retard")
     ASSESSMENT_DUE = "assessment_due", _("Évaluation du risque à faire")
+    MEASURE_EXPIRED = "measure_expired", _("Mesure échue : clôturer ou prolonger")

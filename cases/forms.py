@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
@@ -30,12 +29,6 @@ class InterviewForm(DsfrBaseForm):
         required=False,
         help_text=_("Jamais communiquées aux partenaires ni à la juridiction."),
     )
-
-    def clean_held_at(self):
-        value = self.cleaned_data["held_at"]
-        if value > timezone.now():
-            raise forms.ValidationError(_("Un entretien ne peut pas être saisi dans le futur."))
-        return value
 
 
 class AllocationForm(DsfrBaseForm):
@@ -98,8 +91,6 @@ class InterviewLogForm(InterviewForm):
                 "next_at",
                 _("Programmez le prochain rendez-vous : aucun n'est prévu pour ce dossier."),
             )
-        if data.get("next_at") and data["next_at"] <= timezone.now():
-            self.add_error("next_at", _("Le prochain rendez-vous doit être dans le futur."))
         return data
 
     def proofs(self):

@@ -647,6 +647,8 @@ class Alert(models.Model):
     due_on = models.DateField(_("échéance"), null=True, blank=True)
     snoozed_until = models.DateField(_("reportée au"), null=True, blank=True)
     snooze_reason = models.CharField(_("motif du report"), max_length=255, blank=True)
+    # The referent has left or is inactive: the alert waits on the head of antenna's desk.
+    without_referent = models.BooleanField(_("sans référent"), default=False)
 
     objects = AlertQuerySet.as_manager()
 

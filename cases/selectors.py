@@ -6,16 +6,32 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models import Case as CaseWhen
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.choices import Attendance, CaseStatus, ConvocationStatus
+from cases.choices import Attendance, CaseStatus, ConvocationStatus, ConvocationType
 from cases.models import (
     Alert,
     Case,
     Convocation,
+    Cover,
     Incident,
     IntensityChange,
     Interview,
@@ -29,7 +45,8 @@ from cases.normalize import search_key
 from measures.models import ImposedObligation, Measure
 from spip.access import covered_agents, scope_for
 from spip.audit import audit_list
-from spip.choices import AuditAction
+from spip.choices import AuditAction, Role
+from spip.models import Agent
 
 PROOF_FRESH_DAYS = 90
 
@@ -250,6 +267,97 @@ def timeline(user, case) -> list[dict]:
 
     events.sort(key=sort_key, reverse=True)
     return events
+
+
+# --- First contact and who answers for a case ---------------------------------------------
+
+CONTACT = [Attendance.PRESENT, Attendance.LATE]
+
+
+def first_contact(case_ref: str = "case", since_ref: str | None = "judgment_date"):
+    """The day of the first contact with the SPIP, as a subquery on ``OuterRef(case_ref)``:
+    the first SPIP convocation with outcome "honoured" (whether recorded from the interview
+    form or with the one-click outcome) or the first interview with the person present,
+    whichever is earlier, on or after ``OuterRef(since_ref)`` (DOMAIN.md §5). None when
+    there has been no contact.
+
+    The one definition read by the late-start and contact alerts, the delay statistics,
+    the list of measures outside the deadline and the API."""
+    honoured = Convocation.objects.filter(
+        case=OuterRef(case_ref), status=ConvocationStatus.HONOURED
+    ).exclude(kind=ConvocationType.JAP)
+    interviewed = Interview.objects.filter(case=OuterRef(case_ref), attendance__in=CONTACT)
+    if since_ref is not None:
+        honoured = honoured.filter(starts_at__date__gte=OuterRef(since_ref))
+        interviewed = interviewed.filter(held_at__date__gte=OuterRef(since_ref))
+    first_honoured = Subquery(
+        honoured.order_by("starts_at").annotate(on=TruncDate("starts_at")).values("on")[:1],
+        output_field=DateField(),
+    )
+    first_interview = Subquery(
+        interviewed.order_by("held_at").annotate(on=TruncDate("held_at")).values("on")[:1],
+        output_field=DateField(),
+    )
+    # LEAST ignores NULLs on PostgreSQL but not on SQLite: coalesce each side to the other.
+    return Least(
+        Coalesce(first_honoured, first_interview),
+        Coalesce(first_interview, first_honoured),
+        output_field=DateField(),
+    )
+
+
+def last_contact(case_ref: str = "pk"):
+    """The moment of the last contact (honoured SPIP convocation or interview with the
+    person present) of the case ``OuterRef(case_ref)``; None when there was none."""
+    honoured = Subquery(
+        Convocation.objects.filter(case=OuterRef(case_ref), status=ConvocationStatus.HONOURED)
+        .exclude(kind=ConvocationType.JAP)
+        .order_by("-starts_at")
+        .values("starts_at")[:1],
+        output_field=DateTimeField(),
+    )
+    interviewed = Subquery(
+        Interview.objects.filter(case=OuterRef(case_ref), attendance__in=CONTACT)
+        .order_by("-held_at")
+        .values("held_at")[:1],
+        output_field=DateTimeField(),
+    )
+    return Greatest(
+        Coalesce(honoured, interviewed),
+        Coalesce(interviewed, honoured),
+        output_field=DateTimeField(),
+    )
+
+
+def answering_agent(day):
+    """Expressions on a Case row: the agent who answers for it on ``day`` and whether the
+    case is "sans référent".
+
+    The referent in post (account active, posting not ended); while they are away, the
+    colleague covering them; when they have left, the head of antenna (DPIP), or the
+    DSPIP where the antenna has none. An unallocated case has nobody yet (None)."""
+    in_post = Agent.objects.active(day).filter(user__is_active=True)
+    cover = (
+        Cover.objects.active_on(day)
+        .filter(absent_agent_id=OuterRef("referent_id"), covering_agent__in=in_post)
+        .order_by("-starts_on", "-pk")
+        .values("covering_agent_id")[:1]
+    )
+    dpip = in_post.filter(role=Role.DPIP, antenna_id=OuterRef("antenna_id")).order_by("pk")
+    dspip = in_post.filter(role=Role.DSPIP, service_id=OuterRef("service_id")).order_by("pk")
+    referent_in_post = Exists(in_post.filter(pk=OuterRef("referent_id")))
+    head = Coalesce(Subquery(dpip.values("pk")[:1]), Subquery(dspip.values("pk")[:1]))
+    owner = CaseWhen(
+        When(referent_id__isnull=True, then=Value(None)),
+        When(Exists(cover), then=Subquery(cover)),
+        When(referent_in_post, then="referent_id"),
+        default=head,
+        output_field=IntegerField(),
+    )
+    orphan = ExpressionWrapper(
+        Q(referent_id__isnull=False) & ~referent_in_post, output_field=BooleanField()
+    )
+    return owner, orphan
 
 
 # --- Identity search (court clerks search, they do not browse) ------------------------

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.alerts import alerts_follow_owner
+from cases.booking import convocation_cancel
 from cases.choices import (
     CaseSetting,
     CaseStatus,
@@ -122,7 +124,10 @@ def case_assign(*, actor, case: Case, referent: Agent, on: date | None = None) -
     if case.status == CaseStatus.AWAITING_ALLOCATION:
         case.status = CaseStatus.ACTIVE
         case.allocated_on = on or timezone.localdate()
-    return _case_save(actor, case, before)
+    _case_save(actor, case, before)
+    # The case's open alerts go to whoever now answers for it, in this transaction.
+    alerts_follow_owner(case_ids=[case.pk])
+    return case
 
 
 @transaction.atomic
@@ -250,6 +255,9 @@ def interview_record(
     private_notes: str = "",
     convocation: Convocation | None = None,
 ) -> Interview:
+    """Record an interview held (never one to come: that is a convocation)."""
+    if held_at > timezone.now():
+        raise ValidationError({"held_at": _("Un entretien ne peut pas être saisi dans le futur.")})
     interview = Interview(
         case=case,
         agent=agent,
@@ -326,7 +334,17 @@ def case_close(*, actor, case: Case, on: date) -> Case:
     before = snapshot(case, ["status", "closed_on", "version"])
     case.status = CaseStatus.CLOSED
     case.closed_on = on
-    return _case_save(actor, case, before)
+    _case_save(actor, case, before)
+    # Appointments still to come are cancelled, each with its audit row, and their
+    # reminders withdrawn (no message: the closing letter tells the person).
+    upcoming = Convocation.objects.filter(
+        case=case, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
+    ).order_by("starts_at")
+    for convocation in upcoming:
+        convocation_cancel(
+            actor=actor, convocation=convocation, reason=_("Dossier clos"), notify=False
+        )
+    return case
 
 
 @transaction.atomic
@@ -568,13 +586,23 @@ def interview_log(
             actor=actor, convocation=convocation, status=ConvocationStatus.HONOURED
         )
     if next_at is not None:
-        convocation_create(
-            actor=actor,
-            case=case,
-            kind=next_kind or ConvocationType.FOLLOW_UP,
-            starts_at=next_at,
-            issued_from=IssuedFrom.SPIP,
-        )
+        if next_at <= timezone.now():
+            raise ValidationError(
+                {"next_at": _("Le prochain rendez-vous doit être dans le futur.")}
+            )
+        # The same next appointment given twice (two interviews logged, a form sent twice)
+        # is one convocation.
+        already = Convocation.objects.filter(
+            case=case, starts_at=next_at, status=ConvocationStatus.BOOKED
+        ).exists()
+        if not already:
+            convocation_create(
+                actor=actor,
+                case=case,
+                kind=next_kind or ConvocationType.FOLLOW_UP,
+                starts_at=next_at,
+                issued_from=IssuedFrom.SPIP,
+            )
     # Files last: every check that could refuse the form has passed.
     for obligation, upload in proofs:
         proof_record(
@@ -674,6 +702,9 @@ def case_follow_up_update(
 def cover_create(
     *, actor, absent: Agent, covering: Agent, starts_on: date, ends_on: date, reason: str = ""
 ):
+    """Name a colleague to answer for an absent CPIP's cases. A cover that runs today takes
+    over their open alerts at once; the alert job hands them over on the first day of a
+    cover set in advance, and back the day after it ends."""
     from cases.models import Cover
 
     if absent.service_id != covering.service_id or covering.role != Role.CPIP:
@@ -693,6 +724,35 @@ def cover_create(
         obj=cover,
         service_id=absent.service_id,
         changes={"absent": absent.pk, "covering": covering.pk, "from": starts_on, "to": ends_on},
+    )
+    alerts_follow_owner(case_ids=Case.objects.filter(referent=absent).values("pk"))
+    return cover
+
+
+@transaction.atomic
+def cover_end(*, actor, cover, on: date | None = None):
+    """End a cover early: it last runs the day before ``on`` (today by default), and the
+    absent CPIP, back, answers for their cases and their open alerts again."""
+    from cases.models import Cover
+
+    day = on or timezone.localdate()
+    cover = Cover.objects.select_for_update().get(pk=cover.pk)
+    if cover.ends_on < day:
+        raise ValidationError(_("Cet intérim est déjà terminé."))
+    if cover.starts_on >= day:
+        raise ValidationError(_("Cet intérim n'a pas commencé : supprimez-le plutôt."))
+    before = {"ends_on": cover.ends_on}
+    cover.ends_on = day - timedelta(days=1)
+    cover.save(update_fields=["ends_on"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=cover,
+        service_id=cover.absent_agent.service_id,
+        changes={"ends_on": [before["ends_on"], cover.ends_on]},
+    )
+    alerts_follow_owner(
+        case_ids=Case.objects.filter(referent_id=cover.absent_agent_id).values("pk"), day=day
     )
     return cover
 

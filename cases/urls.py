@@ -20,4 +20,5 @@ workspace_urlpatterns = [
     path("portefeuille/", workspace.caseload, name="caseload"),
     path("aujourdhui/", workspace.day, name="day"),
     path("interims/", workspace.covers, name="covers"),
+    path("interims/<int:pk>/terminer/", workspace.cover_end, name="cover-end"),
 ]

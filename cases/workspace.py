@@ -273,6 +273,24 @@ def proof_file(request, pk: int, proof_id: int):
 
 
 @login_required
+@require_POST
+def cover_end(request, pk: int):
+    """End a running cover today: the CPIP is back and answers for their cases again."""
+    scope = scope_for(request.user)
+    if not scope.allocates:
+        raise PermissionDenied
+    cover = get_visible_or_404(request.user, Cover.objects, pk=pk)
+    try:
+        case_services.cover_end(actor=request.user, cover=cover)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Intérim terminé : l'agent reprend ses dossiers."))
+    return redirect("workspace:covers")
+
+
+@login_required
 def covers(request):
     """A head of antenna names a temporary referent while a CPIP is away."""
     scope = scope_for(request.user)
@@ -303,7 +321,11 @@ def covers(request):
         .filter(ends_on__gte=timezone.localdate())
         .select_related("absent_agent__user", "covering_agent__user")
     )
-    return render(request, "cases/covers.html", {"form": form, "covers": current})
+    return render(
+        request,
+        "cases/covers.html",
+        {"form": form, "covers": current, "today": timezone.localdate()},
+    )
 
 
 @login_required

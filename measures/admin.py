@@ -41,11 +41,12 @@ class DeadlineRuleAdmin(ScopedModelAdmin):
         "label",
         "amount",
         "unit",
+        "extends_to_working_day",
         "legal_reference",
         "valid_from",
         "valid_to",
     ]
-    list_filter = ["trigger", "target", "needs_legal_check"]
+    list_filter = ["trigger", "target", "extends_to_working_day", "needs_legal_check"]
     filter_horizontal = ["measure_types"]
 
 

@@ -150,6 +150,14 @@ class DeadlineRule(models.Model):
         help_text=_("Vide : la règle s'applique dans les deux cas."),
     )
     legal_reference = models.CharField(_("référence légale"), max_length=120)
+    extends_to_working_day = models.BooleanField(
+        _("prorogé au premier jour ouvrable"),
+        default=True,
+        help_text=_(
+            "Un délai qui expire un samedi, un dimanche ou un jour férié du service est "
+            "prorogé jusqu'au premier jour ouvrable suivant (art. 801 CPP)."
+        ),
+    )
     needs_legal_check = models.BooleanField(_("référence à vérifier"), default=False)
     valid_from = models.DateField(_("valide à partir du"))
     valid_to = models.DateField(_("valide jusqu'au"), null=True, blank=True)

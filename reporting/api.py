@@ -18,6 +18,7 @@ from cases.models import Alert, Case
 from cases.services import case_allocate
 from reporting.models import WorkloadSnapshot
 from reporting.selectors import allocation_options, fraction_label
+from reporting.stats import half_up
 from spip.access import scope_for
 from spip.api_base import ScopedReadOnlyViewSet
 from spip.audit import get_visible_or_404
@@ -48,6 +49,7 @@ class WorkloadSnapshotSerializer(serializers.ModelSerializer):
             "cases_mo",
             "cases_mf",
             "awaiting_allocation",
+            "awaiting_weighted",
             "weighted_load",
             "fte",
             "capacity",
@@ -81,7 +83,7 @@ class WorkloadSnapshotSerializer(serializers.ModelSerializer):
             "lines": lines,
             "weighted_load": str(snapshot.weighted_load),
             "fte": str(snapshot.fte),
-            "reduction_percent": str(round(reduction, 1)),
+            "reduction_percent": str(half_up(reduction)),
             "capacity": str(snapshot.capacity),
             "load_percent": None if snapshot.load_percent is None else str(snapshot.load_percent),
             "thresholds": {"amber": policy.threshold_amber, "red": policy.threshold_red},
@@ -246,6 +248,9 @@ def _team_json(data: dict) -> dict:
         "load_percent": data["totals"]["load_percent"],
         "persons_per_fte": snapshot.persons_per_fte,
         "arrivals": data["arrivals_total"],
+        # The team's own figures, as on every page: caseloads over capacity, and beside
+        # them the cases to allocate.
+        "team": data["load"],
         "agents": [
             {
                 "agent": r.agent_id,

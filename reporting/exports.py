@@ -157,8 +157,8 @@ _DELAY_HEADERS = (
     _("Part dans le délai (%)"),
     _("Convocation : médiane (j)"),
     _("Convocation : 9e décile (j)"),
-    _("Premier entretien : médiane (j)"),
-    _("Premier entretien : 9e décile (j)"),
+    _("Premier contact : médiane (j)"),
+    _("Premier contact : 9e décile (j)"),
 )
 
 
@@ -171,8 +171,8 @@ def _delay_cells(f: dict) -> tuple:
         f["within_share"],
         f["appointment_median"],
         f["appointment_p90"],
-        f["interview_median"],
-        f["interview_p90"],
+        f["contact_median"],
+        f["contact_p90"],
     )
 
 
@@ -362,7 +362,7 @@ def late_rows(facts) -> Iterator[tuple]:
             f["case__referent__user__last_name"] or "",
             f["deadline_days"],
             f["appointment_days"],
-            f["interview_days"],
+            f["contact_days"],
         )
 
 
@@ -375,5 +375,5 @@ LATE_HEADERS = (
     _("Référent"),
     _("Délai légal (j)"),
     _("Convocation (j)"),
-    _("Premier entretien (j)"),
+    _("Premier contact (j)"),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django import forms
@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import CaseSetting
+from reporting.stats import last_twelve_months
 from spip.models import Antenna, Service
 
 MAX_PERIOD_DAYS = 3 * 366
@@ -64,7 +65,7 @@ class ReportFilterForm(forms.Form):
         data = super().clean()
         today = timezone.localdate()
         until = data.get("until") or today
-        since = data.get("since") or until - timedelta(days=365)
+        since = data.get("since") or last_twelve_months(until)[0]
         if since > until:
             self.add_error("since", _("La date de début doit précéder la date de fin."))
         elif (until - since).days > MAX_PERIOD_DAYS:

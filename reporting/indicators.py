@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
     Exists,
@@ -22,13 +23,16 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
 
 from cases.choices import (
+    OPEN_STATUSES,
     AlertType,
     CaseStatus,
     ConvocationStatus,
@@ -41,9 +45,18 @@ from measures.choices import EndReason, FollowedBy
 from measures.models import Measure
 from reporting.forms import ReportParams
 from reporting.models import EntityType, ReferenceNorm, WorkloadPolicy, WorkloadSnapshot
-from reporting.selectors import fraction_label
-from reporting.stats import delay_facts, delay_summary, distribution, is_late
-from reporting.workload import load_percent, persons_per_fte
+from reporting.selectors import fraction_label, team_load, weight_expression
+from reporting.stats import (
+    custody_count,
+    delay_facts,
+    delay_summary,
+    distribution,
+    half_up,
+    is_late,
+    last_twelve_months,
+    share,
+)
+from reporting.workload import case_aggregates, load_percent, persons_per_fte
 from spip.access import scope_for
 from spip.choices import Assignment, Role
 from spip.models import Agent, Antenna, InterregionalUnit, Service
@@ -58,10 +71,6 @@ RISK_FIELDS = (
     (RiskLevel.LOW, "cases_low", "weight_low"),
     (RiskLevel.NOT_ASSESSED, "cases_not_assessed", "weight_not_assessed"),
 )
-
-
-def share(part, whole) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
 
 
 def narrow(queryset, params: ReportParams):
@@ -80,10 +89,10 @@ def fte_needs(*, weighted: Decimal, capacity: Decimal, persons: int, fte: Decima
     ``norm`` persons per CPIP, and the gap to what is there (positive: a shortfall)."""
     needed_norm = Decimal(persons) / norm
     return {
-        "needed_load_fte": weighted.quantize(TENTH),
-        "gap_load_fte": (weighted - capacity).quantize(TENTH),
-        "needed_norm_fte": needed_norm.quantize(TENTH),
-        "gap_norm_fte": (needed_norm - fte).quantize(TENTH),
+        "needed_load_fte": half_up(weighted),
+        "gap_load_fte": half_up(weighted - capacity),
+        "needed_norm_fte": half_up(needed_norm),
+        "gap_norm_fte": half_up(needed_norm - fte),
     }
 
 
@@ -191,12 +200,12 @@ def team_dashboard(user, params: ReportParams) -> dict:
     )
     if entity_type == EntityType.ANTENNA:
         agent_rows = agent_rows.filter(antenna_id=entity_id)
-    if params.setting:
-        agent_rows = agent_rows.filter(agent__assignment__in=[params.setting, Assignment.BOTH])
     agent_rows = agent_rows.annotate(
         quotite=F("agent__quotite"), assignment=F("agent__assignment")
     ).order_by(F("load_percent").desc(nulls_last=True), "label")
     rows = list(agent_rows)
+    if params.setting:
+        rows = _restrict_to_setting(user, rows, params.setting, policy)
     agent_ids = [row.agent_id for row in rows]
 
     scope_cases = (
@@ -234,7 +243,7 @@ def team_dashboard(user, params: ReportParams) -> dict:
         row.status = load_status(row.load_percent, policy)
         row.lines = breakdown_of(row, policy)
         row.reduction_percent = (
-            ((1 - row.capacity / row.fte) * HUNDRED).quantize(Decimal(1)) if row.fte else 0
+            half_up((1 - row.capacity / row.fte) * HUNDRED, Decimal(1)) if row.fte else 0
         )
         row.alerts = alerts.get(row.agent_id, {})
         row.alerts_total = sum(row.alerts.values())
@@ -244,7 +253,9 @@ def team_dashboard(user, params: ReportParams) -> dict:
         # Past convocations without an outcome: the open alerts of that rule (its delay is
         # a setting), so the column and the alert list always agree.
         row.outcomes_missing = row.alerts.get(AlertType.OUTCOME_MISSING, 0)
-        row.over_since = _over_since(row, history.get(row.agent_id), window_start)
+    first_over = _first_over_after(user, history, policy, window_start, team.day)
+    for row in rows:
+        row.over_since = _over_since(row, history.get(row.agent_id), first_over)
         row.over_whole_window = bool(row.over_since and history[row.agent_id]["last_ok"] is None)
     waiting = Case.objects.counted_for(user).filter(
         status=CaseStatus.AWAITING_ALLOCATION, service_id=team.service_id
@@ -257,13 +268,20 @@ def team_dashboard(user, params: ReportParams) -> dict:
         .order_by("antenna__name")
     )
     team_norms = norms()
+    totals = _team_totals(rows)
+    if not params.setting:
+        # The headline is the team's snapshot itself: the same figure as the trend, the
+        # homes, the services and national views, the API and the exports.
+        totals["load_percent"] = team.load_percent
     return {
         "entity": entity,
         "snapshot": team,
         "policy": policy,
+        "load": team_load(team),
+        "setting": params.setting,
         "rows": rows,
         "over": [r for r in rows if r.status == "red"],
-        "totals": _team_totals(rows),
+        "totals": totals,
         "trend": team_trend(user, entity_type, entity_id, team.day),
         "arrivals": arrivals,
         "arrivals_total": sum(a["n"] for a in arrivals),
@@ -302,14 +320,71 @@ def _service_of(scope, params: ReportParams, team) -> int | None:
     return scope.service_id or params.service_id
 
 
-def _over_since(row, history, window_start: date) -> date | None:
-    """The first day of the current stretch above the red threshold (None when not above).
-    Over for the whole window: its first day, shown as "at least since"."""
+def _restrict_to_setting(user, rows: list, setting: str, policy: WorkloadPolicy) -> list:
+    """The MO/MF filter filters cases, not agents: each CPIP's row counts only their open
+    cases of that setting (a mixed CPIP's MF cases under MF), over their whole capacity.
+    CPIPs without such cases are kept when assigned to that setting. One query."""
+
+    aggregates = case_aggregates(policy)
+    by_agent = {
+        row["referent_id"]: row
+        for row in Case.objects.counted_for(user)
+        .filter(
+            status__in=OPEN_STATUSES,
+            setting=setting,
+            referent_id__in=[r.agent_id for r in rows],
+        )
+        .values("referent_id")
+        .annotate(
+            **{k: aggregates[k] for k in ("persons", *(f for _l, f, _w in RISK_FIELDS))},
+            weighted=Coalesce(Sum(weight_expression(policy)), Value(Decimal(0))),
+        )
+        .order_by()
+    }
+    kept = []
+    for row in rows:
+        figures = by_agent.get(row.agent_id)
+        if figures is None and row.assignment not in (setting, Assignment.BOTH):
+            continue
+        figures = figures or {}
+        row.persons = figures.get("persons", 0)
+        for _level, field, _weight in RISK_FIELDS:
+            setattr(row, field, figures.get(field, 0))
+        row.weighted_load = figures.get("weighted", Decimal(0))
+        row.load_percent = load_percent(row.weighted_load, row.capacity)
+        row.persons_per_fte = persons_per_fte(row.persons, row.fte)
+        kept.append(row)
+    kept.sort(key=lambda r: (-(r.load_percent or 0), r.label))
+    return kept
+
+
+def _first_over_after(user, history: dict, policy, window_start: date, day: date) -> dict:
+    """Per agent, the first snapshot above the red threshold after their last one at or
+    below it (after the window's start when none was): the start of the current run.
+    One query."""
+    if not history:
+        return {}
+    runs = Q(pk__in=[])
+    for agent_id, h in history.items():
+        runs |= Q(agent_id=agent_id, day__gt=h["last_ok"] or window_start - timedelta(days=1))
+    return dict(
+        WorkloadSnapshot.objects.visible_to(user)
+        .filter(
+            runs, entity_type=EntityType.AGENT, day__lte=day, load_percent__gt=policy.threshold_red
+        )
+        .values("agent_id")
+        .annotate(first=Min("day"))
+        .values_list("agent_id", "first")
+        .order_by()
+    )
+
+
+def _over_since(row, history, first_over: dict) -> date | None:
+    """The first snapshot of the current run above the red threshold (None when not
+    above). Over for the whole window: its first snapshot, shown as "at least since"."""
     if row.status != "red" or not history:
         return None
-    if history["last_ok"] is None:
-        return history["first"]
-    return history["last_ok"] + timedelta(days=1)
+    return first_over.get(row.agent_id)
 
 
 def _team_totals(rows) -> dict:
@@ -380,6 +455,7 @@ def delays(user, params: ReportParams) -> dict:
         "total": Value(0, output_field=IntegerField()),
     }
     summary = delay_summary(delay_facts(measures, today=today, groups=levels), levels)
+    custody = custody_count(measures, today=today)
     by_service, by_antenna, by_month = summary["service"], summary["antenna"], summary["month"]
     total = summary["total"].get(0)
     services = dict(
@@ -390,6 +466,7 @@ def delays(user, params: ReportParams) -> dict:
     )
     return {
         "total": total,
+        "custody": custody,
         "services": sorted(
             (
                 {"id": pk, "label": services.get(pk, "—"), **figures}
@@ -443,9 +520,8 @@ def late_cases(user, params: ReportParams, *, today: date, limit: int | None = L
 
 def delays_for_snapshots(service_ids: list[int] | None, day: date) -> dict[int, dict]:
     """Twelve months of delays per service, for the nightly snapshots (no user: the job)."""
-    measures = Measure.objects.filter(
-        judgment_date__gt=day - timedelta(days=365), judgment_date__lte=day
-    )
+    since, until = last_twelve_months(day)
+    measures = Measure.objects.filter(judgment_date__gte=since, judgment_date__lte=until)
     if service_ids is not None:
         measures = measures.filter(case__service_id__in=service_ids)
     levels = {"service": F("case__service_id")}
@@ -696,7 +772,7 @@ def latest_day(user) -> date | None:
 def network(user, params: ReportParams, *, sort: str = "code") -> dict:
     """One line per service from the latest snapshots: persons per CPIP with the
     distribution across agents (min, quartiles, max) against the norms, load %, measure mix,
-    delays, alerts, and the staffing gap. No personal data. Five queries."""
+    delays, live alerts, and the staffing gap. No personal data. Six queries."""
     day = latest_day(user)
     if day is None:
         return {"day": None, "services": [], "units": [], "nation": None, "norms": norms()}
@@ -712,16 +788,32 @@ def network(user, params: ReportParams, *, sort: str = "code") -> dict:
         per_agent[service_id].append(ratio)
     norm = head_count_norm()
     services = [_network_line(row, per_agent.get(row.service_id, []), norm) for row in service_rows]
+    # Alerts are live (they open and close every hour, and follow their case): counted
+    # now, not at the last recompute.
+    live_alerts = dict(
+        Alert.objects.counted_for(user)
+        .filter(closed_at__isnull=True)
+        .values_list("case__service_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for line in services:
+        line["open_alerts"] = live_alerts.get(line["id"], 0)
     empty = sum(1 for s in services if not (s["persons"] or s["fte"]))
     services = [s for s in services if s["persons"] or s["fte"]]
     services.sort(key=NETWORK_SORTS.get(sort, NETWORK_SORTS["code"]))
     per_unit: dict[int, list] = defaultdict(list)
+    unit_alerts: dict[int, int] = defaultdict(int)
     for line in services:
         per_unit[line["unit_id"]].extend(per_agent.get(line["id"], []))
+        unit_alerts[line["unit_id"]] += line["open_alerts"]
     units = []
     if not params.service_id:
         units = [
-            _network_line(row, per_unit.get(row.entity_id, []), norm)
+            {
+                **_network_line(row, per_unit.get(row.entity_id, []), norm),
+                "open_alerts": unit_alerts.get(row.entity_id, 0),
+            }
             for row in snapshots.filter(entity_type=EntityType.INTERREGIONAL).order_by("label")
             if row.persons or row.fte
         ]
@@ -819,11 +911,11 @@ def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
     if params.service_id:
         rows = [r for r in rows if r.service_id == params.service_id]
     what_if = what_if or {}
-    added = _added_fte(what_if)
+    added = _added_fte(what_if, rows)
     weights = {field: what_if.get(field) or None for _l, _c, field in RISK_FIELDS}
     norm = head_count_norm()
     lines = [
-        _staffing_line(row, added.get(row.service_id, Decimal(0)), weights, norm)
+        _staffing_line(row, added.get(row.service_id, (Decimal(0), Decimal(0))), weights, norm)
         for row in rows
         if row.persons or row.fte or row.service_id in added
     ]
@@ -849,17 +941,41 @@ def staffing(user, params: ReportParams, what_if: dict | None = None) -> dict:
     }
 
 
-def _added_fte(what_if: dict) -> dict[int, Decimal]:
-    added: dict[int, Decimal] = {}
-    if what_if.get("add_service") and what_if.get("agents"):
-        n = Decimal(what_if["agents"])
-        added[what_if["add_service"].pk] = n
-        if what_if.get("from_service"):
-            added[what_if["from_service"].pk] = -n
+def _added_fte(what_if: dict, rows: list[WorkloadSnapshot]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per service, the FTE and the capacity the what-if adds (negative: takes away).
+
+    Added agents are full-time and without reductions. Moved agents take their service's
+    share of capacity with them (capacity ÷ FTE), so a move conserves both totals; a
+    service cannot give more FTE than it has (``ValidationError``, shown on the form)."""
+    added: dict[int, tuple[Decimal, Decimal]] = {}
+    if not (what_if.get("add_service") and what_if.get("agents")):
+        return added
+    n = Decimal(what_if["agents"])
+    giver = what_if.get("from_service")
+    if giver is None:
+        added[what_if["add_service"].pk] = (n, n)
+        return added
+    row = next((r for r in rows if r.service_id == giver.pk), None)
+    has = row.fte if row else Decimal(0)
+    if n > has:
+        raise ValidationError(
+            {
+                "agents": _(
+                    "Le service %(service)s n'a que %(fte)s ETP de CPIP : il ne peut pas en "
+                    "céder %(n)s."
+                )
+                % {"service": giver.name, "fte": number_format(has, 1), "n": number_format(n, 1)}
+            }
+        )
+    moved_capacity = n * row.capacity / row.fte if row and row.fte else Decimal(0)
+    added[what_if["add_service"].pk] = (n, moved_capacity)
+    added[giver.pk] = (-n, -moved_capacity)
     return added
 
 
-def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: Decimal) -> dict:
+def _staffing_line(
+    row: WorkloadSnapshot, added: tuple[Decimal, Decimal], weights: dict, norm: Decimal
+) -> dict:
     policy = row.policy
     weighted = row.weighted_load
     if any(weights.values()):
@@ -870,9 +986,9 @@ def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: D
             ),
             Decimal(0),
         )
-    # Added agents are full-time and without reductions; removed ones take their share.
-    capacity = max(row.capacity + added, Decimal(0))
-    fte = max(row.fte + added, Decimal(0))
+    added_fte, added_capacity = added
+    capacity = row.capacity + added_capacity
+    fte = row.fte + added_fte
     return {
         "id": row.service_id,
         "label": row.label,
@@ -881,7 +997,7 @@ def _staffing_line(row: WorkloadSnapshot, added: Decimal, weights: dict, norm: D
         "persons": row.persons,
         "fte": fte,
         "capacity": capacity,
-        "added": added,
+        "added": added_fte,
         "weighted_load": weighted,
         "load_percent_before": row.load_percent,
         "load_percent": load_percent(weighted, capacity),

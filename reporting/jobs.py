@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import traceback
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reporting.models import JobRun, JobStatus
 
@@ -64,3 +67,34 @@ def exports_purge(now=None) -> int:
         (Path(settings.MEDIA_ROOT) / name).unlink(missing_ok=True)
     JobRun.objects.filter(pk__in=[pk for pk, _name in runs]).update(file="")
     return len(runs)
+
+
+# How long a run may last before its worker must be presumed dead: the task's hard time
+# limit times its attempts, plus the retry back-off (cases/tasks.py, reporting/tasks.py).
+JOB_TIME_LIMITS = {
+    "alerts_refresh": timedelta(seconds=660 * 4 + 600 * 3),
+    "workload_snapshot_compute": timedelta(seconds=660 * 4 + 600 * 3),
+    "notifications_send": timedelta(seconds=300),
+    "slots_generate": timedelta(seconds=660 * 4 + 600 * 3),
+    "national_export": timedelta(seconds=1260),
+}
+DEFAULT_TIME_LIMIT = timedelta(hours=1)
+
+
+def job_runs_sweep(now: datetime | None = None) -> int:
+    """Mark "interrompu" the runs still "en cours" after their time limit: their worker
+    died (killed, restarted, out of memory) before it could say how it ended. One UPDATE;
+    a second sweep finds nothing."""
+    now = now or timezone.now()
+    overdue = Q(~Q(name__in=list(JOB_TIME_LIMITS)), started_at__lt=now - DEFAULT_TIME_LIMIT)
+    for name, limit in JOB_TIME_LIMITS.items():
+        overdue |= Q(name=name, started_at__lt=now - limit)
+    return (
+        JobRun.objects.filter(status=JobStatus.RUNNING)
+        .filter(overdue)
+        .update(
+            status=JobStatus.INTERRUPTED,
+            finished_at=now,
+            error=_("Interrompu : le processus s'est arrêté avant la fin (délai dépassé)."),
+        )
+    )

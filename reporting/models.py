@@ -229,7 +229,12 @@ class WorkloadSnapshot(models.Model):
     cases_not_assessed = models.PositiveIntegerField(default=0)
     cases_mo = models.PositiveIntegerField(default=0)
     cases_mf = models.PositiveIntegerField(default=0)
-    awaiting_allocation = models.PositiveIntegerField(default=0)
+    # Open cases of the entity that no CPIP in post follows (arrivals to allocate, cases of
+    # departed agents): beside the load, never inside it.
+    awaiting_allocation = models.PositiveIntegerField(_("dossiers à attribuer"), default=0)
+    awaiting_weighted = models.DecimalField(
+        _("charge pondérée à attribuer (ETP)"), max_digits=12, decimal_places=5, default=0
+    )
     weighted_load = models.DecimalField(
         _("charge pondérée (ETP)"), max_digits=12, decimal_places=5, default=0
     )
@@ -333,6 +338,7 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("En cours")
     SUCCESS = "success", _("Terminé")
     FAILED = "failed", _("Échec")
+    INTERRUPTED = "interrupted", _("Interrompu")
 
 
 class JobRunQuerySet(models.QuerySet):
@@ -352,7 +358,7 @@ class JobRun(models.Model):
     started_at = models.DateTimeField(_("début"))
     finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
     status = models.CharField(
-        _("état"), max_length=8, choices=JobStatus.choices, default=JobStatus.RUNNING
+        _("état"), max_length=12, choices=JobStatus.choices, default=JobStatus.RUNNING
     )
     counts = models.JSONField(_("compteurs"), default=dict, blank=True)
     error = models.TextField(_("erreur"), blank=True)

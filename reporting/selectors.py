@@ -12,6 +12,35 @@ from cases.choices import OPEN_STATUSES as OPEN_STATUSES_ALL
 from cases.choices import RiskLevel
 from cases.models import Case
 from reporting.models import WorkloadPolicy
+from reporting.stats import percent
+
+
+def team_load(snapshot) -> dict | None:
+    """A team's load as every page states it, from its snapshot: its CPIPs' caseloads
+    over their capacity; beside it the cases to allocate ("arrivées à attribuer : n, soit
+    +x points") and the load if they were all allocated, named as such."""
+    if snapshot is None:
+        return None
+    load = snapshot.load_percent
+    if_allocated = percent(snapshot.weighted_load + snapshot.awaiting_weighted, snapshot.capacity)
+    return {
+        "day": snapshot.day,
+        "computed_at": snapshot.computed_at,
+        "label": snapshot.label,
+        "load_percent": load,
+        "persons": snapshot.persons,
+        "persons_per_fte": snapshot.persons_per_fte,
+        "weighted_load": snapshot.weighted_load,
+        "capacity": snapshot.capacity,
+        "fte": snapshot.fte,
+        "awaiting": snapshot.awaiting_allocation,
+        "awaiting_weighted": snapshot.awaiting_weighted,
+        # The difference of the two figures shown, so that they add up on the page
+        # (113.8 + 12.2 = 126.0), rather than each rounded on its own.
+        "awaiting_points": None if load is None or if_allocated is None else if_allocated - load,
+        "load_if_allocated": if_allocated,
+        "open_alerts": snapshot.open_alerts,
+    }
 
 
 def weight_expression(policy: WorkloadPolicy):

@@ -7,19 +7,53 @@ definition, tested on both. The median of 5, 10, 20, 40 is 10 and its 9th decile
 
 from __future__ import annotations
 
+import calendar
 import math
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
+import holidays
 from django.db import connections
 from django.db.models import Case as CaseWhen
 from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, Least, TruncDate
 
-from cases.choices import Attendance, ConvocationStatus, ConvocationType
+from cases.choices import Attendance, CaseSetting, ConvocationStatus, ConvocationType
 from measures.choices import DeadlineTarget, DeadlineTrigger
+from measures.deadlines import next_working_day
 
 EPSILON = 1e-9
 CONTACT = [Attendance.PRESENT, Attendance.LATE]
+TENTH = Decimal("0.1")
+
+
+def half_up(value, places: Decimal = TENTH) -> Decimal | None:
+    """Rounded as people round (91.25 → 91.3), not to even: every figure stored or shown."""
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def percent(part, whole) -> Decimal | None:
+    """part ÷ whole × 100, to one decimal, half up; None for an empty whole."""
+    if not whole:
+        return None
+    return half_up(Decimal(part) * 100 / Decimal(whole))
+
+
+def share(part, whole) -> float | None:
+    """``percent`` as a plain number, for charts and JSON."""
+    value = percent(part, whole)
+    return None if value is None else float(value)
+
+
+def last_twelve_months(day: date) -> tuple[date, date]:
+    """The last twelve months up to and including ``day``: from the day after the same date
+    a year before (1 December 2025 to 30 November 2026). Every page, export and snapshot
+    that says "12 months" reads this window."""
+    year, month = day.year - 1, day.month
+    start = date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return start + timedelta(days=1), day
 
 
 class DaysBetween(Func):
@@ -70,52 +104,57 @@ def distribution(values) -> dict:
     }
 
 
-# --- Delays: sentence → first SPIP appointment → first interview -----------------------
+# --- Delays: sentence → first SPIP appointment → first contact -----------------------
 
 
 def delay_facts(measures, *, today: date, groups: dict, extra: tuple[str, ...] = ()):
-    """One row per measure sentenced to a person at liberty, whose type has a statutory
-    first-convocation deadline: days to the first SPIP appointment, to the first interview,
-    the deadline in days (None when no rule was in force that day), days elapsed since the
-    sentence, and one key column per level of ``groups`` (name → expression)."""
-    from cases.models import Convocation, Interview
+    """One row per measure sentenced to a person free when sentenced (milieu ouvert: a
+    person in custody has no clock at sentencing, see ``custody_count``), whose type has a
+    statutory first-convocation deadline: days to the first SPIP appointment issued (a
+    cancelled or excused one is not), days to the first contact (``first_contact``: the
+    one definition), the deadline in days (None when no rule was in force that day;
+    extended to the next working day per art. 801 CPP), days elapsed since the sentence,
+    and one key column per level of ``groups`` (name → expression)."""
+    from cases.models import Convocation
+    from cases.selectors import first_contact
 
     first_appointment = (
         Convocation.objects.filter(
             case=OuterRef("case"), starts_at__date__gte=OuterRef("judgment_date")
         )
-        .exclude(status=ConvocationStatus.CANCELLED)
+        .exclude(status__in=[ConvocationStatus.CANCELLED, ConvocationStatus.EXCUSED])
         .exclude(kind=ConvocationType.JAP)
         .order_by("starts_at")
         .annotate(on=TruncDate("starts_at"))
         .values("on")[:1]
     )
-    first_interview = (
-        Interview.objects.filter(
-            case=OuterRef("case"),
-            attendance__in=CONTACT,
-            held_at__date__gte=OuterRef("judgment_date"),
-        )
-        .order_by("held_at")
-        .annotate(on=TruncDate("held_at"))
-        .values("on")[:1]
-    )
     deadline, types = deadline_expression(today)
     keys = {f"level_{name}": expression for name, expression in groups.items()}
     return (
-        measures.filter(measure_type_id__in=types, judgment_date__lte=today)
+        measures.filter(
+            measure_type_id__in=types, judgment_date__lte=today, case__setting=CaseSetting.OPEN
+        )
         .annotate(
             **keys,
             deadline_days=deadline,
             appointment_days=DaysBetween(Subquery(first_appointment), F("judgment_date")),
-            interview_days=DaysBetween(Subquery(first_interview), F("judgment_date")),
+            contact_days=DaysBetween(first_contact("case", "judgment_date"), F("judgment_date")),
             elapsed_days=DaysBetween(Value(today), F("judgment_date")),
+        )
+        # Taken in charge: convoked (an appointment issued) or already met (first
+        # contact), whichever came first; the deadline is measured on that day.
+        .annotate(
+            reached_days=Least(
+                Coalesce("appointment_days", "contact_days"),
+                Coalesce("contact_days", "appointment_days"),
+            )
         )
         .values(
             *keys,
             "deadline_days",
             "appointment_days",
-            "interview_days",
+            "contact_days",
+            "reached_days",
             "elapsed_days",
             *extra,
         )
@@ -123,12 +162,25 @@ def delay_facts(measures, *, today: date, groups: dict, extra: tuple[str, ...] =
     )
 
 
+def custody_count(measures, *, today: date) -> int:
+    """The measures of the same population sentenced to persons in custody: counted apart
+    (their clock starts at release), never inside the free-person delays."""
+    _deadline, types = deadline_expression(today)
+    return measures.filter(
+        measure_type_id__in=types, judgment_date__lte=today, case__setting=CaseSetting.CLOSED
+    ).count()
+
+
 def deadline_expression(today: date):
     """The statutory first-convocation deadline of a measure, in days, as a CASE over the
     rules (a handful of rows, read once): the first matching rule by ascending amount, i.e.
-    the strictest that applied on the day of the judgment. Returns it with the measure types
-    that have any such rule."""
+    the strictest that applied on the day of the judgment. A rule that follows art. 801 CPP
+    runs on when its last day is a Saturday, a Sunday or a public holiday of the measure's
+    service: weekends by the weekday of the judgment, holidays by the (few) judgment dates
+    whose last day falls on or just before one, per holiday calendar. Returns it with the
+    measure types that have any such rule."""
     from measures.models import DeadlineRule
+    from spip.models import Service
 
     rules = list(
         DeadlineRule.objects.filter(
@@ -140,6 +192,7 @@ def deadline_expression(today: date):
         .prefetch_related("measure_types")
         .order_by("amount", "pk")
     )
+    subdivisions = sorted(set(Service.objects.values_list("holiday_subdivision", flat=True)))
     whens = []
     types: set[int] = set()
     for rule in rules:
@@ -150,16 +203,59 @@ def deadline_expression(today: date):
             condition &= Q(judgment_date__lte=rule.valid_to)
         if rule.provisionally_enforceable is not None:
             condition &= Q(provisionally_enforceable=rule.provisionally_enforceable)
-        whens.append(When(condition, then=Value(rule.amount)))
+        amount = rule.amount
+        if rule.extends_to_working_day:
+            start = max(rule.valid_from, date(today.year - 4, 1, 1))
+            for subdivision in subdivisions:
+                by_extension: dict[int, list[date]] = {}
+                for last in _holiday_edges(subdivision, start.year, today.year):
+                    extension = (next_working_day(last, subdivision) - last).days
+                    if extension != _weekend_extension(last):
+                        by_extension.setdefault(extension, []).append(last - timedelta(days=amount))
+                for extension, days in sorted(by_extension.items()):
+                    whens.append(
+                        When(
+                            condition
+                            & Q(
+                                case__service__holiday_subdivision=subdivision,
+                                judgment_date__in=days,
+                            ),
+                            then=Value(amount + extension),
+                        )
+                    )
+            # Last day on a Saturday: two more days; on a Sunday: one (isoweekday 6, 7).
+            for weekday, extension in ((6, 2), (7, 1)):
+                judged_on = (weekday - 1 - amount) % 7 + 1
+                whens.append(
+                    When(
+                        condition & Q(judgment_date__iso_week_day=judged_on),
+                        then=Value(amount + extension),
+                    )
+                )
+        whens.append(When(condition, then=Value(amount)))
     if not whens:
         return Value(None, output_field=IntegerField()), types
     return CaseWhen(*whens, default=None, output_field=IntegerField()), types
 
 
+def _weekend_extension(day: date) -> int:
+    return {5: 2, 6: 1}.get(day.weekday(), 0)
+
+
+def _holiday_edges(subdivision: str, first_year: int, last_year: int):
+    """The days whose extension a holiday changes: each holiday and the two days before it
+    (a weekend before a Monday holiday)."""
+    for holiday in holidays.France(
+        subdiv=subdivision or None, years=range(first_year, last_year + 2)
+    ):
+        for back in (2, 1, 0):
+            yield holiday - timedelta(days=back)
+
+
 def is_late():
-    """Outside the deadline: convoked after it, or not convoked and the deadline passed."""
-    return Q(appointment_days__gt=F("deadline_days")) | Q(
-        appointment_days__isnull=True, elapsed_days__gt=F("deadline_days")
+    """Outside the deadline: convoked or met after it, or neither and the deadline passed."""
+    return Q(reached_days__gt=F("deadline_days")) | Q(
+        reached_days__isnull=True, elapsed_days__gt=F("deadline_days")
     )
 
 
@@ -168,22 +264,22 @@ WITH facts AS {materialized} ({facts}),
 stacked AS ({stacked})
 SELECT level, grp,
        COUNT(*),
-       SUM(CASE WHEN appointment_days <= deadline_days THEN 1 ELSE 0 END),
-       SUM(CASE WHEN appointment_days > deadline_days
-                  OR (appointment_days IS NULL AND elapsed_days > deadline_days)
+       SUM(CASE WHEN reached_days <= deadline_days THEN 1 ELSE 0 END),
+       SUM(CASE WHEN reached_days > deadline_days
+                  OR (reached_days IS NULL AND elapsed_days > deadline_days)
                 THEN 1 ELSE 0 END),
-       SUM(CASE WHEN appointment_days IS NULL AND elapsed_days <= deadline_days
+       SUM(CASE WHEN reached_days IS NULL AND elapsed_days <= deadline_days
                 THEN 1 ELSE 0 END),
        MIN(CASE WHEN a_rank >= %s THEN appointment_days END),
        MIN(CASE WHEN a_rank >= %s THEN appointment_days END),
-       MIN(CASE WHEN i_rank >= %s THEN interview_days END),
-       MIN(CASE WHEN i_rank >= %s THEN interview_days END)
+       MIN(CASE WHEN i_rank >= %s THEN contact_days END),
+       MIN(CASE WHEN i_rank >= %s THEN contact_days END)
 FROM (
     SELECT stacked.*,
            CUME_DIST() OVER (PARTITION BY level, grp, appointment_days IS NULL
                              ORDER BY appointment_days) AS a_rank,
-           CUME_DIST() OVER (PARTITION BY level, grp, interview_days IS NULL
-                             ORDER BY interview_days) AS i_rank
+           CUME_DIST() OVER (PARTITION BY level, grp, contact_days IS NULL
+                             ORDER BY contact_days) AS i_rank
     FROM stacked
 ) ranked
 GROUP BY level, grp
@@ -196,21 +292,21 @@ WITH facts AS MATERIALIZED ({facts}),
 stacked AS ({stacked})
 SELECT level, grp,
        COUNT(*),
-       COUNT(*) FILTER (WHERE appointment_days <= deadline_days),
-       COUNT(*) FILTER (WHERE appointment_days > deadline_days
-                          OR (appointment_days IS NULL AND elapsed_days > deadline_days)),
-       COUNT(*) FILTER (WHERE appointment_days IS NULL AND elapsed_days <= deadline_days),
+       COUNT(*) FILTER (WHERE reached_days <= deadline_days),
+       COUNT(*) FILTER (WHERE reached_days > deadline_days
+                          OR (reached_days IS NULL AND elapsed_days > deadline_days)),
+       COUNT(*) FILTER (WHERE reached_days IS NULL AND elapsed_days <= deadline_days),
        percentile_disc(0.5) WITHIN GROUP (ORDER BY appointment_days),
        percentile_disc(0.9) WITHIN GROUP (ORDER BY appointment_days),
-       percentile_disc(0.5) WITHIN GROUP (ORDER BY interview_days),
-       percentile_disc(0.9) WITHIN GROUP (ORDER BY interview_days)
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY contact_days),
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY contact_days)
 FROM stacked
 GROUP BY level, grp
 """
 
 STACKED_SQL = (
-    "SELECT '{level}' AS level, {column} AS grp, deadline_days, appointment_days, "
-    "interview_days, elapsed_days FROM facts WHERE deadline_days IS NOT NULL"
+    "SELECT '{level}' AS level, {column} AS grp, deadline_days, appointment_days, reached_days, "
+    "contact_days, elapsed_days FROM facts WHERE deadline_days IS NOT NULL"
 )
 
 DELAY_COLUMNS = (
@@ -220,15 +316,16 @@ DELAY_COLUMNS = (
     "pending",
     "appointment_median",
     "appointment_p90",
-    "interview_median",
-    "interview_p90",
+    "contact_median",
+    "contact_p90",
 )
 
 
 def delay_summary(facts, levels) -> dict[str, dict]:
     """For each level of ``delay_facts`` (``levels``: their names) and each of its groups:
-    measures, within the deadline, late, pending (deadline not reached, no appointment yet),
-    median and 9th decile of the days to the appointment and to the first interview, and
+    measures, within the deadline, late, pending (deadline not reached, neither convoked nor
+    met yet),
+    median and 9th decile of the days to the appointment and to the first contact, and
     the share within the deadline among those decided.
 
     One query: the facts are computed once (a materialised CTE: their subqueries run once
@@ -257,8 +354,6 @@ def delay_summary(facts, levels) -> dict[str, dict]:
         )
         within, late = int(row[3] or 0), int(row[4] or 0)
         figures["within"], figures["late"] = within, late
-        figures["within_share"] = (
-            round(100 * within / (within + late), 1) if within + late else None
-        )
+        figures["within_share"] = share(within, within + late)
         summary[row[0]][int(row[1])] = figures
     return summary

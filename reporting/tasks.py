@@ -1,7 +1,7 @@
 """Workload jobs. Thin: each task records its run and calls the engine."""
 
 import secrets
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from celery import shared_task
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from reporting import workload
 from reporting.jobs import job_run
 from reporting.models import JobRun
+from reporting.stats import last_twelve_months
 
 
 @shared_task(
@@ -66,7 +67,7 @@ def national_export(run_id: int, user_id: int) -> dict:
 
     user = get_user_model().objects.get(pk=user_id)
     today = timezone.localdate()
-    params = ReportParams(since=today - timedelta(days=365), until=today)
+    params = ReportParams(*last_twelve_months(today))
     name = f"exports/{secrets.token_hex(16)}.xlsx"
     target = Path(settings.MEDIA_ROOT) / name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,3 +94,10 @@ def exports_purge() -> int:
     from reporting.jobs import exports_purge as purge
 
     return purge()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=300)
+def job_runs_sweep() -> int:
+    from reporting.jobs import job_runs_sweep as sweep
+
+    return sweep()

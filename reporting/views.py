@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +21,7 @@ from reporting import exports, indicators
 from reporting.jobs import job_start
 from reporting.models import JobRun
 from reporting.selectors import agent_breakdown, allocation_options
+from reporting.stats import last_twelve_months
 from reporting.workload import load_percent
 from spip.access import scope_for
 from spip.audit import audit_page, get_visible_or_404
@@ -202,7 +201,7 @@ def _filters(request):
     form, params = report_params(request.GET, request.user)
     if params is None:
         today = timezone.localdate()
-        params = ReportParams(since=today - timedelta(days=365), until=today)
+        params = ReportParams(*last_twelve_months(today))
     return form, params
 
 
@@ -333,7 +332,11 @@ def staffing(request):
     form, params = _filters(request)
     what_if = WhatIfForm(request.GET if "simulate" in request.GET else None, user=request.user)
     scenario = what_if.cleaned_data if what_if.is_bound and what_if.is_valid() else None
-    data = indicators.staffing(request.user, params, scenario)
+    try:
+        data = indicators.staffing(request.user, params, scenario)
+    except ValidationError as exc:
+        what_if.add_error(None, exc)
+        data = indicators.staffing(request.user, params)
     return _export_or_render(
         request,
         exports.STAFFING,

@@ -23,6 +23,7 @@ from cases.models import Case
 from measures.models import Measure
 from reporting.models import CapacityReduction, EntityType, WorkloadPolicy, WorkloadSnapshot
 from reporting.selectors import weight_expression
+from reporting.stats import half_up
 from spip.choices import Role
 from spip.models import Agent, Antenna, InterregionalUnit, Service
 
@@ -62,6 +63,7 @@ class Tally:
     weighted: Decimal = Decimal(0)
     fte: Decimal = Decimal(0)
     capacity: Decimal = Decimal(0)
+    awaiting_weighted: Decimal = Decimal(0)
     extra: dict = field(default_factory=dict)
 
 
@@ -85,15 +87,16 @@ def capacity_of(quotite: Decimal, reduction_percent: int) -> Decimal:
 
 
 def load_percent(weighted: Decimal, capacity: Decimal) -> Decimal | None:
+    """Σ weights ÷ capacity × 100, one decimal, half up."""
     if not capacity:
         return None
-    return (weighted / capacity * HUNDRED).quantize(Decimal("0.1"))
+    return half_up(weighted / capacity * HUNDRED)
 
 
 def persons_per_fte(persons: int, fte: Decimal) -> Decimal | None:
     if not fte:
         return None
-    return (Decimal(persons) / fte).quantize(Decimal("0.1"))
+    return half_up(Decimal(persons) / fte)
 
 
 def agents_with_capacity(day: date, agents):
@@ -140,7 +143,7 @@ def compute(
     aggregates = case_aggregates(policy)
 
     # 1. Agents: their caseload (referent) and their capacity.
-    agent_rows = (
+    agent_rows = list(
         agents_with_capacity(day, agents)
         .select_related("user")
         .values(
@@ -165,6 +168,7 @@ def compute(
     measures_by_agent = dict(
         measures.values_list("case__referent_id").annotate(n=Count("id")).order_by()
     )
+    in_post = {row["id"] for row in agent_rows}
     for row in agent_rows:
         tally = tallies[(EntityType.AGENT, row["id"])]
         name = (
@@ -180,51 +184,37 @@ def compute(
         tally.fte = row["quotite"]
         tally.capacity = capacity_of(row["quotite"], row["reduction"])
         _absorb(tally, by_agent.get(row["id"]), measures_by_agent.get(row["id"], 0))
-        # Capacity rolls up to the agent's antenna and service (and region, nation).
-        for key in _parents(
-            row["antenna_id"], row["service_id"], row["service__interregional_unit_id"], national
-        ):
-            tallies[key].fte += tally.fte
-            tallies[key].capacity += tally.capacity
+        # 2. A team's load is its CPIPs' caseloads over their capacity: each agent's
+        # figures roll up to their antenna and service.
+        for key in _parents(row["antenna_id"], row["service_id"]):
+            _add(tallies[key], tally)
 
-    # 2. Antennas, services, regions, nation: their open cases, whoever follows them.
-    levels = [
-        (EntityType.ANTENNA, "antenna_id", "case__antenna_id"),
-        (EntityType.SERVICE, "service_id", "case__service_id"),
-    ]
-    if national:
-        levels.append(
-            (
-                EntityType.INTERREGIONAL,
-                "service__interregional_unit_id",
-                "case__service__interregional_unit_id",
-            )
-        )
-    for entity_type, case_key, measure_key in levels:
+    # 3. Beside it, the open cases no CPIP in post follows (arrivals to allocate, files of
+    # agents who left), per antenna and service of the case.
+    unfollowed = cases.filter(~Q(referent_id__in=in_post) | Q(referent__isnull=True))
+    for entity_type, case_key in (
+        (EntityType.ANTENNA, "antenna_id"),
+        (EntityType.SERVICE, "service_id"),
+    ):
+        for row in (
+            unfollowed.values(case_key)
+            .annotate(n=Count("id"), weighted=aggregates["weighted"])
+            .order_by()
+        ):
+            tally = tallies[(entity_type, row[case_key])]
+            tally.counts["awaiting_allocation"] = row["n"]
+            tally.awaiting_weighted = row["weighted"] or Decimal(0)
         mix: dict[int, dict[str, int]] = defaultdict(dict)
         for key, code, n in (
-            measures.values_list(measure_key, "measure_type__code")
+            measures.values_list(f"case__{case_key}", "measure_type__code")
             .annotate(n=Count("id"))
             .order_by()
         ):
             mix[key][code] = n
-        for row in cases.values(case_key).annotate(**aggregates).order_by():
-            tally = tallies[(entity_type, row[case_key])]
-            _absorb(tally, row, sum(mix[row[case_key]].values()))
-            tally.extra["measure_mix"] = mix[row[case_key]]
-    if national:
-        row = cases.aggregate(**aggregates)
-        nation = tallies[(EntityType.NATION, 0)]
-        nation_mix: dict[str, int] = defaultdict(int)
-        for (level, _id), tally in list(tallies.items()):
-            if level == EntityType.SERVICE:
-                for code, n in tally.extra.get("measure_mix", {}).items():
-                    nation_mix[code] += n
-        _absorb(nation, row, sum(nation_mix.values()))
-        nation.extra["measure_mix"] = dict(nation_mix)
-        nation.label = "France"
+        for key, codes in mix.items():
+            tallies[(entity_type, key)].extra["measure_mix"] = codes
 
-    _count_open_alerts(tallies, service_ids, national)
+    _count_open_alerts(tallies, service_ids)
     if delays:
         from reporting.indicators import delays_for_snapshots
 
@@ -238,41 +228,49 @@ def compute(
             )
 
     _label_and_own(tallies, national, service_ids)
-    return _upsert(day, policy, tallies, keep=() if delays else DELAY_FIELDS)
+    counts = _upsert(day, policy, tallies, keep=() if delays else DELAY_FIELDS)
+    counts.update(roll_up(day, policy, every_unit=national))
+    return counts
 
 
-def _count_open_alerts(tallies, service_ids, national: bool) -> None:
-    """Open alerts per agent, antenna, service (and region, nation): one GROUP BY on all
-    four keys, folded here."""
+def _count_open_alerts(tallies, service_ids) -> None:
+    """Open alerts per agent who now holds them (``Alert.agent``), and per antenna and
+    service of their case: one GROUP BY, folded here. Regions and the nation sum their
+    services (``roll_up``)."""
     from cases.models import Alert
 
     alerts = Alert.objects.filter(closed_at__isnull=True)
-    if not national:
-        alerts = alerts.filter(case__service_id__in=service_ids or [])
-    keys: tuple[str, ...] = ("agent_id", "case__antenna_id", "case__service_id")
-    if national:
-        keys += ("case__service__interregional_unit_id",)
-    levels = (EntityType.AGENT, EntityType.ANTENNA, EntityType.SERVICE, EntityType.INTERREGIONAL)
+    if service_ids is not None:
+        alerts = alerts.filter(case__service_id__in=service_ids)
     counts: dict[tuple[str, int], int] = defaultdict(int)
-    for *ids, n in alerts.values_list(*keys).annotate(n=Count("id")).order_by():
-        for entity_type, entity_id in zip(levels, ids, strict=False):
-            counts[(entity_type, entity_id)] += n
-        if national:
-            counts[(EntityType.NATION, 0)] += n
+    for agent_id, antenna_id, service_id, n in (
+        alerts.values_list("agent_id", "case__antenna_id", "case__service_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        if agent_id is not None:
+            counts[(EntityType.AGENT, agent_id)] += n
+        counts[(EntityType.ANTENNA, antenna_id)] += n
+        counts[(EntityType.SERVICE, service_id)] += n
     for key, n in counts.items():
-        if key in tallies:
+        if key in tallies or key[0] != EntityType.AGENT:
             tallies[key].extra["open_alerts"] = n
 
 
-def _parents(antenna_id, service_id, unit_id, national: bool):
+def _add(team: Tally, agent: Tally) -> None:
+    team.fte += agent.fte
+    team.capacity += agent.capacity
+    team.weighted += agent.weighted
+    for name in COUNT_FIELDS:
+        if name != "awaiting_allocation":
+            team.counts[name] += agent.counts[name]
+
+
+def _parents(antenna_id, service_id):
     if antenna_id:
         yield (EntityType.ANTENNA, antenna_id)
     if service_id:
         yield (EntityType.SERVICE, service_id)
-    if national and unit_id:
-        yield (EntityType.INTERREGIONAL, unit_id)
-    if national:
-        yield (EntityType.NATION, 0)
 
 
 def _absorb(tally: Tally, row: dict | None, measures: int) -> None:
@@ -298,9 +296,6 @@ def _label_and_own(tallies, national: bool, service_ids) -> None:
             wanted[EntityType.ANTENNA].add(antenna_id)
     else:
         wanted[EntityType.SERVICE] |= set(Service.objects.values_list("id", flat=True))
-        wanted[EntityType.INTERREGIONAL] |= set(
-            InterregionalUnit.objects.values_list("id", flat=True)
-        )
     for antenna in Antenna.objects.filter(id__in=wanted[EntityType.ANTENNA]).select_related(
         "service"
     ):
@@ -318,10 +313,6 @@ def _label_and_own(tallies, national: bool, service_ids) -> None:
             "service_id": service.id,
             "interregional_unit_id": service.interregional_unit_id,
         }
-    for unit in InterregionalUnit.objects.filter(id__in=wanted[EntityType.INTERREGIONAL]):
-        tally = tallies[(EntityType.INTERREGIONAL, unit.id)]
-        tally.label = unit.name
-        tally.owners = {"interregional_unit_id": unit.id}
 
 
 def _upsert(day: date, policy: WorkloadPolicy, tallies, keep=()) -> dict[str, int]:
@@ -337,6 +328,7 @@ def _upsert(day: date, policy: WorkloadPolicy, tallies, keep=()) -> dict[str, in
                 label=tally.label[:200] or "—",
                 policy=policy,
                 weighted_load=tally.weighted,
+                awaiting_weighted=tally.awaiting_weighted,
                 fte=tally.fte,
                 capacity=tally.capacity,
                 load_percent=load_percent(tally.weighted, tally.capacity),
@@ -351,6 +343,7 @@ def _upsert(day: date, policy: WorkloadPolicy, tallies, keep=()) -> dict[str, in
         "label",
         "policy",
         "weighted_load",
+        "awaiting_weighted",
         "fte",
         "capacity",
         "load_percent",
@@ -374,3 +367,59 @@ def _upsert(day: date, policy: WorkloadPolicy, tallies, keep=()) -> dict[str, in
     for entity_type, _ in tallies:
         counts[str(entity_type)] += 1
     return dict(counts)
+
+
+SUMMED = (
+    *COUNT_FIELDS,
+    "weighted_load",
+    "awaiting_weighted",
+    "fte",
+    "capacity",
+    "open_alerts",
+    "delay_measures",
+    "delay_within",
+    "delay_late",
+)
+
+
+def roll_up(day: date, policy: WorkloadPolicy, *, every_unit: bool) -> dict[str, int]:
+    """The interregional units and the nation of ``day``, as the sums of their services'
+    rows, so that a region always equals the sum of its services (a recompute of one
+    service refreshes its region and the nation too). Medians do not add up: a region has
+    none. ``every_unit``: write every unit (the nightly run); otherwise only the units
+    that already have a row that day (a service's recompute)."""
+    units = {unit.pk: unit.name for unit in InterregionalUnit.objects.all()}
+    if not every_unit:
+        kept = set(
+            WorkloadSnapshot.objects.filter(
+                day=day, entity_type=EntityType.INTERREGIONAL
+            ).values_list("entity_id", flat=True)
+        )
+        if not kept:
+            return {}
+        units = {pk: name for pk, name in units.items() if pk in kept}
+    tallies: dict[tuple[str, int], Tally] = {
+        (EntityType.INTERREGIONAL, pk): Tally(label=name, owners={"interregional_unit_id": pk})
+        for pk, name in units.items()
+    }
+    tallies[(EntityType.NATION, 0)] = Tally(label="France")
+    for row in WorkloadSnapshot.objects.filter(day=day, entity_type=EntityType.SERVICE).values(
+        "interregional_unit_id", "measure_mix", *SUMMED
+    ):
+        keys = [(EntityType.NATION, 0)]
+        if (EntityType.INTERREGIONAL, row["interregional_unit_id"]) in tallies:
+            keys.append((EntityType.INTERREGIONAL, row["interregional_unit_id"]))
+        for key in keys:
+            tally = tallies[key]
+            for name in COUNT_FIELDS:
+                tally.counts[name] += row[name]
+            tally.weighted += row["weighted_load"]
+            tally.awaiting_weighted += row["awaiting_weighted"]
+            tally.fte += row["fte"]
+            tally.capacity += row["capacity"]
+            for name in ("open_alerts", "delay_measures", "delay_within", "delay_late"):
+                tally.extra[name] = tally.extra.get(name, 0) + row[name]
+            mix = tally.extra.setdefault("measure_mix", {})
+            for code, n in row["measure_mix"].items():
+                mix[code] = mix.get(code, 0) + n
+    return _upsert(day, policy, tallies)

@@ -38,6 +38,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=1, minute=15),
         "options": {"expires": 12 * 3600},
     },
+    "job-runs-sweep": {
+        "task": "reporting.tasks.job_runs_sweep",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 10 * 60},
+    },
     "exports-purge": {
         "task": "reporting.tasks.exports_purge",
         "schedule": crontab(hour=2, minute=45),

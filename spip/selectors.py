@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, CaseStatus, ConvocationStatus
 from cases.models import Case, Convocation
+from reporting.selectors import team_load
+from reporting.stats import share as percent_share
 from spip.access import Scope
 from spip.choices import Role
 from spip.models import Agent, InterregionalUnit, Service
@@ -83,6 +85,14 @@ def team_home(user, scope: Scope) -> dict:
     cases = Case.objects.visible_to(user)
     if scope.role == Role.DPIP and scope.antenna_id:
         agents = agents.filter(antenna_id=scope.antenna_id)
+    # The team's last snapshot, shown at once (antenna for a head of antenna, service for
+    # a director): the same row the team dashboard, the trend and the national view read.
+    service_snapshot = _latest_snapshot("service", scope.service_id)
+    team = (
+        _latest_snapshot("antenna", scope.antenna_id)
+        if scope.role == Role.DPIP and scope.antenna_id
+        else service_snapshot
+    )
     counts = cases.aggregate(
         open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
         awaiting=Count("id", filter=Q(status=CaseStatus.AWAITING_ALLOCATION)),
@@ -96,7 +106,8 @@ def team_home(user, scope: Scope) -> dict:
         "alerts": open_alerts(user)[:20],
         "outcomes": outcome_missing_share(user, scope),
         "norms": _norms(),
-        "service_snapshot": _latest_snapshot("service", scope.service_id),
+        "service_snapshot": service_snapshot,
+        "load": team_load(team),
         "last_run": _last_run(user),
         "antennas": service.antennas.annotate(
             open_cases=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES))
@@ -127,7 +138,15 @@ def region_home(user, scope: Scope) -> dict:
         )
         .order_by("code")
     )
-    return {"services": services, "unit": InterregionalUnit.objects.visible_to(user).first()}
+    snapshots = _latest_snapshots(user, "service")
+    rows = list(services)
+    for service in rows:
+        service.snapshot = snapshots.get(service.pk)
+    return {
+        "services": rows,
+        "unit": InterregionalUnit.objects.visible_to(user).first(),
+        "day": next(iter(snapshots.values())).day if snapshots else None,
+    }
 
 
 def national_home(user, scope: Scope) -> dict:
@@ -147,7 +166,15 @@ def national_home(user, scope: Scope) -> dict:
         )
         .order_by("name")
     )
-    return {"units": units, "services_total": Service.objects.visible_to(user).count()}
+    snapshots = _latest_snapshots(user, "interregional")
+    unit_rows = list(units)
+    for unit in unit_rows:
+        unit.snapshot = snapshots.get(unit.pk)
+    return {
+        "units": unit_rows,
+        "services_total": Service.objects.visible_to(user).count(),
+        "day": next(iter(snapshots.values())).day if snapshots else None,
+    }
 
 
 def partner_home(user, scope: Scope) -> dict:
@@ -195,7 +222,7 @@ def outcome_missing_share(user, scope: Scope) -> dict:
     counts = past.exclude(status=ConvocationStatus.CANCELLED).aggregate(
         total=Count("id"), missing=Count("id", filter=Q(status=ConvocationStatus.BOOKED))
     )
-    share = round(100 * counts["missing"] / counts["total"], 1) if counts["total"] else None
+    share = percent_share(counts["missing"], counts["total"])
     return {**counts, "share": share, "flagged": share is not None and share > 20}
 
 
@@ -203,6 +230,18 @@ def _norms():
     from reporting.models import ReferenceNorm
 
     return list(ReferenceNorm.objects.order_by("persons_per_agent"))
+
+
+def _latest_snapshots(user, entity_type: str) -> dict:
+    """The rows of ``entity_type`` of the last snapshot day, by entity: the same figures as
+    the services and national views (two queries: the last day, its rows)."""
+    from reporting.models import WorkloadSnapshot
+
+    rows = WorkloadSnapshot.objects.counted_for(user).filter(entity_type=entity_type)
+    last = rows.aggregate(day=Max("day"))["day"]
+    if last is None:
+        return {}
+    return {row.entity_id: row for row in rows.filter(day=last)}
 
 
 def _latest_snapshot(entity_type: str, entity_id):

@@ -121,10 +121,19 @@ def test_sursis_probatoire_renforce_has_8_days_when_provisionally_enforceable(cp
     spr = MeasureType.objects.get(code="SPR")
     enforceable = sp_case(cpip, date(2026, 5, 1), measure_type=spr, provisionally_enforceable=True)
     ordinary = sp_case(cpip, date(2026, 5, 1), measure_type=spr, provisionally_enforceable=False)
-    with time_machine.travel(at(2026, 5, 10, 9), tick=False):  # day 9
+    # Day 8 is Saturday 9 May 2026 (after the 8 May holiday): the 8 days run to Monday 11
+    # (art. 801 CPP), so day 10 is still within it and day 11 is not.
+    with time_machine.travel(at(2026, 5, 11, 9), tick=False):  # day 10, the extended last day
+        alerts_refresh()
+    assert open_alerts("late_start") == set()
+    with time_machine.travel(at(2026, 5, 12, 9), tick=False):  # day 11
         alerts_refresh()
     assert open_alerts("late_start") == {("late_start", enforceable.pk)}
-    with time_machine.travel(at(2026, 5, 17, 9), tick=False):  # day 16
+    # Day 15 is Saturday 16 May: the 15 days run to Monday 18; Tuesday 19 is past it.
+    with time_machine.travel(at(2026, 5, 18, 9), tick=False):
+        alerts_refresh()
+    assert open_alerts("late_start") == {("late_start", enforceable.pk)}
+    with time_machine.travel(at(2026, 5, 19, 9), tick=False):
         alerts_refresh()
     assert open_alerts("late_start") == {
         ("late_start", enforceable.pk),

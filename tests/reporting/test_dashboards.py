@@ -162,10 +162,11 @@ def test_the_services_export_has_the_page_numbers(client_for, loaded):
     client = client_for(loaded.users["dap"])
     rows = csv_rows(client.get("/tableaux/services/?format=csv"))
     lyon = next(r for r in rows if r[0] == "69")
-    # 25 + 11 + 6 persons (the world's case each included) + 1 arrival = 43 on 3 FTE → 14.3.
-    assert lyon[2] == "43"
-    assert lyon[4] == "14,3"
-    assert "14,3" in client.get("/tableaux/services/").content.decode()
+    # 25 + 11 + 6 persons followed by the CPIPs (the world's case each included) = 42 on
+    # 3 FTE → 14.0; the arrival is not in the team's load.
+    assert lyon[2] == "42"
+    assert lyon[4] == "14"  # the CSV writes 14.0 as 14
+    assert "14,0" in client.get("/tableaux/services/").content.decode()
 
 
 def test_the_team_dashboard_is_a_constant_number_of_queries(
@@ -175,16 +176,16 @@ def test_the_team_dashboard_is_a_constant_number_of_queries(
     client.get("/tableaux/equipe/")  # session and scope warm-up
 
     # session, user, agent (scope), team snapshot, antennas, agent rows, open alerts by
-    # agent and type, over-threshold history, arrivals, trend, norms, and the antenna
-    # filter's choices (count + rows).
-    with django_assert_num_queries(13):
+    # agent and type, over-threshold history, first snapshot of each current run above
+    # the threshold, arrivals, trend, norms, and the antenna filter's choices (count + rows).
+    with django_assert_num_queries(14):
         client.get("/tableaux/equipe/")
     for _ in range(5):
         agent = AgentFactory(role="cpip", antenna=loaded.antenna)
         for _ in range(3):
             CaseFactory(antenna=loaded.antenna, referent=agent, risk_level="high")
     workload.compute()
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get("/tableaux/equipe/")
     assert len(response.context["rows"]) == 8
 
@@ -194,14 +195,15 @@ def test_the_services_view_is_a_constant_number_of_queries(
 ):
     client = client_for(loaded.users["dap"])
     client.get("/tableaux/services/")
-    # session, user, agent (scope), latest day, service rows, agent ratios, region rows,
-    # European norm, norms, measure types, form choices (services, antennas).
-    with django_assert_num_queries(12):
+    # session, user, agent (scope), latest day, service rows, agent ratios, live open
+    # alerts per service, region rows, European norm, norms, measure types, form choices
+    # (services, antennas).
+    with django_assert_num_queries(13):
         client.get("/tableaux/services/")
     other = AgentFactory(role="cpip", antenna=loaded.other_antenna)
     CaseFactory(antenna=loaded.other_antenna, referent=other, risk_level="low")
     workload.compute()
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         client.get("/tableaux/services/")
 
 
@@ -304,7 +306,8 @@ def test_the_national_view_folds_services_into_their_regions(api_for, loaded):
     units = {u["label"]: u for u in data["units"]}
     # Only regions with CPIPs or cases: Lyon (the Rhône) and Marseille (Bouches-du-Rhône).
     assert set(units) == {"DISP de Lyon", "DISP de Marseille"}
-    assert units["DISP de Lyon"]["persons"] == 43
+    # The region is the sum of its only service: 25 + 11 + 6 persons followed.
+    assert units["DISP de Lyon"]["persons"] == 42
     # Per CPIP in the region: 25, 11, 6 → median 11.
     assert Decimal(str(units["DISP de Lyon"]["distribution"]["median"])) == Decimal("11.0")
     assert {n["persons_per_agent"] for n in data["norms"]} == {25, 60, 82}
@@ -313,8 +316,8 @@ def test_the_national_view_folds_services_into_their_regions(api_for, loaded):
 def test_the_staffing_report_sums_services_into_the_nation(api_for, loaded):
     data = api_for(loaded.users["dap"]).get("/api/v1/reports/staffing/").json()
     total = data["total"]
-    # Lyon 43 + Marseille 1 person(s); 3 + 1 FTE in post; 44 / 60 = 0.73 FTE for the norm.
-    assert total["persons"] == 44
+    # Lyon 42 + Marseille 1 person(s) followed; 3 + 1 FTE in post; 43 / 60 = 0.72 FTE.
+    assert total["persons"] == 43
     assert Decimal(str(total["fte"])) == Decimal("4")
     assert Decimal(str(total["needed_norm_fte"])) == Decimal("0.7")
     assert Decimal(str(total["gap_norm_fte"])) == Decimal("-3.3")
@@ -367,8 +370,8 @@ def test_the_reports_api_is_a_constant_number_of_queries(
     api = api_for(loaded.users["dspip"])
     api.get("/api/v1/reports/team/")  # the scope is then cached on the user
     # team snapshot, antennas, agent rows, alerts by agent and type, over-threshold
-    # history, arrivals, norms, trend.
-    with django_assert_num_queries(8):
+    # history, first snapshot of each current run above it, arrivals, norms, trend.
+    with django_assert_num_queries(9):
         api.get("/api/v1/reports/team/")
     # one scan folded per level, service names, antenna names, agent names.
     with django_assert_num_queries(4):
@@ -377,7 +380,7 @@ def test_the_reports_api_is_a_constant_number_of_queries(
         agent = AgentFactory(role="cpip", antenna=loaded.antenna2)
         convoked(CaseFactory(antenna=loaded.antenna2, referent=agent, risk_level="low"))
     workload.compute()
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = api.get("/api/v1/reports/team/")
     assert len(response.json()["agents"]) == 7
     with django_assert_num_queries(4):
@@ -428,9 +431,9 @@ def test_the_services_chart_is_sorted_by_persons_per_cpip_whatever_the_table_ord
     workload.compute()
     page = client_for(loaded.users["dap"]).get("/tableaux/services/", {"sort": "code"})
     assert [s["code"] for s in page.context["services"]] == ["13", "69"]
-    # Rhône 43 persons on 3 FTE = 14.3; Bouches-du-Rhône 2 on 2 = 1.0: the Rhône first.
+    # Rhône 42 persons on 3 FTE = 14.0; Bouches-du-Rhône 2 on 2 = 1.0: the Rhône first.
     assert [s["code"] for s in page.context["chart"]] == ["69", "13"]
     assert [s["persons_per_fte"] for s in page.context["chart"]] == [
-        Decimal("14.3"),
+        Decimal("14.0"),
         Decimal("1.0"),
     ]

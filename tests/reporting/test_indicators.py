@@ -115,8 +115,8 @@ def test_delays_median_ninth_decile_and_share_within_the_45_days(frozen, world):
         "pending": 0,
         "appointment_median": 20,
         "appointment_p90": 60,
-        "interview_median": 25,
-        "interview_p90": 50,
+        "contact_median": 25,
+        "contact_p90": 50,
         "within_share": 60.0,
     }
     assert [s["label"] for s in data["services"]] == ["SPIP du Rhône"]
@@ -326,9 +326,10 @@ def test_team_dashboard_lines_and_who_is_over_the_threshold_since_when(frozen, w
     assert rows[cpip_a2.pk].load_percent == Decimal("152.0")
     assert [r.agent_id for r in data["rows"]] == [cpip_a2.pk, cpip.pk, cpip2.pk]
     assert {r.agent_id for r in data["over"]} == {cpip.pk, cpip_a2.pk}
-    # Above 110 % on the two last computations; cpip was at 62 % 14 days ago: since the day
-    # after; cpip_a2 was over on every computation: since the first one in the window.
-    assert rows[cpip.pk].over_since == TODAY - timedelta(days=13)
+    # Above 110 % on the two last computations; cpip was at 62 % 14 days ago: since the
+    # first snapshot above it, 7 days ago; cpip_a2 was over on every computation: since
+    # the first one in the window.
+    assert rows[cpip.pk].over_since == TODAY - timedelta(days=7)
     assert rows[cpip_a2.pk].over_since == TODAY - timedelta(days=14)
     assert rows[cpip2.pk].over_since is None
     assert (rows[cpip.pk].over_whole_window, rows[cpip_a2.pk].over_whole_window) == (False, True)
@@ -356,21 +357,22 @@ def test_network_persons_per_cpip_distribution_and_staffing_gap(frozen, world):
     workload.compute(day=TODAY)
     data = indicators.network(world.users["disp"], period(TODAY - timedelta(days=365)))
     lyon = next(s for s in data["services"] if s["code"] == "69")
-    # Persons: 31 (cpip) + 13 (cpip2) + 31 (cpip_a2) + 1 arrival = 76 on 2.5 FTE = 30.4.
-    assert lyon["persons"] == 76
+    # Persons followed: 31 (cpip) + 13 (cpip2) + 31 (cpip_a2) = 75 on 2.5 FTE = 30.0 (the
+    # arrival is beside the team's figures, not in them).
+    assert lyon["persons"] == 75
     assert lyon["fte"] == Decimal("2.500")
-    assert lyon["persons_per_fte"] == Decimal("30.4")
+    assert lyon["persons_per_fte"] == Decimal("30.0")
     # Per CPIP: 31/1.0 = 31, 13/0.5 = 26, 31/1.0 = 31 → min 26, median 31, max 31.
     assert (
         lyon["distribution"]["min"],
         lyon["distribution"]["median"],
         lyon["distribution"]["max"],
     ) == (Decimal("26.0"), Decimal("31.0"), Decimal("31.0"))
-    # Weighted load: 0.62 + 0.26 + 1.52 + 0.02 (arrival, not assessed) = 2.42 FTE needed,
-    # on 2.5 of capacity: −0.1 (0.08 rounded); 76 / 60 = 1.27 FTE for the norm: −1.2.
+    # Weighted load: 0.62 + 0.26 + 1.52 = 2.40 FTE needed, on 2.5 of capacity: −0.1;
+    # 75 / 60 = 1.25 FTE for the norm, 1.25 − 2.5 = −1.25: −1.3 rounded half up.
     assert lyon["needed_load_fte"] == Decimal("2.4")
     assert lyon["gap_load_fte"] == Decimal("-0.1")
-    assert lyon["gap_norm_fte"] == Decimal("-1.2")
+    assert lyon["gap_norm_fte"] == Decimal("-1.3")
     assert all(
         s["code"] in {"69", "01", "07", "26", "38", "42", "73", "74"} for s in data["services"]
     )  # the DISP of Lyon's services only
@@ -390,24 +392,25 @@ def test_staffing_what_if_adds_and_moves_agents_without_saving(frozen, world):
         {"add_service": lyon, "from_service": marseille, "agents": Decimal("1.0")},
     )
     line = next(s for s in after["services"] if s["id"] == lyon.pk)
-    # 2.42 on 2.5 + 1.0 = 3.5 → 69.1 %; Marseille loses one: 1.0 − 1.0 = 0 of capacity.
-    assert line["load_percent"] == Decimal("69.1")
-    assert line["load_percent_before"] == Decimal("96.8")
+    # 2.40 on 2.5 + 1.0 = 3.5 → 68.57 → 68.6 %; before 2.40 / 2.5 = 96.0 %; Marseille
+    # loses one: 1.0 − 1.0 = 0 of capacity.
+    assert line["load_percent"] == Decimal("68.6")
+    assert line["load_percent_before"] == Decimal("96.0")
     assert next(s for s in after["services"] if s["id"] == marseille.pk)["capacity"] == 0
     assert after["total"]["fte"] == before["total"]["fte"]  # moved, not added
     weights = indicators.staffing(
         world.users["dap"], period(TODAY), {"weight_high": Decimal("0.1")}
     )
-    # High-risk weight doubled: Lyon 2.42 + 40 high × 0.05 = 4.42 FTE needed.
+    # High-risk weight doubled: Lyon 2.40 + 40 high × 0.05 = 4.40 FTE needed.
     assert next(s for s in weights["services"] if s["id"] == lyon.pk)["needed_load_fte"] == (
         Decimal("4.4")
     )
-    # Nothing saved: the snapshot still says 96.8 %.
+    # Nothing saved: the snapshot still says 96.0 %.
     from reporting.models import WorkloadSnapshot
 
     assert WorkloadSnapshot.objects.get(
         entity_type="service", entity_id=lyon.pk, day=TODAY
-    ).load_percent == Decimal("96.8")
+    ).load_percent == Decimal("96.0")
 
 
 def test_snapshots_carry_the_measure_mix_alerts_and_delays(frozen, world):
@@ -474,12 +477,12 @@ def test_the_team_dashboard_says_what_the_team_needs(frozen, world):
     team_of_three(world)
     workload.compute(day=TODAY)
     needs = indicators.team_dashboard(world.users["dspip"], period(TODAY))["needs"]
-    # Weighted load 0.62 + 0.26 + 1.52 + 0.02 (the arrival) = 2.42 FTE on 2.5: no gap;
-    # 76 persons / 60 = 1.27 FTE for the norm, 2.5 in post.
+    # Weighted load 0.62 + 0.26 + 1.52 = 2.40 FTE on 2.5: no gap (the arrival is shown
+    # beside it); 75 persons / 60 = 1.25 → 1.3 FTE for the norm, 1.25 − 2.5 → −1.3 (half up).
     assert needs["needed_load_fte"] == Decimal("2.4")
     assert needs["gap_load_fte"] == Decimal("-0.1")
     assert needs["needed_norm_fte"] == Decimal("1.3")
-    assert needs["gap_norm_fte"] == Decimal("-1.2")
+    assert needs["gap_norm_fte"] == Decimal("-1.3")
 
 
 def test_outcomes_count_the_risk_and_intensity_in_force_when_the_measure_ended(frozen, world):

@@ -117,21 +117,32 @@ def test_levels_add_up_and_carry_head_counts(reference):
     give(b, "low", "low")  # 0.01
     CaseFactory(
         antenna=antenna, referent=None, risk_level="not_assessed"
-    )  # awaiting: 0.02, counts for the antenna
+    )  # awaiting: 0.02, beside the team's load, not in it
     workload.compute(day=DAY)
     row = WorkloadSnapshot.objects.get(day=DAY, entity_type="antenna", entity_id=antenna.pk)
-    assert row.persons == 5
-    assert row.awaiting_allocation == 1
-    assert row.weighted_load == Decimal("0.13")
+    # The team's load is its CPIPs' caseloads: 4 persons, 0.10 + 0.01 = 0.11 FTE of work.
+    assert row.persons == 4
+    assert row.weighted_load == Decimal("0.11")
     assert row.fte == Decimal("1.5")
-    assert row.load_percent == Decimal("8.7")  # 0.13 / 1.5 = 8.67 %
-    assert row.persons_per_fte == Decimal("3.3")  # 5 / 1.5
+    assert row.load_percent == Decimal("7.3")  # 0.11 / 1.5 = 7.33 %
+    assert row.persons_per_fte == Decimal("2.7")  # 4 / 1.5 = 2.67
+    # The arrival beside it: 1 case, 0.02 FTE (+1.3 points: 0.02 / 1.5 = 1.33 %).
+    assert row.awaiting_allocation == 1
+    assert row.awaiting_weighted == Decimal("0.02")
     service = WorkloadSnapshot.objects.get(
         day=DAY, entity_type="service", entity_id=antenna.service_id
     )
-    assert service.persons == 5
+    assert (service.persons, service.awaiting_allocation) == (4, 1)
+    region = WorkloadSnapshot.objects.get(
+        day=DAY, entity_type="interregional", entity_id=service.interregional_unit_id
+    )
+    assert (region.persons, region.weighted_load, region.fte) == (
+        4,
+        Decimal("0.11"),
+        Decimal("1.5"),
+    )
     nation = WorkloadSnapshot.objects.get(day=DAY, entity_type="nation", entity_id=0)
-    assert nation.persons == 5
+    assert (nation.persons, nation.awaiting_allocation) == (4, 1)
     assert WorkloadSnapshot.objects.filter(day=DAY, entity_type="service").count() == 103
 
 

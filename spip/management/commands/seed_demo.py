@@ -36,8 +36,9 @@ class Command(BaseCommand):
         today = timezone.localdate()
         for weeks in range(12, 0, -1):
             compute(day=today - timedelta(weeks=weeks))
-        compute()
+        # Alerts before today's snapshot, which counts them by who holds them.
         alerts_refresh()
+        compute()
         if result["cases_created"]:
             self.stdout.write(f"Dossiers de démonstration créés : {result['cases_created']}.")
         else:
