@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "partners",
     "cases",
     "reporting",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -80,7 +81,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "spip.urls"
+ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "spip.wsgi.application"
 
 TEMPLATES = [

@@ -1,4 +1,4 @@
-"""Home page per role, health check, audit journal."""
+"""Health check and audit journal."""
 
 from __future__ import annotations
 
@@ -12,35 +12,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from spip import selectors
-from spip.access import ANTENNA_ROLES, SERVICE_ROLES, scope_for
+from spip.access import scope_for
 from spip.choices import Role
 from spip.models import AuditEntry
-
-HOME_BUILDERS = {
-    Role.CPIP: ("spip/home_cpip.html", selectors.cpip_home),
-    Role.DPIP: ("spip/home_team.html", selectors.team_home),
-    Role.DSPIP: ("spip/home_team.html", selectors.team_home),
-    Role.BEX_CLERK: ("spip/home_court.html", selectors.court_home),
-    Role.SAP_CLERK: ("spip/home_court.html", selectors.court_home),
-    Role.DISP: ("spip/home_region.html", selectors.region_home),
-    Role.DAP: ("spip/home_national.html", selectors.national_home),
-    Role.PARTNER: ("spip/home_partner.html", selectors.partner_home),
-}
-for _role in (ANTENNA_ROLES | SERVICE_ROLES) - {Role.DPIP, Role.DSPIP}:
-    HOME_BUILDERS[_role] = ("spip/home_team.html", selectors.team_home)
-
-
-@login_required
-def home(request):
-    scope = scope_for(request.user)
-    if scope.role in HOME_BUILDERS and not (scope.is_admin and scope.role == Role.ADMIN):
-        template, build = HOME_BUILDERS[scope.role]
-    elif scope.is_admin:
-        template, build = "spip/home_admin.html", selectors.admin_home
-    else:
-        return render(request, "spip/home_no_profile.html", status=403)
-    return render(request, template, {"scope": scope, **build(request.user, scope)})
 
 
 @never_cache

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from portal.reference.load import reference_load
 from spip.choices import Role
 from spip.models import Court, InterregionalUnit, Service
-from spip.reference.load import reference_load
 from tests.factories import (
     AgentFactory,
     AntennaFactory,

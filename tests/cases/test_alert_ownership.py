@@ -18,11 +18,11 @@ from django.test import Client
 from cases import services as case_services
 from cases.alerts import alerts_refresh
 from cases.models import Alert, Case
+from portal.selectors import open_alerts
 from reporting import workload
 from reporting.models import WorkloadSnapshot
 from spip.choices import Role
 from spip.models import Service
-from spip.selectors import open_alerts
 from tests.factories import AgentFactory, AntennaFactory, CaseFactory, MeasureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

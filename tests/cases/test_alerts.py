@@ -382,8 +382,8 @@ def test_a_crashed_run_rerun_leaves_the_state_of_a_clean_run(cpip, monkeypatch):
 
 
 def test_snoozing_is_audited_and_hides_the_alert_until_the_date(world, client_for):
+    from portal.selectors import open_alerts as visible_open
     from spip.models import AuditEntry
-    from spip.selectors import open_alerts as visible_open
 
     case = world.cases["mine"]
     alert = Alert.objects.create(

@@ -107,7 +107,7 @@ def demo(transactional_db):
     """A small demo world (the same seed as `make run`), committed for the live server."""
     from django.core.management import call_command
 
-    from spip.reference.load import reference_load
+    from portal.reference.load import reference_load
 
     reference_load()
     call_command(

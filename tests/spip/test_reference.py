@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from measures.models import DeadlineRule, MeasureType, ObligationType
+from portal.reference.load import reference_load
 from reporting.models import ReferenceNorm, WorkloadPolicy
 from spip.models import AuditEntry, InterregionalUnit, Service
-from spip.reference.load import reference_load
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from spip.demo import DEFAULT_PASSWORD, DemoSeeder
+from portal.demo import DEFAULT_PASSWORD, DemoSeeder
 
 
 class Command(BaseCommand):

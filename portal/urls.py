@@ -12,6 +12,7 @@ from cases.api_booking import AgendaViewSet, ConvocationViewSet, SlotViewSet
 from cases.api_workspace import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
 from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
+from portal import views as portal_views
 from reporting.api import AlertViewSet, ReportViewSet, WorkloadSnapshotViewSet
 from spip import views
 from spip.api import AgentViewSet, AntennaViewSet, ServiceViewSet
@@ -41,7 +42,7 @@ admin.site.site_header = "Suivi SPIP — administration"
 admin.site.site_title = "Suivi SPIP"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", portal_views.home, name="home"),
     path(
         "connexion/",
         auth_views.LoginView.as_view(

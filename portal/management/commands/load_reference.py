@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from spip.reference.load import reference_load
+from portal.reference.load import reference_load
 
 
 class Command(BaseCommand):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from django.db import transaction
 
+from portal.reference import data
 from spip.audit import audit_write
 from spip.choices import AuditAction
-from spip.reference import data
 
 SERVICES_CSV = Path(__file__).with_name("services.csv")
 
