@@ -90,3 +90,7 @@ class NotificationAdmin(PersonalDataAdmin):
         "last_error",
     ]
     list_filter = ["status", "event", "channel"]
+
+
+# The sub-domains' admin pages.
+from cases.workload import admin as workload_admin  # noqa: E402, F401

@@ -30,10 +30,10 @@ from cases.choices import (
 )
 from cases.models import Case, Convocation, Incident, Interview, Report
 from cases.selectors import first_contact, last_contact
+from cases.workload.models import AlertSettings, WorkloadPolicy
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.deadlines import last_day, latest_start_expired
 from measures.models import DeadlineRule, Measure
-from reporting.models import AlertSettings, WorkloadPolicy
 from spip.models import Service
 
 CONTACT = [Attendance.PRESENT, Attendance.LATE]

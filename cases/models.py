@@ -877,3 +877,13 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.channel} → {self.recipient}"
+
+
+# The workload sub-domain's models, registered with this app (cases/workload/models.py).
+from cases.workload.models import (  # noqa: E402, F401
+    AlertSettings,
+    CapacityReduction,
+    ReductionKind,
+    ReferenceNorm,
+    WorkloadPolicy,
+)

@@ -290,7 +290,7 @@ def case_allocate(
     """Allocate an arrival from the ranking: someone other than the top choice needs a reason.
 
     The CPIP is told by email once the allocation is committed."""
-    from reporting.selectors import allocation_options
+    from cases.workload.selectors import allocation_options
 
     day = on or timezone.localdate()
     options = allocation_options(case, day)
@@ -354,8 +354,12 @@ def case_reassign(
     """Move a followed case to another CPIP of its antenna, with a reason, from a director's
     dashboard. Returns the impact ("X % → Y %" for both CPIPs); the service's snapshots are
     recomputed once committed so the dashboard shows the new loads."""
-    from reporting.selectors import agent_breakdown, allocation_options, policy_in_force
-    from reporting.workload import load_percent
+    from cases.workload.selectors import (
+        agent_breakdown,
+        allocation_options,
+        load_percent,
+        policy_in_force,
+    )
 
     day = on or timezone.localdate()
     if case.status not in (CaseStatus.ACTIVE, CaseStatus.SUSPENDED) or case.referent_id is None:
@@ -395,7 +399,7 @@ def case_reassign(
 
 
 def _recompute_service(service_id: int, day: date) -> None:
-    from reporting.workload import compute
+    from reporting.snapshots import compute
 
     compute(day=day, service_ids=[service_id], delays=False)
 

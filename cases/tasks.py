@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from cases.alerts import alerts_refresh as refresh
-from reporting.jobs import job_run
+from spip.jobs import job_run
 
 
 @shared_task(

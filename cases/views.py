@@ -96,7 +96,7 @@ def case_context(request, case, interview_form=None) -> dict:
 
 
 def _intervals():
-    from reporting.models import WorkloadPolicy
+    from cases.workload.models import WorkloadPolicy
 
     policy = WorkloadPolicy.objects.in_force(timezone.localdate())
     if policy is None:

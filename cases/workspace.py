@@ -42,7 +42,7 @@ def _agent(user) -> Agent:
 
 @login_required
 def caseload(request):
-    from reporting.selectors import agent_breakdown
+    from cases.workload.selectors import agent_breakdown
 
     agent = _agent(request.user)
     cases = selectors.caseload(request.user, agent)

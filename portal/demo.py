@@ -736,7 +736,7 @@ class DemoSeeder:
         )
 
     def reductions(self, teams: dict[str, list[Agent]]) -> None:
-        from reporting.models import CapacityReduction, ReductionKind
+        from cases.workload.models import CapacityReduction, ReductionKind
 
         team = teams["Antenne de Lyon"]
         if len(team) > 2 and not CapacityReduction.objects.filter(agent=team[2]).exists():
@@ -744,7 +744,7 @@ class DemoSeeder:
 
     def _reduction(self, agent: Agent, kind: str, percent: int, start: int, end: int, note: str):
         """A capacity reduction from ``start`` to ``end`` days around today, audited."""
-        from reporting.models import CapacityReduction
+        from cases.workload.models import CapacityReduction
         from spip.validation import create_audited
 
         today = timezone.localdate()
@@ -766,8 +766,8 @@ class DemoSeeder:
         from django.db.models import F, Q, Sum
 
         from cases.choices import OPEN_STATUSES
-        from reporting.models import CapacityReduction, ReductionKind
-        from reporting.selectors import policy_in_force, weight_expression_for
+        from cases.workload.models import CapacityReduction, ReductionKind
+        from cases.workload.selectors import policy_in_force, weight_expression_for
 
         team = teams["Antenne de Lyon"]
         policy = policy_in_force(timezone.localdate())

@@ -10,10 +10,10 @@ from django.utils import timezone
 from cases.choices import OPEN_STATUSES, CaseStatus, ConvocationStatus
 from cases.models import Case, Convocation
 from reporting.selectors import team_load
-from reporting.stats import share as percent_share
 from spip.access import Scope
 from spip.choices import Role
 from spip.models import Agent, InterregionalUnit, Service
+from spip.numbers import share as percent_share
 
 
 def local_today(service: Service | None):
@@ -42,7 +42,7 @@ def agents_with_caseloads(agents):
 
 
 def cpip_home(user, scope: Scope) -> dict:
-    from reporting.selectors import agent_breakdown
+    from cases.workload.selectors import agent_breakdown
 
     agent = Agent.objects.select_related("service", "antenna").get(pk=scope.agent_id or 0)
     today, tz = local_today(agent.service)
@@ -202,7 +202,7 @@ def admin_home(user, scope: Scope) -> dict:
 
 
 def _last_run(user):
-    from reporting.models import JobRun
+    from spip.models import JobRun
 
     return (
         JobRun.objects.visible_to(user)
@@ -227,7 +227,7 @@ def outcome_missing_share(user, scope: Scope) -> dict:
 
 
 def _norms():
-    from reporting.models import ReferenceNorm
+    from cases.workload.models import ReferenceNorm
 
     return list(ReferenceNorm.objects.order_by("persons_per_agent"))
 

@@ -16,13 +16,13 @@ from rest_framework.response import Response
 from cases.choices import CaseStatus
 from cases.models import Alert, Case
 from cases.services import case_allocate
+from cases.workload.selectors import allocation_options, fraction_label
 from reporting.models import WorkloadSnapshot
-from reporting.selectors import allocation_options, fraction_label
-from reporting.stats import half_up
 from spip.access import scope_for
 from spip.api_base import ScopedReadOnlyViewSet
 from spip.audit import get_visible_or_404
 from spip.models import Agent
+from spip.numbers import half_up
 
 
 class WorkloadSnapshotSerializer(serializers.ModelSerializer):

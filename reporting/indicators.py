@@ -41,25 +41,31 @@ from cases.choices import (
     RiskLevel,
 )
 from cases.models import Alert, Case, Convocation, Notification, NotificationStatus
+from cases.workload.models import ReferenceNorm, WorkloadPolicy
+from cases.workload.selectors import (
+    case_aggregates,
+    fraction_label,
+    load_percent,
+    persons_per_fte,
+    weight_expression,
+)
 from measures.choices import EndReason, FollowedBy
 from measures.models import Measure
 from reporting.forms import ReportParams
-from reporting.models import EntityType, ReferenceNorm, WorkloadPolicy, WorkloadSnapshot
-from reporting.selectors import fraction_label, team_load, weight_expression
+from reporting.models import EntityType, WorkloadSnapshot
+from reporting.selectors import team_load
 from reporting.stats import (
     custody_count,
     delay_facts,
     delay_summary,
     distribution,
-    half_up,
     is_late,
     last_twelve_months,
-    share,
 )
-from reporting.workload import case_aggregates, load_percent, persons_per_fte
 from spip.access import scope_for
 from spip.choices import Assignment, Role
 from spip.models import Agent, Antenna, InterregionalUnit, Service
+from spip.numbers import half_up, share
 
 HUNDRED = Decimal(100)
 TENTH = Decimal("0.1")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 import math
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 import holidays
 from django.db import connections
@@ -21,30 +20,10 @@ from django.db.models.functions import Coalesce, Least, TruncDate
 from cases.choices import Attendance, CaseSetting, ConvocationStatus, ConvocationType
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.deadlines import next_working_day
+from spip.numbers import share
 
 EPSILON = 1e-9
 CONTACT = [Attendance.PRESENT, Attendance.LATE]
-TENTH = Decimal("0.1")
-
-
-def half_up(value, places: Decimal = TENTH) -> Decimal | None:
-    """Rounded as people round (91.25 → 91.3), not to even: every figure stored or shown."""
-    if value is None:
-        return None
-    return Decimal(str(value)).quantize(places, rounding=ROUND_HALF_UP)
-
-
-def percent(part, whole) -> Decimal | None:
-    """part ÷ whole × 100, to one decimal, half up; None for an empty whole."""
-    if not whole:
-        return None
-    return half_up(Decimal(part) * 100 / Decimal(whole))
-
-
-def share(part, whole) -> float | None:
-    """``percent`` as a plain number, for charts and JSON."""
-    value = percent(part, whole)
-    return None if value is None else float(value)
 
 
 def last_twelve_months(day: date) -> tuple[date, date]:

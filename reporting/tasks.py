@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reporting import workload
-from reporting.jobs import job_run
-from reporting.models import JobRun
+from reporting import services, snapshots
 from reporting.stats import last_twelve_months
+from spip.jobs import job_run
+from spip.models import JobRun
 
 
 @shared_task(
@@ -30,7 +30,7 @@ def workload_snapshot_compute(
 ) -> dict:
     """Nightly for the nation; on demand for one service (a DSPIP's button)."""
     with job_run("workload_snapshot_compute", service_id=service_id, run_id=run_id) as result:
-        counts = workload.compute(
+        counts = snapshots.compute(
             day=date.fromisoformat(day) if day else None,
             service_ids=[service_id] if service_id else None,
         )
@@ -91,13 +91,4 @@ def national_export(run_id: int, user_id: int) -> dict:
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=600)
 def exports_purge() -> int:
-    from reporting.jobs import exports_purge as purge
-
-    return purge()
-
-
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=300)
-def job_runs_sweep() -> int:
-    from reporting.jobs import job_runs_sweep as sweep
-
-    return sweep()
+    return services.exports_purge()

@@ -17,15 +17,13 @@ from cases.choices import CaseStatus
 from cases.forms import AllocationForm
 from cases.models import Alert, Case
 from cases.services import case_allocate
+from cases.workload.selectors import agent_breakdown, allocation_options, load_percent
 from reporting import exports, indicators
-from reporting.jobs import job_start
-from reporting.models import JobRun
-from reporting.selectors import agent_breakdown, allocation_options
 from reporting.stats import last_twelve_months
-from reporting.workload import load_percent
 from spip.access import scope_for
 from spip.audit import audit_page, get_visible_or_404
-from spip.models import Agent
+from spip.jobs import job_start
+from spip.models import Agent, JobRun
 
 
 def _require_allocator(user):

@@ -459,13 +459,13 @@ def main() -> None:
 
     from cases.alerts import alerts_refresh
     from cases.models import Alert
-    from reporting import workload
+    from reporting import snapshots
 
-    ratio_time, levels = timed(workload.compute)
+    ratio_time, levels = timed(snapshots.compute)
     from reporting.indicators import delays_for_snapshots
 
     delays_time, _ = timed(lambda: delays_for_snapshots(None, date.today()))
-    load_only_time, _ = timed(lambda: workload.compute(delays=False))
+    load_only_time, _ = timed(lambda: snapshots.compute(delays=False))
     floor_time, _ = timed(floor_group_by)
     first_alerts = time.perf_counter()
     opened = alerts_refresh()

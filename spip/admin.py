@@ -1,7 +1,16 @@
 from django.contrib import admin
 
 from spip.admin_base import ScopedModelAdmin
-from spip.models import Agent, Antenna, AuditEntry, Court, InterregionalUnit, Prison, Service
+from spip.models import (
+    Agent,
+    Antenna,
+    AuditEntry,
+    Court,
+    InterregionalUnit,
+    JobRun,
+    Prison,
+    Service,
+)
 
 
 @admin.register(InterregionalUnit)
@@ -82,4 +91,19 @@ class AuditEntryAdmin(ScopedModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ScopedModelAdmin):
+    """Each run of the Celery jobs: administrators see what ran, when, and how it ended."""
+
+    list_display = ["name", "service", "started_at", "finished_at", "status", "counts"]
+    list_filter = ["name", "status"]
+    readonly_fields = [f.name for f in JobRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -39,7 +39,7 @@ app.conf.beat_schedule = {
         "options": {"expires": 12 * 3600},
     },
     "job-runs-sweep": {
-        "task": "reporting.tasks.job_runs_sweep",
+        "task": "spip.tasks.job_runs_sweep",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 10 * 60},
     },

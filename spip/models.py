@@ -367,3 +367,52 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries cannot be deleted.")
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", _("En cours")
+    SUCCESS = "success", _("Terminé")
+    FAILED = "failed", _("Échec")
+    INTERRUPTED = "interrupted", _("Interrompu")
+
+
+class JobRunQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.job_run_q(user))
+
+
+class JobRun(models.Model):
+    """One run of a Celery job: when, what it did, how it ended. Visible to administrators."""
+
+    name = models.CharField(_("tâche"), max_length=80)
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(_("début"))
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    status = models.CharField(
+        _("état"), max_length=12, choices=JobStatus.choices, default=JobStatus.RUNNING
+    )
+    counts = models.JSONField(_("compteurs"), default=dict, blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("demandé par"),
+    )
+    file = models.CharField(_("fichier produit"), max_length=255, blank=True)
+
+    objects = JobRunQuerySet.as_manager()
+
+    class Meta:
+        db_table = "reporting_jobrun"  # created there; the table keeps its name
+        verbose_name = _("exécution de tâche")
+        verbose_name_plural = _("exécutions de tâches")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["name", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started_at:%d/%m/%Y %H:%M} ({self.get_status_display()})"

@@ -2,9 +2,14 @@
 
 from celery import shared_task
 
-from spip import services
+from spip import jobs, services
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=600)
 def agents_deactivate_departed() -> int:
     return services.agents_deactivate_departed()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=300)
+def job_runs_sweep() -> int:
+    return jobs.job_runs_sweep()

@@ -67,9 +67,19 @@ def audit_list(request):
 ROLE_LABELS = dict(Role.choices)
 
 
+# Models that changed app keep their older journal rows readable under the same name.
+MOVED_LABELS = {
+    "reporting.jobrun": "spip.jobrun",
+    "reporting.workloadpolicy": "cases.workloadpolicy",
+    "reporting.referencenorm": "cases.referencenorm",
+    "reporting.capacityreduction": "cases.capacityreduction",
+    "reporting.alertsettings": "cases.alertsettings",
+}
+
+
 def _object_label(object_type: str) -> str:
     """``cases.case`` → "dossier": the model's French name, or the code when unknown."""
     try:
-        return str(apps.get_model(object_type)._meta.verbose_name)
+        return str(apps.get_model(MOVED_LABELS.get(object_type, object_type))._meta.verbose_name)
     except (LookupError, ValueError):
         return object_type

@@ -34,8 +34,8 @@ def _upsert(model, lookup: dict, defaults: dict, counts: Counter, create_only: d
 
 @transaction.atomic
 def reference_load(*, actor=None) -> Counter:
+    from cases.workload.models import AlertSettings, ReferenceNorm, WorkloadPolicy
     from measures.models import DeadlineRule, MeasureType, ObligationType
-    from reporting.models import AlertSettings, ReferenceNorm, WorkloadPolicy
     from spip.models import InterregionalUnit, Service
 
     counts: Counter = Counter()

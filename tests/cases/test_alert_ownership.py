@@ -19,7 +19,7 @@ from cases import services as case_services
 from cases.alerts import alerts_refresh
 from cases.models import Alert, Case
 from portal.selectors import open_alerts
-from reporting import workload
+from reporting import snapshots
 from reporting.models import WorkloadSnapshot
 from spip.choices import Role
 from spip.models import Service
@@ -94,7 +94,7 @@ def test_alerts_follow_allocation_reassignment_cover_its_end_and_departure(team,
         assert open_alerts(anne.user).filter(agent=anne).count() == 0
 
         # Snapshots count alerts by who holds them: Bruno 3, Anne 0, the antenna 3.
-        workload.compute(day=TODAY)
+        snapshots.compute(day=TODAY)
         rows = dict(
             WorkloadSnapshot.objects.filter(day=TODAY, entity_type="agent").values_list(
                 "agent_id", "open_alerts"

@@ -4,8 +4,8 @@ the DAP reads persons per CPIP against the norms and the staffing gap."""
 import re
 from decimal import Decimal
 
-from reporting import workload
-from reporting.models import CapacityReduction
+from cases.workload.models import CapacityReduction
+from reporting import snapshots
 from tests.e2e.conftest import login
 from tests.factories import CaseFactory
 
@@ -17,7 +17,7 @@ def overloaded_agent():
     agent = reduction.agent
     for _ in range(12):
         CaseFactory(antenna=agent.antenna, referent=agent, risk_level="high")
-    workload.compute()
+    snapshots.compute()
     return agent
 
 

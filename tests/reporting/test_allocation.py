@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from cases.models import Case
 from cases.services import case_allocate
-from reporting.models import CapacityReduction
-from reporting.selectors import allocation_options
+from cases.workload.models import CapacityReduction
+from cases.workload.selectors import allocation_options
 from spip.models import AuditEntry
 from tests.factories import CaseFactory
 
@@ -118,18 +118,18 @@ def test_a_cpip_of_another_antenna_cannot_be_chosen(team):
 
 
 def test_the_next_snapshot_shows_the_new_load(team):
-    from reporting import workload
+    from reporting import snapshots
     from reporting.models import WorkloadSnapshot
 
     day = timezone.localdate()
-    workload.compute(day=day)
+    snapshots.compute(day=day)
     before = WorkloadSnapshot.objects.get(
         day=day, entity_type="agent", entity_id=team.agents["cpip"].pk
     ).load_percent
     case_allocate(
         actor=team.users["dpip"], case=team.cases["arrival"], referent=team.agents["cpip"]
     )
-    workload.compute(day=day)
+    snapshots.compute(day=day)
     after = WorkloadSnapshot.objects.get(
         day=day, entity_type="agent", entity_id=team.agents["cpip"].pk
     ).load_percent

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from cases.alerts import alerts_refresh
 from cases.models import Alert
-from reporting import workload
-from reporting.models import JobRun, WorkloadSnapshot
+from reporting import snapshots
+from reporting.models import WorkloadSnapshot
+from spip.models import JobRun
 from tests.conftest import needs_postgres
 from tests.factories import CaseFactory
 
@@ -26,7 +27,7 @@ DAY = date(2026, 6, 15)
 @pytest.fixture
 def computed(world):
     CaseFactory(antenna=world.antenna, referent=world.agents["cpip"], risk_level="high")
-    workload.compute(day=DAY)
+    snapshots.compute(day=DAY)
     return world
 
 

@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Case
-from reporting import workload
-from reporting.models import JobRun, WorkloadSnapshot
-from spip.models import AuditEntry
+from reporting import snapshots
+from reporting.models import WorkloadSnapshot
+from spip.models import AuditEntry, JobRun
 from tests.factories import AgentFactory, CaseFactory
 
 PAGES = [
@@ -36,7 +36,7 @@ def loaded(world):
             CaseFactory(
                 antenna=world.agents[key].antenna, referent=world.agents[key], risk_level=level
             )
-    workload.compute()
+    snapshots.compute()
     return world
 
 
@@ -184,7 +184,7 @@ def test_the_team_dashboard_is_a_constant_number_of_queries(
         agent = AgentFactory(role="cpip", antenna=loaded.antenna)
         for _ in range(3):
             CaseFactory(antenna=loaded.antenna, referent=agent, risk_level="high")
-    workload.compute()
+    snapshots.compute()
     with django_assert_num_queries(14):
         response = client.get("/tableaux/equipe/")
     assert len(response.context["rows"]) == 8
@@ -202,7 +202,7 @@ def test_the_services_view_is_a_constant_number_of_queries(
         client.get("/tableaux/services/")
     other = AgentFactory(role="cpip", antenna=loaded.other_antenna)
     CaseFactory(antenna=loaded.other_antenna, referent=other, risk_level="low")
-    workload.compute()
+    snapshots.compute()
     with django_assert_num_queries(13):
         client.get("/tableaux/services/")
 
@@ -379,7 +379,7 @@ def test_the_reports_api_is_a_constant_number_of_queries(
     for _ in range(4):
         agent = AgentFactory(role="cpip", antenna=loaded.antenna2)
         convoked(CaseFactory(antenna=loaded.antenna2, referent=agent, risk_level="low"))
-    workload.compute()
+    snapshots.compute()
     with django_assert_num_queries(9):
         response = api.get("/api/v1/reports/team/")
     assert len(response.json()["agents"]) == 7
@@ -390,7 +390,7 @@ def test_the_reports_api_is_a_constant_number_of_queries(
 def test_export_files_are_deleted_after_a_week(world, settings, tmp_path):
     from datetime import timedelta
 
-    from reporting.jobs import exports_purge
+    from reporting.services import exports_purge
 
     settings.MEDIA_ROOT = tmp_path
     (tmp_path / "exports").mkdir()
@@ -428,7 +428,7 @@ def test_the_services_chart_is_sorted_by_persons_per_cpip_whatever_the_table_ord
 ):
     other = AgentFactory(role="cpip", antenna=loaded.other_antenna)
     CaseFactory(antenna=loaded.other_antenna, referent=other, risk_level="low")
-    workload.compute()
+    snapshots.compute()
     page = client_for(loaded.users["dap"]).get("/tableaux/services/", {"sort": "code"})
     assert [s["code"] for s in page.context["services"]] == ["13", "69"]
     # Rhône 42 persons on 3 FTE = 14.0; Bouches-du-Rhône 2 on 2 = 1.0: the Rhône first.

@@ -11,10 +11,10 @@ import pytest
 import time_machine
 
 from cases.models import Convocation, Interview, Notification
+from cases.workload.models import CapacityReduction
 from measures.models import MeasureType
-from reporting import indicators, workload
+from reporting import indicators, snapshots
 from reporting.forms import ReportParams
-from reporting.models import CapacityReduction
 from reporting.stats import distribution, nearest_rank
 from tests.factories import CaseFactory, MeasureFactory
 
@@ -307,12 +307,12 @@ def team_of_three(world):
 def test_team_dashboard_lines_and_who_is_over_the_threshold_since_when(frozen, world):
     cpip, cpip2, cpip_a2 = team_of_three(world)
     # cpip's week before: 60 % of 1.0 — then a 50 % reduction from 10 days ago: 120 %.
-    workload.compute(day=TODAY - timedelta(days=14))
+    snapshots.compute(day=TODAY - timedelta(days=14))
     CapacityReduction.objects.create(
         agent=cpip, kind="sick_leave", percent=50, starts_on=TODAY - timedelta(days=10)
     )
-    workload.compute(day=TODAY - timedelta(days=7))
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY - timedelta(days=7))
+    snapshots.compute(day=TODAY)
 
     data = indicators.team_dashboard(world.users["dspip"], period(TODAY - timedelta(days=365)))
 
@@ -347,14 +347,14 @@ def test_team_dashboard_lines_and_who_is_over_the_threshold_since_when(frozen, w
 
 def test_a_dpip_sees_their_antenna_only(frozen, world):
     team_of_three(world)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     data = indicators.team_dashboard(world.users["dpip"], period(TODAY - timedelta(days=365)))
     assert {r.agent_id for r in data["rows"]} == {world.agents["cpip"].pk, world.agents["cpip2"].pk}
 
 
 def test_network_persons_per_cpip_distribution_and_staffing_gap(frozen, world):
     team_of_three(world)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     data = indicators.network(world.users["disp"], period(TODAY - timedelta(days=365)))
     lyon = next(s for s in data["services"] if s["code"] == "69")
     # Persons followed: 31 (cpip) + 13 (cpip2) + 31 (cpip_a2) = 75 on 2.5 FTE = 30.0 (the
@@ -383,7 +383,7 @@ def test_staffing_what_if_adds_and_moves_agents_without_saving(frozen, world):
     from spip.models import Service
 
     team_of_three(world)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     lyon, marseille = Service.objects.get(code="69"), Service.objects.get(code="13")
     before = indicators.staffing(world.users["dap"], period(TODAY))
     after = indicators.staffing(
@@ -418,7 +418,7 @@ def test_snapshots_carry_the_measure_mix_alerts_and_delays(frozen, world):
 
     sentenced(world, TODAY - timedelta(days=100), appointment=10)
     sentenced(world, TODAY - timedelta(days=100), appointment=50)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     lyon = WorkloadSnapshot.objects.get(
         entity_type="service", entity_id=world.service.pk, day=TODAY
     )
@@ -431,7 +431,7 @@ def test_snapshots_carry_the_measure_mix_alerts_and_delays(frozen, world):
 
 def test_a_cpip_reads_no_report(frozen, world):
     convoke(world.cases["mine"], TODAY - timedelta(days=3), "missed")
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     window = period(TODAY - timedelta(days=30))
     # The director counts it; the CPIP whose case it is gets no indicator at all.
     assert indicators.missed(world.users["dspip"], window)["total"]["total"] == 1
@@ -448,7 +448,7 @@ def test_outcomes_not_recorded_per_cpip_are_the_open_alerts_of_that_rule(frozen,
     convoke(mine, TODAY - timedelta(days=5), "booked")  # 5 days, no outcome: alert (3 days)
     convoke(mine, TODAY - timedelta(days=1), "booked")  # yesterday: not yet
     alerts_refresh()
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     rows = {
         r.agent_id: r
         for r in indicators.team_dashboard(world.users["dspip"], period(TODAY)).get("rows")
@@ -462,9 +462,9 @@ def test_a_recompute_without_delays_keeps_the_stored_delays(frozen, world):
     from reporting.models import WorkloadSnapshot
 
     sentenced(world, TODAY - timedelta(days=100), appointment=10)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     CaseFactory(antenna=world.antenna, referent=world.agents["cpip"], risk_level="high")
-    workload.compute(day=TODAY, service_ids=[world.service.pk], delays=False)
+    snapshots.compute(day=TODAY, service_ids=[world.service.pk], delays=False)
     lyon = WorkloadSnapshot.objects.get(
         entity_type="service", entity_id=world.service.pk, day=TODAY
     )
@@ -475,7 +475,7 @@ def test_a_recompute_without_delays_keeps_the_stored_delays(frozen, world):
 
 def test_the_team_dashboard_says_what_the_team_needs(frozen, world):
     team_of_three(world)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     needs = indicators.team_dashboard(world.users["dspip"], period(TODAY))["needs"]
     # Weighted load 0.62 + 0.26 + 1.52 = 2.40 FTE on 2.5: no gap (the arrival is shown
     # beside it); 75 persons / 60 = 1.25 → 1.3 FTE for the norm, 1.25 − 2.5 → −1.3 (half up).

@@ -19,14 +19,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cases.choices import CaseSetting
-from reporting import indicators, workload
+from cases.workload.models import WorkloadPolicy
+from cases.workload.selectors import load_percent
+from reporting import indicators, snapshots
 from reporting.forms import ReportParams
-from reporting.jobs import job_runs_sweep
-from reporting.models import JobRun, JobStatus, WorkloadPolicy, WorkloadSnapshot
-from reporting.stats import half_up, last_twelve_months, percent
-from reporting.workload import load_percent
+from reporting.models import WorkloadSnapshot
+from reporting.stats import last_twelve_months
 from spip.choices import Role
-from spip.models import Prison, Service
+from spip.jobs import job_runs_sweep
+from spip.models import JobRun, JobStatus, Prison, Service
+from spip.numbers import half_up, percent
 from tests.factories import AgentFactory, AntennaFactory, CaseFactory, MeasureFactory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -60,7 +62,7 @@ def rhone(frozen, world):
         role=Role.CPIP, antenna=AntennaFactory(service=Service.objects.get(code="01"))
     )
     give(ain, "high", 2)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     return world
 
 
@@ -137,7 +139,7 @@ def test_a_region_is_the_sum_of_its_services(rhone, api_for):
     CaseFactory(
         antenna=rhone.antenna, referent=rhone.agents["cpip"], risk_level="high"
     )  # +0.05: Rhône 0.81 on 3 → 27.0 %; region 0.91 on 4 → 22.75 → 22.8 %
-    workload.compute(day=TODAY, service_ids=[lyon_service.pk], delays=False)
+    snapshots.compute(day=TODAY, service_ids=[lyon_service.pk], delays=False)
     region.refresh_from_db()
     assert (region.persons, region.load_percent) == (41, Decimal("22.8"))
     body = api_for(rhone.users["dap"]).get("/api/v1/reports/services/").json()
@@ -159,7 +161,7 @@ def test_rounding_is_half_up_stored_and_shown(frozen, world, client_for):
     agent = AgentFactory(role=Role.CPIP, antenna=world.antenna, quotite=Decimal("0.80"))
     give(agent, "high", 14)
     give(agent, "low", 6)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     row = WorkloadSnapshot.objects.get(day=TODAY, entity_type="agent", entity_id=agent.pk)
     assert row.load_percent == Decimal("91.3")
     page = client_for(world.users["dspip"]).get(f"/charge/agents/{agent.pk}/")
@@ -174,7 +176,7 @@ def test_the_twelve_months_window_at_its_edges(frozen, world):
     for judged in (date(2025, 6, 15), date(2025, 6, 16), TODAY):
         case = CaseFactory(antenna=world.antenna, referent=world.agents["cpip"])
         MeasureFactory(case=case, judgment_date=judged, start_date=judged, court=world.court)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     # Inside: 16 June 2025 and today, plus the world's four Rhône measures judged 40 days
     # ago; 15 June 2025 is a year and a day ago: outside. 6 in both places.
     service = WorkloadSnapshot.objects.get(
@@ -209,7 +211,7 @@ def test_over_since_is_the_first_snapshot_of_the_current_run(frozen, world):
     # A weekly history (threshold 110 %): 100, 120, 105, 115, then today 152.
     for weeks, value in ((4, "100.0"), (3, "120.0"), (2, "105.0"), (1, "115.0")):
         snapshot(cpip, TODAY - timedelta(weeks=weeks), value)
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     data = indicators.team_dashboard(world.users["dspip"], ReportParams(TODAY, TODAY))
     row = next(r for r in data["rows"] if r.agent_id == cpip.pk)
     assert row.load_percent == Decimal("152.0")
@@ -228,7 +230,7 @@ def test_the_setting_filter_counts_cases_not_agents(frozen, world):
     give(cpip, "high", 4)  # MO
     give(cpip, "high", 2, setting=CaseSetting.CLOSED, prison=prison)  # MF
     give(cpip2, "low", 10)  # MO
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     user = world.users["dspip"]
 
     mf = indicators.team_dashboard(user, ReportParams(TODAY, TODAY, setting="mf"))
@@ -255,7 +257,7 @@ def test_the_setting_filter_counts_cases_not_agents(frozen, world):
 
 
 def test_the_what_if_cannot_move_more_than_a_service_has(frozen, world, client_for):
-    workload.compute(day=TODAY)
+    snapshots.compute(day=TODAY)
     lyon, marseille = Service.objects.get(code="69"), Service.objects.get(code="13")
     user = world.users["dap"]
     params = ReportParams(TODAY, TODAY)

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from reporting import workload
-from reporting.models import CapacityReduction, WorkloadPolicy, WorkloadSnapshot
+from cases.workload.models import CapacityReduction, WorkloadPolicy
+from reporting import snapshots
+from reporting.models import WorkloadSnapshot
 from spip.choices import Role
 from spip.models import Service
 from tests.factories import AgentFactory, AntennaFactory, CaseFactory
@@ -58,7 +59,7 @@ def test_load_percent_formula(reference, levels, quotite, reductions, expected):
         CapacityReduction.objects.create(
             agent=agent, kind="training", percent=percent, starts_on=DAY - timedelta(days=5)
         )
-    workload.compute(day=DAY)
+    snapshots.compute(day=DAY)
     assert snapshot(agent).load_percent == expected
 
 
@@ -67,7 +68,7 @@ def test_reductions_above_100_percent_leave_no_capacity(reference):
     give(agent, "moderate")
     CapacityReduction.objects.create(agent=agent, kind="sick_leave", percent=100, starts_on=DAY)
     CapacityReduction.objects.create(agent=agent, kind="training", percent=20, starts_on=DAY)
-    workload.compute(day=DAY)
+    snapshots.compute(day=DAY)
     row = snapshot(agent)
     assert row.capacity == Decimal("0")
     assert row.load_percent is None
@@ -83,8 +84,8 @@ def test_an_expired_reduction_stops_counting_by_itself(reference):
         starts_on=DAY - timedelta(days=30),
         ends_on=DAY - timedelta(days=1),
     )
-    workload.compute(day=DAY - timedelta(days=1))
-    workload.compute(day=DAY)
+    snapshots.compute(day=DAY - timedelta(days=1))
+    snapshots.compute(day=DAY)
     assert snapshot(agent, DAY - timedelta(days=1)).load_percent == Decimal("40.0")  # 0.2 / 0.5
     assert snapshot(agent, DAY).load_percent == Decimal("20.0")
 
@@ -93,15 +94,15 @@ def test_a_policy_change_applies_from_its_date_and_does_not_rewrite_history(refe
     agent = cpip()
     give(agent, *["low"] * 10)
     old = WorkloadPolicy.objects.get()
-    workload.compute(day=DAY - timedelta(days=1))
+    snapshots.compute(day=DAY - timedelta(days=1))
     fields = {
         f.name: getattr(old, f.name) for f in WorkloadPolicy._meta.concrete_fields if f.name != "id"
     }
     new = WorkloadPolicy.objects.create(
         **{**fields, "name": "Faible à 1/100", "valid_from": DAY, "weight_low": Decimal("0.01")}
     )
-    workload.compute(day=DAY)
-    workload.compute(
+    snapshots.compute(day=DAY)
+    snapshots.compute(
         day=DAY - timedelta(days=1)
     )  # a rerun of the earlier day keeps the old weights
     before, after = snapshot(agent, DAY - timedelta(days=1)), snapshot(agent, DAY)
@@ -118,7 +119,7 @@ def test_levels_add_up_and_carry_head_counts(reference):
     CaseFactory(
         antenna=antenna, referent=None, risk_level="not_assessed"
     )  # awaiting: 0.02, beside the team's load, not in it
-    workload.compute(day=DAY)
+    snapshots.compute(day=DAY)
     row = WorkloadSnapshot.objects.get(day=DAY, entity_type="antenna", entity_id=antenna.pk)
     # The team's load is its CPIPs' caseloads: 4 persons, 0.10 + 0.01 = 0.11 FTE of work.
     assert row.persons == 4
@@ -149,9 +150,9 @@ def test_levels_add_up_and_carry_head_counts(reference):
 def test_rerunning_the_same_day_changes_nothing(reference):
     agent = cpip()
     give(agent, "high", "low")
-    workload.compute(day=DAY)
+    snapshots.compute(day=DAY)
     first = list(WorkloadSnapshot.objects.order_by("id").values())
-    workload.compute(day=DAY)
+    snapshots.compute(day=DAY)
     second = list(WorkloadSnapshot.objects.order_by("id").values())
     strip = lambda rows: [{k: v for k, v in r.items() if k != "computed_at"} for r in rows]  # noqa: E731
     assert strip(first) == strip(second)
@@ -162,7 +163,7 @@ def test_a_service_run_touches_only_that_service(reference):
     other = cpip(antenna=AntennaFactory(service=Service.objects.get(code="13")))
     give(agent, "high")
     give(other, "high")
-    counts = workload.compute(day=DAY, service_ids=[agent.service_id])
+    counts = snapshots.compute(day=DAY, service_ids=[agent.service_id])
     assert counts == {"agent": 1, "antenna": 1, "service": 1}
     assert not WorkloadSnapshot.objects.filter(entity_type="agent", entity_id=other.pk).exists()
 
@@ -175,8 +176,8 @@ def test_the_computation_is_a_fixed_number_of_queries(reference, django_assert_m
     # service and region, nation (1), labels (5), open alerts (4 levels + nation), delays
     # per service (1), upsert (1–2) + savepoints.
     with django_assert_max_num_queries(27):
-        workload.compute(day=DAY)
+        snapshots.compute(day=DAY)
     for _ in range(10):
         give(cpip(antenna=antenna), "high", "low")
     with django_assert_max_num_queries(27):
-        workload.compute(day=DAY)
+        snapshots.compute(day=DAY)

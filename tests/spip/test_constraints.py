@@ -206,7 +206,7 @@ def test_one_open_alert_per_type_and_subject():
 
 
 def test_workload_policy_thresholds_and_weights_are_checked():
-    from reporting.models import WorkloadPolicy
+    from cases.workload.models import WorkloadPolicy
 
     base = WorkloadPolicy.objects.get()
     fields = {

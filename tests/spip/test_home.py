@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Convocation
-from reporting import workload
+from reporting import snapshots
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +146,7 @@ def test_home_pages_use_a_bounded_number_of_queries(
 ):
     for _ in range(20):
         CaseFactory(antenna=world.antenna, referent=world.agents["cpip"])
-    workload.compute()
+    snapshots.compute()
     client.force_login(world.users[persona])
     with django_assert_max_num_queries(queries):
         assert client.get(reverse("home")).status_code == 200

@@ -21,7 +21,7 @@ from django.utils import timezone
 from rest_framework.throttling import UserRateThrottle
 
 from cases.models import Convocation, Person
-from reporting import exports, workload
+from reporting import exports, snapshots
 from spip.models import AuditEntry
 from tests.cases.test_booking import future_slot
 from tests.factories import CaseFactory, PersonFactory
@@ -178,7 +178,7 @@ def test_every_api_path_is_anonymous_for_the_region_and_the_nation(world, api_fo
             birth_name=f"Personqx{key}", first_names=f"Prenomqx{key}"
         )
         case.person.refresh_from_db()
-    workload.compute()
+    snapshots.compute()
     schema = api_for(world.users["admin"]).get("/api/schema/?format=json").json()
     ids = {str(x.pk) for x in [*world.cases.values(), *world.agents.values()]}
     ids |= {str(c.person_id) for c in world.cases.values()}
@@ -200,7 +200,7 @@ def test_every_api_path_is_anonymous_for_the_region_and_the_nation(world, api_fo
 
 
 def test_the_workload_api_gives_the_nation_no_agent_row(world, api_for):
-    workload.compute()
+    snapshots.compute()
     director = api_for(world.users["dspip"]).get("/api/v1/workload/?page_size=500").json()
     assert "agent" in {row["entity_type"] for row in director["results"]}
     dap = api_for(world.users["dap"]).get("/api/v1/workload/?page_size=500").json()

@@ -4,9 +4,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cases.workload.models import ReferenceNorm, WorkloadPolicy
 from measures.models import DeadlineRule, MeasureType, ObligationType
 from portal.reference.load import reference_load
-from reporting.models import ReferenceNorm, WorkloadPolicy
 from spip.models import AuditEntry, InterregionalUnit, Service
 
 pytestmark = pytest.mark.django_db

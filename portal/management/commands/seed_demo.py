@@ -31,7 +31,7 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         from cases.alerts import alerts_refresh
-        from reporting.workload import compute
+        from reporting.snapshots import compute
 
         today = timezone.localdate()
         for weeks in range(12, 0, -1):

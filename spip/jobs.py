@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reporting.models import JobRun, JobStatus
+from spip.models import JobRun, JobStatus
 
 
 @contextmanager
@@ -47,30 +47,8 @@ def job_start(name: str, *, service_id: int | None = None, requested_by=None) ->
     )
 
 
-EXPORT_RETENTION_DAYS = 7
-
-
-def exports_purge(now=None) -> int:
-    """Delete the export files older than a week (the run keeps its counts, not its file).
-    Idempotent: a file already gone is simply forgotten."""
-    from datetime import timedelta
-    from pathlib import Path
-
-    from django.conf import settings
-
-    now = now or timezone.now()
-    old = JobRun.objects.filter(
-        name="national_export", started_at__lt=now - timedelta(days=EXPORT_RETENTION_DAYS)
-    ).exclude(file="")
-    runs = list(old.values_list("pk", "file"))
-    for _pk, name in runs:
-        (Path(settings.MEDIA_ROOT) / name).unlink(missing_ok=True)
-    JobRun.objects.filter(pk__in=[pk for pk, _name in runs]).update(file="")
-    return len(runs)
-
-
 # How long a run may last before its worker must be presumed dead: the task's hard time
-# limit times its attempts, plus the retry back-off (cases/tasks.py, reporting/tasks.py).
+# limit times its attempts, plus the retry back-off (cases/tasks.py, reporting/tasks.py; names are the jobs' own).
 JOB_TIME_LIMITS = {
     "alerts_refresh": timedelta(seconds=660 * 4 + 600 * 3),
     "workload_snapshot_compute": timedelta(seconds=660 * 4 + 600 * 3),

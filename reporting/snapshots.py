@@ -1,4 +1,4 @@
-"""The workload engine: risk-weighted caseload ratios, as set-based SQL.
+"""Workload snapshots: risk-weighted caseload ratios per level and day, as set-based SQL.
 
 load % = Σ weight(risk) ÷ capacity × 100, where capacity = quotité × (1 − active
 reductions), both in full-time equivalents (DOMAIN.md §6). Counts come from a handful of
@@ -14,20 +14,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Least
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases.choices import OPEN_STATUSES, CaseSetting, CaseStatus, RiskLevel
+from cases.choices import OPEN_STATUSES
 from cases.models import Case
+from cases.workload.models import WorkloadPolicy
+from cases.workload.selectors import (
+    agents_with_capacity,
+    capacity_of,
+    case_aggregates,
+    load_percent,
+    persons_per_fte,
+)
 from measures.models import Measure
-from reporting.models import CapacityReduction, EntityType, WorkloadPolicy, WorkloadSnapshot
-from reporting.selectors import weight_expression
-from reporting.stats import half_up
-from spip.choices import Role
+from reporting.models import EntityType, WorkloadSnapshot
 from spip.models import Agent, Antenna, InterregionalUnit, Service
 
-HUNDRED = Decimal(100)
 COUNT_FIELDS = (
     "persons",
     "measures",
@@ -65,58 +68,6 @@ class Tally:
     capacity: Decimal = Decimal(0)
     awaiting_weighted: Decimal = Decimal(0)
     extra: dict = field(default_factory=dict)
-
-
-def case_aggregates(policy: WorkloadPolicy) -> dict:
-    """The aggregate expressions of a set of open cases, shared by every level."""
-    return {
-        "persons": Count("person", distinct=True),
-        "cases_high": Count("id", filter=Q(risk_level=RiskLevel.HIGH)),
-        "cases_moderate": Count("id", filter=Q(risk_level=RiskLevel.MODERATE)),
-        "cases_low": Count("id", filter=Q(risk_level=RiskLevel.LOW)),
-        "cases_not_assessed": Count("id", filter=Q(risk_level=RiskLevel.NOT_ASSESSED)),
-        "cases_mo": Count("id", filter=Q(setting=CaseSetting.OPEN)),
-        "cases_mf": Count("id", filter=Q(setting=CaseSetting.CLOSED)),
-        "awaiting_allocation": Count("id", filter=Q(status=CaseStatus.AWAITING_ALLOCATION)),
-        "weighted": Coalesce(Sum(weight_expression(policy)), Value(Decimal(0))),
-    }
-
-
-def capacity_of(quotite: Decimal, reduction_percent: int) -> Decimal:
-    return quotite * (HUNDRED - min(reduction_percent, 100)) / HUNDRED
-
-
-def load_percent(weighted: Decimal, capacity: Decimal) -> Decimal | None:
-    """Σ weights ÷ capacity × 100, one decimal, half up."""
-    if not capacity:
-        return None
-    return half_up(weighted / capacity * HUNDRED)
-
-
-def persons_per_fte(persons: int, fte: Decimal) -> Decimal | None:
-    if not fte:
-        return None
-    return half_up(Decimal(persons) / fte)
-
-
-def agents_with_capacity(day: date, agents):
-    """CPIPs in post on ``day``, annotated with their active reductions (capped at 100 %)."""
-    reductions = (
-        CapacityReduction.objects.active_on(day)
-        .filter(agent=OuterRef("pk"))
-        .values("agent")
-        .annotate(total=Sum("percent"))
-        .values("total")
-    )
-    return (
-        agents.filter(role=Role.CPIP)
-        .active(day)
-        .annotate(
-            reduction=Least(
-                Coalesce(Subquery(reductions, output_field=IntegerField()), 0), Value(100)
-            )
-        )
-    )
 
 
 def compute(

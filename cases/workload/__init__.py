@@ -1,0 +1,1 @@
+"""Workload: the policy, capacity, the load arithmetic, allocation and reassignment."""
