@@ -53,9 +53,10 @@ browser:
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/mypy spip cases measures partners reporting
+	$(VENV)/bin/mypy spip cases measures partners reporting portal
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	@# Production settings pass Django's deployment checklist with no warning.
 	DJANGO_ENV=production DJANGO_DEBUG=false DJANGO_ALLOWED_HOSTS=spip.justice.example \
@@ -67,7 +68,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 typecheck: install
-	$(VENV)/bin/mypy spip cases measures partners reporting
+	$(VENV)/bin/mypy spip cases measures partners reporting portal
 
 test: install browser lint
 	DJANGO_ENV=test $(VENV)/bin/pytest

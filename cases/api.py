@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from cases.filters import CaseFilterSet, PersonFilterSet
 from cases.models import Case, Person
 from cases.selectors import IDENTITY_FIELDS, first_contact, person_search
+from cases.workload.api import AllocationMixin
 from measures.models import Measure
-from reporting.api import AllocationMixin
 from spip.access import browses_persons
 from spip.api_base import ScopedReadOnlyViewSet, SeesPersonalData
 from spip.audit import audit_view

@@ -31,26 +31,6 @@ class InterviewForm(DsfrBaseForm):
     )
 
 
-class AllocationForm(DsfrBaseForm):
-    referent = forms.TypedChoiceField(label=_("CPIP"), coerce=int, widget=forms.RadioSelect)
-    reason = forms.CharField(
-        label=_("Motif (si ce n'est pas le premier proposé)"), max_length=255, required=False
-    )
-
-    def __init__(self, *args, options=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["referent"].choices = [(o["agent"].pk, str(o["agent"])) for o in options]
-
-
-class ReassignForm(DsfrBaseForm):
-    referent = forms.TypedChoiceField(label=_("Nouveau CPIP"), coerce=int, widget=forms.RadioSelect)
-    reason = forms.CharField(label=_("Motif de la réaffectation"), max_length=255)
-
-    def __init__(self, *args, options=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["referent"].choices = [(o["agent"].pk, str(o["agent"])) for o in options]
-
-
 class SnoozeForm(DsfrBaseForm):
     snoozed_until = forms.DateField(
         label=_("Reporter au"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -284,48 +284,6 @@ def interview_record(
 
 
 @transaction.atomic
-def case_allocate(
-    *, actor, case: Case, referent: Agent, reason: str = "", on: date | None = None
-) -> Case:
-    """Allocate an arrival from the ranking: someone other than the top choice needs a reason.
-
-    The CPIP is told by email once the allocation is committed."""
-    from cases.workload.selectors import allocation_options
-
-    day = on or timezone.localdate()
-    options = allocation_options(case, day)
-    if referent.pk not in {o["agent"].pk for o in options}:
-        raise ValidationError(
-            {"referent": _("Choisissez un CPIP en poste dans l'antenne du dossier.")}
-        )
-    if options and options[0]["agent"].pk != referent.pk and not reason.strip():
-        raise ValidationError(
-            {
-                "reason": _(
-                    "Indiquez pourquoi vous n'attribuez pas le dossier au CPIP le moins chargé."
-                )
-            }
-        )
-    case = case_assign(actor=actor, case=case, referent=referent, on=day)
-    chosen = next(o for o in options if o["agent"].pk == referent.pk)
-    audit_write(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        obj=case,
-        changes={
-            "allocation": {
-                "before": str(chosen["before"]),
-                "after": str(chosen["after"]),
-                "reason": reason.strip(),
-                "rank": [o["agent"].pk for o in options].index(referent.pk) + 1,
-            },
-        },
-    )
-    transaction.on_commit(lambda: _notify_allocation(case.pk, referent.pk))
-    return case
-
-
-@transaction.atomic
 def case_close(*, actor, case: Case, on: date) -> Case:
     """Close a case whose measures have all ended."""
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -345,79 +303,6 @@ def case_close(*, actor, case: Case, on: date) -> Case:
             actor=actor, convocation=convocation, reason=_("Dossier clos"), notify=False
         )
     return case
-
-
-@transaction.atomic
-def case_reassign(
-    *, actor, case: Case, referent: Agent, reason: str, on: date | None = None
-) -> dict:
-    """Move a followed case to another CPIP of its antenna, with a reason, from a director's
-    dashboard. Returns the impact ("X % → Y %" for both CPIPs); the service's snapshots are
-    recomputed once committed so the dashboard shows the new loads."""
-    from cases.workload.selectors import (
-        agent_breakdown,
-        allocation_options,
-        load_percent,
-        policy_in_force,
-    )
-
-    day = on or timezone.localdate()
-    if case.status not in (CaseStatus.ACTIVE, CaseStatus.SUSPENDED) or case.referent_id is None:
-        raise ValidationError(_("Seul un dossier suivi peut être réaffecté."))
-    if referent.pk == case.referent_id:
-        raise ValidationError({"referent": _("Le dossier est déjà suivi par ce CPIP.")})
-    if not reason.strip():
-        raise ValidationError({"reason": _("Indiquez le motif de la réaffectation.")})
-    options = {o["agent"].pk: o for o in allocation_options(case, day)}
-    if referent.pk not in options:
-        raise ValidationError(
-            {"referent": _("Choisissez un CPIP en poste dans l'antenne du dossier.")}
-        )
-    previous = case.referent
-    assert previous is not None  # checked above: a followed case has a referent
-    before = agent_breakdown(previous, day)
-    weight = policy_in_force(day).weight(case.risk_level)
-    impact = {
-        "to": {
-            "agent": referent.pk,
-            "before": str(options[referent.pk]["before"]),
-            "after": str(options[referent.pk]["after"]),
-        },
-        "from": {
-            "agent": previous.pk,
-            "before": str(before["percent"]),
-            "after": str(load_percent(before["weighted"] - weight, before["capacity"])),
-        },
-        "reason": reason.strip(),
-    }
-    case = case_assign(actor=actor, case=case, referent=referent, on=day)
-    audit_write(actor=actor, action=AuditAction.UPDATE, obj=case, changes={"reassignment": impact})
-    service_id = case.service_id
-    transaction.on_commit(lambda: _notify_allocation(case.pk, referent.pk))
-    transaction.on_commit(lambda: _recompute_service(service_id, day))
-    return impact
-
-
-def _recompute_service(service_id: int, day: date) -> None:
-    from reporting.snapshots import compute
-
-    compute(day=day, service_ids=[service_id], delays=False)
-
-
-def _notify_allocation(case_id: int, agent_id: int) -> None:
-    from django.core.mail import send_mail
-
-    agent = Agent.objects.select_related("user").get(pk=agent_id)
-    if not agent.user.email:
-        return
-    send_mail(
-        subject=_("Nouveau dossier attribué"),
-        message=_("Le dossier n° %(id)s vous a été attribué. Il figure dans votre portefeuille.")
-        % {"id": case_id},
-        from_email=None,
-        recipient_list=[agent.user.email],
-        fail_silently=True,
-    )
 
 
 @transaction.atomic

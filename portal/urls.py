@@ -71,6 +71,7 @@ urlpatterns = [
     path("dossiers/", include("cases.urls")),
     path("bex/", include("cases.bex_urls")),
     path("", include((workspace_urlpatterns, "workspace"))),
+    path("", include("cases.workload.urls")),
     path("", include("reporting.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),

@@ -26,13 +26,18 @@ from spip.models import JobRun
     acks_late=True,
 )
 def workload_snapshot_compute(
-    day: str | None = None, service_id: int | None = None, run_id: int | None = None
+    day: str | None = None,
+    service_id: int | None = None,
+    run_id: int | None = None,
+    delays: bool = True,
 ) -> dict:
-    """Nightly for the nation; on demand for one service (a DSPIP's button)."""
+    """Nightly for the nation; on demand for one service (a DSPIP's button, a
+    reassignment — which changes loads, not delays: ``delays=False``)."""
     with job_run("workload_snapshot_compute", service_id=service_id, run_id=run_id) as result:
         counts = snapshots.compute(
             day=date.fromisoformat(day) if day else None,
             service_ids=[service_id] if service_id else None,
+            delays=delays,
         )
         result.update(counts)
     return counts

@@ -4,10 +4,6 @@ from reporting import views
 
 app_name = "reporting"
 urlpatterns = [
-    path("arrivees/", views.arrivals, name="arrivals"),
-    path("arrivees/attribution-groupee/", views.allocate_bulk, name="allocate-bulk"),
-    path("arrivees/<int:pk>/attribuer/", views.allocate, name="allocate"),
-    path("charge/agents/<int:pk>/", views.agent_load, name="agent-load"),
     path("charge/recalculer/", views.recompute, name="recompute"),
     path("charge/executions/<int:pk>/", views.job, name="job"),
     path("alertes/<int:pk>/reporter/", views.alert_snooze, name="alert-snooze"),
@@ -18,7 +14,6 @@ urlpatterns = [
     path("tableaux/issues/", views.outcomes, name="outcomes"),
     path("tableaux/services/", views.network, name="network"),
     path("tableaux/effectifs/", views.staffing, name="staffing"),
-    path("tableaux/dossiers/<int:pk>/reaffecter/", views.reassign, name="reassign"),
     path("tableaux/export/", views.national_export, name="export"),
     path("tableaux/export/<int:pk>/", views.export_job, name="export-job"),
     path("tableaux/export/<int:pk>/fichier/", views.export_download, name="export-download"),

@@ -13,138 +13,26 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cases.choices import CaseStatus
-from cases.forms import AllocationForm
-from cases.models import Alert, Case
-from cases.services import case_allocate
-from cases.workload.selectors import agent_breakdown, allocation_options, load_percent
+from cases.models import Alert
 from reporting import exports, indicators
 from reporting.stats import last_twelve_months
 from spip.access import scope_for
 from spip.audit import audit_page, get_visible_or_404
-from spip.jobs import job_start
-from spip.models import Agent, JobRun
-
-
-def _require_allocator(user):
-    if not scope_for(user).allocates:
-        raise PermissionDenied
-
-
-@login_required
-def arrivals(request):
-    """Cases awaiting allocation in the user's scope, oldest first, with their convocation."""
-    _require_allocator(request.user)
-    cases = (
-        Case.objects.visible_to(request.user)
-        .filter(status=CaseStatus.AWAITING_ALLOCATION)
-        .select_related("person", "antenna")
-        .prefetch_related("convocations", "measures__measure_type")
-        .order_by("opened_on", "id")
-    )
-    audit_page(request, "cases.case", cases, _("Arrivées à attribuer"))
-    return render(request, "reporting/arrivals.html", {"cases": cases})
-
-
-@login_required
-def allocate(request, pk: int):
-    _require_allocator(request.user)
-    case = get_visible_or_404(
-        request.user,
-        Case.objects.select_related("person", "antenna"),
-        pk=pk,
-        status=CaseStatus.AWAITING_ALLOCATION,
-    )
-    day = timezone.localdate()
-    options = allocation_options(case, day)
-    form = AllocationForm(request.POST or None, options=options)
-    if request.method == "POST" and form.is_valid():
-        referent = next(
-            o["agent"] for o in options if o["agent"].pk == form.cleaned_data["referent"]
-        )
-        try:
-            case_allocate(
-                actor=request.user,
-                case=case,
-                referent=referent,
-                reason=form.cleaned_data["reason"],
-                on=day,
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(request, _("Dossier attribué à %(name)s.") % {"name": referent})
-            return redirect("reporting:arrivals")
-    return render(
-        request, "reporting/allocate.html", {"case": case, "options": options, "form": form}
-    )
-
-
-@login_required
-@require_POST
-def allocate_bulk(request):
-    """Allocate the ticked arrivals one after the other, each to the CPIP then on top."""
-    _require_allocator(request.user)
-    ids = [int(i) for i in request.POST.getlist("cases") if i.isdigit()]
-    cases = list(
-        Case.objects.visible_to(request.user)
-        .filter(pk__in=ids, status=CaseStatus.AWAITING_ALLOCATION)
-        .order_by("opened_on", "id")
-    )
-    day = timezone.localdate()
-    done = []
-    with transaction.atomic():
-        for case in cases:
-            options = [o for o in allocation_options(case, day) if not o["absent"]]
-            if not options:
-                continue
-            top = options[0]["agent"]
-            case_allocate(actor=request.user, case=case, referent=top, on=day)
-            done.append(f"{case.person} → {top}")
-    if done:
-        messages.success(request, _("Attribués : %(list)s") % {"list": " ; ".join(done)})
-    else:
-        messages.warning(request, _("Aucun dossier attribué."))
-    return redirect("reporting:arrivals")
-
-
-@login_required
-def agent_load(request, pk: int):
-    """How an agent's load % adds up."""
-    agent = get_visible_or_404(
-        request.user, Agent.objects.select_related("user", "antenna", "service"), pk=pk
-    )
-    scope = scope_for(request.user)
-    if not (scope.is_admin or scope.agent_id == agent.pk or scope.allocates):
-        raise PermissionDenied
-    breakdown = agent_breakdown(agent, timezone.localdate())
-    cases = None
-    if scope.allocates:
-        cases = (
-            Case.objects.visible_to(request.user)
-            .filter(referent=agent, status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED])
-            .select_related("person", "antenna")
-            .order_by("person__birth_name", "id")
-        )
-        audit_page(request, "cases.case", cases, _("Dossiers d'un CPIP"))
-    return render(
-        request, "reporting/agent_load.html", {"agent": agent, "b": breakdown, "cases": cases}
-    )
+from spip.jobs import job_enqueue, job_start
+from spip.models import JobRun
 
 
 @login_required
 @require_POST
 def recompute(request):
     """A DSPIP's button: recompute the service's snapshots now, in the background."""
-    from reporting.tasks import workload_snapshot_compute
-
     scope = scope_for(request.user)
     if not (scope.allocates and scope.service_id):
         raise PermissionDenied
-    run = job_start("workload_snapshot_compute", service_id=scope.service_id)
-    transaction.on_commit(
-        lambda: workload_snapshot_compute.delay(service_id=scope.service_id, run_id=run.pk)
+    run = job_enqueue(
+        "reporting.tasks.workload_snapshot_compute",
+        job="workload_snapshot_compute",
+        service_id=scope.service_id,
     )
     return redirect(reverse("reporting:job", args=[run.pk]))
 
@@ -234,7 +122,7 @@ def _present_team(rows) -> None:
     from django.utils.formats import number_format
 
     for r in rows:
-        r.load_url = reverse("reporting:agent-load", args=[r.agent_id])
+        r.load_url = reverse("workload:agent-load", args=[r.agent_id])
         items = [
             f"{line['cases']} × {line['weight_label']} = {number_format(line['load'], 3)}"
             for line in r.lines
@@ -341,72 +229,6 @@ def staffing(request):
         data,
         "reporting/staffing.html",
         {"form": form, "what_if_form": what_if, **data},
-    )
-
-
-@login_required
-def reassign(request, pk: int):
-    """Move a followed case to another CPIP of the antenna, impact shown, reason asked."""
-    from cases.forms import ReassignForm
-    from cases.services import case_reassign
-
-    _require_allocator(request.user)
-    case = get_visible_or_404(
-        request.user,
-        Case.objects.filter(
-            status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED], referent__isnull=False
-        ).select_related("person", "antenna", "referent__user"),
-        pk=pk,
-    )
-    day = timezone.localdate()
-    options = [o for o in allocation_options(case, day) if o["agent"].pk != case.referent_id]
-    current = agent_breakdown(case.referent, day)
-    current_after = load_percent(
-        current["weighted"] - current["policy"].weight(case.risk_level), current["capacity"]
-    )
-    form = ReassignForm(request.POST or None, options=options)
-    if request.method == "POST" and form.is_valid():
-        referent = next(
-            o["agent"] for o in options if o["agent"].pk == form.cleaned_data["referent"]
-        )
-        try:
-            impact = case_reassign(
-                actor=request.user,
-                case=case,
-                referent=referent,
-                reason=form.cleaned_data["reason"],
-                on=day,
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Dossier réaffecté à %(to)s : sa charge passe de %(to_before)s %% à "
-                    "%(to_after)s %% ; celle de %(from)s de %(from_before)s %% à %(from_after)s %%."
-                )
-                % {
-                    "to": referent,
-                    "to_before": impact["to"]["before"],
-                    "to_after": impact["to"]["after"],
-                    "from": case.referent,
-                    "from_before": impact["from"]["before"],
-                    "from_after": impact["from"]["after"],
-                },
-            )
-            return redirect("reporting:team")
-    return render(
-        request,
-        "reporting/reassign.html",
-        {
-            "case": case,
-            "options": options,
-            "form": form,
-            "current": current,
-            "current_after": current_after,
-        },
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import traceback
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from importlib import import_module
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,3 +78,20 @@ def job_runs_sweep(now: datetime | None = None) -> int:
             error=_("Interrompu : le processus s'est arrêté avant la fin (délai dépassé)."),
         )
     )
+
+
+def job_enqueue(
+    task: str, *, job: str, service_id: int | None = None, requested_by=None, **kwargs
+) -> JobRun:
+    """Record a queued run of ``job`` and send ``task`` (by its name: the caller may sit
+    below the app that defines it) once the current transaction has committed. The task
+    receives ``run_id`` and takes the run over (``job_run``)."""
+    from spip.celery import app
+
+    import_module(task.rsplit(".", 1)[0])  # registers the task in this process
+    run = job_start(job, service_id=service_id, requested_by=requested_by)
+    kwargs = {**kwargs, "run_id": run.pk}
+    if service_id is not None:
+        kwargs["service_id"] = service_id
+    transaction.on_commit(lambda: app.tasks[task].delay(**kwargs))
+    return run

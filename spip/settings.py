@@ -267,6 +267,9 @@ CELERY_DATA_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+elif DJANGO_ENV == "test":
+    CELERY_BROKER_URL = "memory://"  # a test's queued task never reaches `make run`'s worker
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
     for sub in ("queue", "processed", "control"):
         (CELERY_DATA_DIR / sub).mkdir(parents=True, exist_ok=True)

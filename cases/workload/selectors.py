@@ -222,3 +222,26 @@ def agents_with_capacity(day: date, agents):
             )
         )
     )
+
+
+def referent_load_without(case, day: date) -> tuple[dict, Decimal | None]:
+    """The current referent's breakdown, and their load % once ``case`` has left them."""
+    current = agent_breakdown(case.referent, day)
+    after = load_percent(
+        current["weighted"] - current["policy"].weight(case.risk_level), current["capacity"]
+    )
+    return current, after
+
+
+def reassignment_impact(case, option: dict, day: date) -> dict:
+    """What moving ``case`` to the CPIP of ``option`` (one of ``allocation_options``) does
+    to both loads: "X % → Y %" for the CPIP who takes it and for the one who gives it."""
+    current, after = referent_load_without(case, day)
+    return {
+        "to": {
+            "agent": option["agent"].pk,
+            "before": str(option["before"]),
+            "after": str(option["after"]),
+        },
+        "from": {"agent": case.referent_id, "before": str(current["percent"]), "after": str(after)},
+    }

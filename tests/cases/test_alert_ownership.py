@@ -18,6 +18,7 @@ from django.test import Client
 from cases import services as case_services
 from cases.alerts import alerts_refresh
 from cases.models import Alert, Case
+from cases.workload import services as workload_services
 from portal.selectors import open_alerts
 from reporting import snapshots
 from reporting.models import WorkloadSnapshot
@@ -73,7 +74,7 @@ def test_alerts_follow_allocation_reassignment_cover_its_end_and_departure(team,
         }
 
         # Allocation: the three open alerts go to Anne in the same transaction.
-        case = case_services.case_allocate(
+        case = workload_services.case_allocate(
             actor=head.user, case=case, referent=anne, reason="Secteur géographique"
         )
         assert set(holders(case).values()) == {anne.pk}
@@ -86,7 +87,7 @@ def test_alerts_follow_allocation_reassignment_cover_its_end_and_departure(team,
         }
 
         # Reassignment: Bruno holds them at once; they are on his home, no longer on Anne's.
-        case_services.case_reassign(
+        workload_services.case_reassign(
             actor=director.user, case=case, referent=bruno, reason="Équilibrage"
         )
         assert set(holders(case).values()) == {bruno.pk}
@@ -156,7 +157,7 @@ def test_alerts_follow_allocation_reassignment_cover_its_end_and_departure(team,
         assert set(holders(case).values()) == {director.pk}
 
         # The file is given to Anne again: the alerts are hers, no longer "sans référent".
-        case_services.case_reassign(
+        workload_services.case_reassign(
             actor=director.user, case=Case.objects.get(pk=case.pk), referent=anne, reason="Départ"
         )
         assert set(holders(case).values()) == {anne.pk}

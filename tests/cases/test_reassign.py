@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from cases.services import case_reassign
+from cases.workload.services import case_reassign
 from tests.factories import AgentFactory
 
 

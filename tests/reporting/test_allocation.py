@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cases.models import Case
-from cases.services import case_allocate
 from cases.workload.models import CapacityReduction
 from cases.workload.selectors import allocation_options
+from cases.workload.services import case_allocate
 from spip.models import AuditEntry
 from tests.factories import CaseFactory
 

@@ -239,10 +239,24 @@ def test_reassigning_from_the_dashboard_needs_a_reason_and_updates_the_loads(
         "after": "12.0",
     }
     assert entry.changes["reassignment"]["from"]["after"] == "117.0"  # 122 − 5
+    # The request computed no snapshot: it queued the service's recompute, which the page
+    # announces; the worker then brings the dashboard up to date.
     today = timezone.localdate()
-    assert WorkloadSnapshot.objects.get(
-        entity_type="agent", entity_id=cpip.pk, day=today
-    ).load_percent == Decimal("117.0")
+    mine = WorkloadSnapshot.objects.get(entity_type="agent", entity_id=cpip.pk, day=today)
+    assert mine.load_percent == Decimal("122.0")
+    run = JobRun.objects.get(name="workload_snapshot_compute", service=loaded.service)
+    assert run.status == "running"
+    team = dspip.get(response["Location"]).content.decode()
+    assert "en cours de recalcul" in team
+    from reporting.tasks import workload_snapshot_compute
+
+    workload_snapshot_compute(
+        day=today.isoformat(), service_id=loaded.service.pk, run_id=run.pk, delays=False
+    )
+    mine.refresh_from_db()
+    assert mine.load_percent == Decimal("117.0")
+    run.refresh_from_db()
+    assert run.status == "success"
 
 
 def test_reassignment_is_for_directors_of_the_case_only(client_for, loaded):
