@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cases.booking import slots_generate
 from cases.models import (
     Agenda,
     AgendaClosure,
@@ -17,6 +18,7 @@ from cases.models import (
     Transfer,
 )
 from spip.admin_base import PersonalDataAdmin, ScopedModelAdmin
+from spip.services import admin_object_delete, admin_object_save
 
 
 @admin.register(Person)
@@ -56,7 +58,6 @@ class AgendaAdmin(ScopedModelAdmin):
     actions = ["generate_slots"]
 
     def save_formset(self, request, form, formset, change):
-        from spip.services import admin_object_delete, admin_object_save
 
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
@@ -66,7 +67,6 @@ class AgendaAdmin(ScopedModelAdmin):
 
     @admin.action(description="Générer les créneaux des semaines à venir")
     def generate_slots(self, request, queryset):
-        from cases.booking import slots_generate
 
         created = slots_generate(agenda_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{created} créneau(x) créé(s).")

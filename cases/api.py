@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from cases.filters import CaseFilterSet, PersonFilterSet
 from cases.models import Case, Person
-from cases.selectors import IDENTITY_FIELDS, first_contact, person_search
+from cases.selectors import IDENTITY_FIELDS, first_contact, person_search, timeline
 from cases.workload.api import AllocationMixin
 from measures.models import Measure
 from spip.access import browses_persons
@@ -151,7 +151,6 @@ class TimelineMixin:
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def timeline(self, request, pk=None):
         """Everything that happened to the person, newest first (MF and MO)."""
-        from cases.selectors import timeline
 
         case = self.get_object()
         audit_view(actor=request.user, obj=case)

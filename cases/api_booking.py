@@ -18,6 +18,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from cases import booking
+from cases.bex import convocation_pdf
+from cases.booking import convocation_set_outcome
 from cases.choices import ConvocationStatus, ConvocationType
 from cases.models import Agenda, Case, Convocation, Slot
 from measures.models import Measure, MeasureType
@@ -257,7 +259,6 @@ class ConvocationViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     @extend_schema(request=OutcomeInput, responses=ConvocationSerializer)
     @action(detail=True, methods=["post"])
     def outcome(self, request, pk=None):
-        from cases.services import convocation_set_outcome
 
         conv = self.get_object()
         body = OutcomeInput(data=request.data)
@@ -273,7 +274,6 @@ class ConvocationViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None) -> HttpResponse:
-        from cases.bex import convocation_pdf
 
         conv = self.get_object()
         return convocation_pdf(request._request, conv.pk)

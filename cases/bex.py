@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from weasyprint import HTML
 
 from cases import booking
 from cases import services as case_services
@@ -19,7 +20,7 @@ from cases.choices import CaseStatus, ConvocationType, IssuedFrom
 from cases.models import Agenda, Case, Convocation, Person, Slot
 from cases.selectors import IDENTITY_FIELDS, person_search
 from measures import services as measure_services
-from measures.models import ObligationType
+from measures.models import ImposedObligation, ObligationType
 from spip import access
 from spip.access import scope_for
 from spip.audit import audit_view, get_visible_or_404
@@ -275,9 +276,6 @@ def convocation(request, pk: int):
 @login_required
 def convocation_pdf(request, pk: int):
     """The convocation handed to the person, re-printable later."""
-    from weasyprint import HTML
-
-    from measures.models import ImposedObligation
 
     conv = get_visible_or_404(
         request.user,

@@ -28,7 +28,7 @@ from cases.models import Agenda, Case, Convocation, Notification, Slot
 from measures import deadlines
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.models import DeadlineRule, MeasureType
-from spip.audit import audit_write, snapshot
+from spip.audit import audit_write, diff, snapshot
 from spip.choices import AuditAction
 from spip.models import Antenna, Service
 
@@ -293,12 +293,36 @@ def convocation_book(
 
 
 @transaction.atomic
+def convocation_set_outcome(
+    *, actor, convocation: Convocation, status: str, reason: str = "", at: datetime | None = None
+) -> Convocation:
+    if status == ConvocationStatus.BOOKED:
+        raise ValidationError(
+            {"status": _("Choisissez une issue : honorée, non honorée, excusée ou annulée.")}
+        )
+    if status == ConvocationStatus.EXCUSED and not reason:
+        raise ValidationError({"outcome_reason": _("Une absence excusée demande un motif.")})
+    convocation = Convocation.objects.select_for_update().get(pk=convocation.pk)
+    before = snapshot(convocation, ["status", "outcome_reason"])
+    convocation.status = status
+    convocation.outcome_reason = reason
+    convocation.outcome_recorded_at = at or timezone.now()
+    convocation.save(update_fields=["status", "outcome_reason", "outcome_recorded_at"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=convocation,
+        changes=diff(before, snapshot(convocation, before)),
+        service_id=convocation.case.service_id,
+    )
+    return convocation
+
+
+@transaction.atomic
 def convocation_cancel(
     *, actor, convocation: Convocation, reason: str, notify: bool = True
 ) -> Convocation:
     """Cancel: the seat is freed (a cancelled booking holds no seat), history is kept."""
-    from cases.services import convocation_set_outcome
-
     if not reason.strip():
         raise ValidationError({"reason": _("Indiquez le motif de l'annulation.")})
     convocation = convocation_set_outcome(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.choices import CaseSetting, CaseStatus, RiskLevel
 from cases.models import Case, Person
 from cases.normalize import search_key
+from spip.models import Agent, Antenna
 
 
 class PersonFilterSet(django_filters.FilterSet):
@@ -39,7 +40,6 @@ class CaseFilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Choices offered to a user come from their scope too.
-        from spip.models import Agent, Antenna
 
         user = getattr(self.request, "user", None)
         self.filters["antenna"].queryset = Antenna.objects.visible_to(user)

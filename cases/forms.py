@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
-from cases.choices import Attendance, InterviewKind
+from cases.choices import Attendance, ConvocationStatus, InterviewKind
+from cases.choices import Intensity as _Intensity
+from cases.choices import RiskLevel as _RiskLevel
+from cases.models import Convocation
+from measures.models import ImposedObligation
 
 
 class InterviewForm(DsfrBaseForm):
@@ -85,9 +90,6 @@ class InterviewLogForm(InterviewForm):
 
 
 class FollowUpForm(DsfrBaseForm):
-    from cases.choices import Intensity as _Intensity
-    from cases.choices import RiskLevel as _RiskLevel
-
     version = forms.IntegerField(widget=forms.HiddenInput)
     risk_level = forms.ChoiceField(label=_("Niveau de risque"), choices=_RiskLevel.choices)
     intensity = forms.ChoiceField(label=_("Intensité de suivi"), choices=_Intensity.choices)
@@ -110,3 +112,18 @@ class CoverForm(DsfrBaseForm):
         choices = [(a.pk, str(a)) for a in agents]
         self.fields["absent_agent"].choices = choices
         self.fields["covering_agent"].choices = choices
+
+
+def interview_form_for(case, data=None, files=None):
+    """The interview form of ``case``: its obligations that need a proof, and whether a
+    next appointment is already booked."""
+    obligations = ImposedObligation.objects.filter(
+        measure__case=case, measure__actual_end_date__isnull=True, obligation_type__needs_proof=True
+    ).select_related("obligation_type")
+    has_next = Convocation.objects.filter(
+        case=case, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
+    ).exists()
+    initial = {"held_at": timezone.localtime().replace(second=0, microsecond=0)}
+    return InterviewLogForm(
+        data, files, obligations=obligations, has_next=has_next, initial=initial
+    )

@@ -3,6 +3,8 @@ convocations, interviews, incidents, transfers, alerts."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -725,7 +727,6 @@ class ProofQuerySet(models.QuerySet):
 
 def proof_path(instance, filename: str) -> str:
     # The stored name never comes from the user: service/case/uuid.ext.
-    import uuid
 
     ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
         instance.content_type, "bin"
@@ -880,6 +881,7 @@ class Notification(models.Model):
 
 
 # The workload sub-domain's models, registered with this app (cases/workload/models.py).
+
 from cases.workload.models import (  # noqa: E402, F401
     AlertSettings,
     CapacityReduction,

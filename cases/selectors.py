@@ -43,6 +43,7 @@ from cases.models import (
 )
 from cases.normalize import search_key
 from measures.models import ImposedObligation, Measure
+from partners.models import Referral
 from spip.access import covered_agents, scope_for
 from spip.audit import audit_list
 from spip.choices import AuditAction, Role
@@ -242,7 +243,6 @@ def timeline(user, case) -> list[dict]:
         add(inc.noticed_on, "incident", "Incident", inc.facts, inc)
     for r in Report.objects.visible_to(user).filter(case_id__in=case_ids):
         add(r.sent_on or r.created_at, "report", r.get_kind_display(), r.get_status_display(), r)
-    from partners.models import Referral
 
     for ref in (
         Referral.objects.visible_to(user).filter(case_id__in=case_ids).select_related("partner")

@@ -10,22 +10,33 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.alerts import alerts_follow_owner
-from cases.booking import convocation_cancel
+from cases.booking import convocation_cancel, convocation_set_outcome
 from cases.choices import (
     CaseSetting,
     CaseStatus,
     ConvocationStatus,
+    ConvocationType,
+    IncidentStatus,
     IssuedFrom,
+    MissedReaction,
+    ReportKind,
+    ReportStatus,
 )
 from cases.models import (
     Case,
     Convocation,
+    Cover,
+    Incident,
     IntensityChange,
     Interview,
     Person,
+    Proof,
+    Report,
     RiskAssessment,
+    proof_path,
 )
 from cases.normalize import search_key
+from cases.uploads import sniff
 from spip.audit import audit_write, diff, snapshot
 from spip.choices import AuditAction, Role
 from spip.models import Agent, Antenna, Prison
@@ -216,32 +227,6 @@ def convocation_create(
 
 
 @transaction.atomic
-def convocation_set_outcome(
-    *, actor, convocation: Convocation, status: str, reason: str = "", at: datetime | None = None
-) -> Convocation:
-    if status == ConvocationStatus.BOOKED:
-        raise ValidationError(
-            {"status": _("Choisissez une issue : honorée, non honorée, excusée ou annulée.")}
-        )
-    if status == ConvocationStatus.EXCUSED and not reason:
-        raise ValidationError({"outcome_reason": _("Une absence excusée demande un motif.")})
-    convocation = Convocation.objects.select_for_update().get(pk=convocation.pk)
-    before = snapshot(convocation, ["status", "outcome_reason"])
-    convocation.status = status
-    convocation.outcome_reason = reason
-    convocation.outcome_recorded_at = at or timezone.now()
-    convocation.save(update_fields=["status", "outcome_reason", "outcome_recorded_at"])
-    audit_write(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        obj=convocation,
-        changes=diff(before, snapshot(convocation, before)),
-        service_id=convocation.case.service_id,
-    )
-    return convocation
-
-
-@transaction.atomic
 def interview_record(
     *,
     actor,
@@ -339,8 +324,6 @@ def report_record(
     sent_on: date | None = None,
     author: Agent | None = None,
 ):
-    from cases.choices import ReportStatus
-    from cases.models import Report
 
     report = Report(
         case=case,
@@ -372,8 +355,6 @@ def incident_record(
     measure=None,
     sent_on: date | None = None,
 ):
-    from cases.choices import IncidentStatus
-    from cases.models import Incident
 
     incident = Incident(
         case=case,
@@ -397,8 +378,6 @@ def incident_record(
 @transaction.atomic
 def proof_record(*, actor, case: Case, obligation, upload, received_on: date, interview=None):
     """Store a proof outside the web root, after checking its content and its obligation."""
-    from cases.models import Proof
-    from cases.uploads import sniff
 
     if obligation.measure.case_id != case.pk:
         raise ValidationError({"obligation": _("Cette obligation ne concerne pas ce dossier.")})
@@ -413,7 +392,6 @@ def proof_record(*, actor, case: Case, obligation, upload, received_on: date, in
         size=upload.size,
         uploaded_by=actor,
     )
-    from cases.models import proof_path
 
     stored = proof.file.storage.save(proof_path(proof, proof.original_name), upload)
     proof.file.name = stored
@@ -456,7 +434,6 @@ def interview_log(
 ) -> Interview:
     """The whole form in one transaction: the interview, its proofs, the convocation it
     honours, and the next appointment. Any error and nothing is written."""
-    from cases.choices import ConvocationStatus, ConvocationType
 
     interview = interview_record(
         actor=actor,
@@ -510,7 +487,6 @@ def convocation_react(
     *, actor, convocation: Convocation, reaction: str, new_at: datetime | None = None
 ) -> Convocation:
     """What was done after a missed convocation (the alert jobs chase those without)."""
-    from cases.choices import ConvocationStatus, ConvocationType, MissedReaction
 
     convocation = (
         Convocation.objects.select_for_update().select_related("case").get(pk=convocation.pk)
@@ -594,7 +570,6 @@ def cover_create(
     """Name a colleague to answer for an absent CPIP's cases. A cover that runs today takes
     over their open alerts at once; the alert job hands them over on the first day of a
     cover set in advance, and back the day after it ends."""
-    from cases.models import Cover
 
     if absent.service_id != covering.service_id or covering.role != Role.CPIP:
         raise ValidationError(
@@ -622,7 +597,6 @@ def cover_create(
 def cover_end(*, actor, cover, on: date | None = None):
     """End a cover early: it last runs the day before ``on`` (today by default), and the
     absent CPIP, back, answers for their cases and their open alerts again."""
-    from cases.models import Cover
 
     day = on or timezone.localdate()
     cover = Cover.objects.select_for_update().get(pk=cover.pk)
@@ -648,8 +622,6 @@ def cover_end(*, actor, cover, on: date | None = None):
 
 def _report_body(case: Case, kind: str, measure) -> str:
     """A first draft from the file's data; the CPIP edits it before sending."""
-    from cases.choices import ConvocationStatus, ReportKind
-    from cases.models import Interview
 
     person = case.person
     lines = [f"Personne suivie : {person.full_name}, né(e) le {person.birth_date:%d/%m/%Y}."]
@@ -706,7 +678,6 @@ def _report_body(case: Case, kind: str, measure) -> str:
 
 @transaction.atomic
 def report_draft(*, actor, case: Case, kind: str, measure=None, author: Agent | None = None):
-    from cases.choices import ReportKind
 
     if kind not in ReportKind.values:
         raise ValidationError({"kind": _("Type de rapport inconnu.")})
@@ -727,8 +698,6 @@ def report_draft(*, actor, case: Case, kind: str, measure=None, author: Agent | 
 @transaction.atomic
 def report_update(*, actor, report, body: str, send: bool = False, author: Agent | None = None):
     """Edit a draft; sending fixes it (date sent) and, for an incident report, records the breach."""
-    from cases.choices import ReportKind, ReportStatus
-    from cases.models import Report
 
     report = Report.objects.select_for_update().select_related("case").get(pk=report.pk)
     if report.status == ReportStatus.SENT:

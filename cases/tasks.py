@@ -3,6 +3,8 @@
 from celery import shared_task
 
 from cases.alerts import alerts_refresh as refresh
+from cases.booking import slots_generate as generate
+from cases.notify import notifications_send_due
 from spip.jobs import job_run
 
 
@@ -24,7 +26,6 @@ def alerts_refresh() -> dict:
 
 @shared_task(soft_time_limit=240, time_limit=300, acks_late=True)
 def notifications_send() -> dict:
-    from cases.notify import notifications_send_due
 
     with job_run("notifications_send") as result:
         counts = notifications_send_due()
@@ -36,7 +37,6 @@ def notifications_send() -> dict:
     autoretry_for=(Exception,), retry_backoff=60, max_retries=3, soft_time_limit=600, time_limit=660
 )
 def slots_generate() -> int:
-    from cases.booking import slots_generate as generate
 
     with job_run("slots_generate") as result:
         result["created"] = generate()

@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 
 from cases.choices import OPEN_STATUSES
 from cases.filters import CaseFilterSet
-from cases.forms import FollowUpForm
+from cases.forms import FollowUpForm, interview_form_for
 from cases.models import Alert, Case, Report
+from cases.selectors import timeline
+from cases.workload.models import WorkloadPolicy
 from measures.models import ImposedObligation, Measure
 from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
@@ -54,8 +56,6 @@ def case_detail(request, pk: int):
 
 
 def case_context(request, case, interview_form=None) -> dict:
-    from cases.selectors import timeline
-    from cases.workspace import _interview_form
 
     scope = scope_for(request.user)
     measures = (
@@ -77,7 +77,7 @@ def case_context(request, case, interview_form=None) -> dict:
         "alerts": Alert.objects.visible_to(request.user)
         .filter(case=case, closed_at__isnull=True)
         .by_urgency(),
-        "interview_form": (interview_form or _interview_form(case)) if writer else None,
+        "interview_form": (interview_form or interview_form_for(case)) if writer else None,
         "follow_up_form": FollowUpForm(
             initial={
                 "version": case.version,
@@ -96,7 +96,6 @@ def case_context(request, case, interview_form=None) -> dict:
 
 
 def _intervals():
-    from cases.workload.models import WorkloadPolicy
 
     policy = WorkloadPolicy.objects.in_force(timezone.localdate())
     if policy is None:

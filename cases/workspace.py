@@ -7,18 +7,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from weasyprint import HTML
 
-from cases import selectors
+from cases import booking, selectors
 from cases import services as case_services
-from cases.choices import CaseSetting, ConvocationStatus, MissedReaction, RiskLevel
-from cases.forms import CoverForm, FollowUpForm, InterviewLogForm
-from cases.models import Case, Convocation, Cover, Proof
+from cases.booking import convocation_cancel
+from cases.choices import CaseSetting, MissedReaction, RiskLevel
+from cases.forms import CoverForm, FollowUpForm, interview_form_for
+from cases.models import Case, Convocation, Cover, Proof, Report
+from cases.normalize import search_key
+from cases.views import case_context
+from cases.workload.selectors import agent_breakdown
 from spip.access import scope_for
 from spip.audit import audit_denied, audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
@@ -42,14 +48,11 @@ def _agent(user) -> Agent:
 
 @login_required
 def caseload(request):
-    from cases.workload.selectors import agent_breakdown
 
     agent = _agent(request.user)
     cases = selectors.caseload(request.user, agent)
     q = request.GET.get("q", "").strip()
     if q:
-        from cases.normalize import search_key
-
         cases = cases.filter(person__search_key__contains=search_key(q))
     risk = request.GET.get("risque", "")
     if risk in RiskLevel.values:
@@ -136,8 +139,6 @@ def convocation_outcome(request, pk: int):
                 new_at=new_at,
             )
         elif request.POST.get("status") == "cancelled":
-            from cases.booking import convocation_cancel
-
             # Cancelling also drops the pending reminder and tells the person.
             convocation_cancel(
                 actor=request.user,
@@ -145,7 +146,7 @@ def convocation_outcome(request, pk: int):
                 reason=request.POST.get("reason", "").strip() or "Annulée par le SPIP",
             )
         else:
-            case_services.convocation_set_outcome(
+            booking.convocation_set_outcome(
                 actor=request.user,
                 convocation=convocation,
                 status=request.POST.get("status", ""),
@@ -179,7 +180,7 @@ def interview_log(request, pk: int):
             what="Saisie d'entretien refusée",
         )
         raise Http404
-    form = _interview_form(case, request.POST, request.FILES)
+    form = interview_form_for(case, request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
         raw = request.POST.get("convocation", "")
@@ -206,7 +207,6 @@ def interview_log(request, pk: int):
         else:
             messages.success(request, _("Entretien enregistré."))
             return redirect("cases:detail", pk=case.pk)
-    from cases.views import case_context
 
     audit_view(actor=request.user, obj=case)
     return render(
@@ -214,21 +214,6 @@ def interview_log(request, pk: int):
         "cases/case_detail.html",
         case_context(request, case, interview_form=form),
         status=400,
-    )
-
-
-def _interview_form(case, data=None, files=None):
-    from measures.models import ImposedObligation
-
-    obligations = ImposedObligation.objects.filter(
-        measure__case=case, measure__actual_end_date__isnull=True, obligation_type__needs_proof=True
-    ).select_related("obligation_type")
-    has_next = Convocation.objects.filter(
-        case=case, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
-    ).exists()
-    initial = {"held_at": timezone.localtime().replace(second=0, microsecond=0)}
-    return InterviewLogForm(
-        data, files, obligations=obligations, has_next=has_next, initial=initial
     )
 
 
@@ -350,7 +335,6 @@ def report_new(request, pk: int):
 
 @login_required
 def report_edit(request, pk: int, report_id: int):
-    from cases.models import Report
 
     report = get_visible_or_404(
         request.user,
@@ -389,11 +373,6 @@ def report_edit(request, pk: int, report_id: int):
 @login_required
 def report_pdf(request, pk: int, report_id: int):
     """The report as a PDF (WeasyPrint), from an HTML template: escaped like any page."""
-    from django.http import HttpResponse
-    from django.template.loader import render_to_string
-    from weasyprint import HTML
-
-    from cases.models import Report
 
     report = get_visible_or_404(
         request.user,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from datetime import time as t
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,21 +18,30 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from faker import Faker
 
+from cases import booking
 from cases import services as case_services
+from cases.alert_rules import add_months
+from cases.booking import slots_generate
 from cases.choices import (
+    OPEN_STATUSES,
     CaseSetting,
     ConvocationStatus,
     ConvocationType,
     Intensity,
     InterviewKind,
     IssuedFrom,
+    ReportKind,
     RiskLevel,
 )
-from cases.models import Person
+from cases.models import Agenda, Case, Convocation, Person, SlotTemplate
+from cases.workload.models import CapacityReduction, ReductionKind
+from cases.workload.selectors import policy_in_force, weight_expression_for
 from measures import services as measure_services
+from measures.choices import EndReason, FollowedBy
 from measures.models import MeasureType, ObligationType
 from partners.choices import ConventionKind, Domain, PartnerKind, ReferralStatus
 from partners.models import Convention, PartnerBody, Referral
@@ -39,6 +49,7 @@ from spip import services as org_services
 from spip.audit import audit_write, snapshot
 from spip.choices import AntennaKind, AuditAction, PrisonKind, Role
 from spip.models import Agent, Antenna, Court, InterregionalUnit, Prison, Service
+from spip.validation import create_audited
 
 DEMO_PREFIX = "DEMO-"
 DEFAULT_PASSWORD = "spip-demo-2026"  # noqa: S105 - demonstration accounts only
@@ -540,9 +551,6 @@ class DemoSeeder:
 
     def _reports(self, case, referent, start, measure) -> None:
         """Most evaluation reports were sent on time; repeated absences were mostly reported."""
-        from cases.alert_rules import add_months
-        from cases.choices import ReportKind
-        from cases.models import Convocation
 
         today = timezone.localdate()
         due = add_months(start, 3)
@@ -607,14 +615,14 @@ class DemoSeeder:
             if recent and rng.random() < 0.35:
                 pass  # outcome not recorded yet
             elif rng.random() < 0.12:
-                case_services.convocation_set_outcome(
+                booking.convocation_set_outcome(
                     actor=None,
                     convocation=convocation,
                     status=ConvocationStatus.MISSED,
                     at=when + timedelta(hours=2),
                 )
             else:
-                case_services.convocation_set_outcome(
+                booking.convocation_set_outcome(
                     actor=None,
                     convocation=convocation,
                     status=ConvocationStatus.HONOURED,
@@ -638,7 +646,6 @@ class DemoSeeder:
 
     def today_for(self, agent: Agent, sites: dict) -> None:
         """A few appointments today for the demo CPIP, so that the home page has a day."""
-        from cases.models import Case, Convocation
 
         assert agent.service is not None
         tz = ZoneInfo(agent.service.time_zone)
@@ -657,7 +664,6 @@ class DemoSeeder:
             )
 
     def referrals(self, sites: dict) -> None:
-        from cases.models import Case
 
         partner = sites["partner"]
         if Referral.objects.filter(partner=partner).exists():
@@ -684,7 +690,6 @@ class DemoSeeder:
 
     def late_start_case(self, sites: dict, agents: dict[str, Agent]) -> None:
         """A sursis probatoire pronounced 50 days ago, never seen since: the late-start alert."""
-        from measures.models import MeasureType
 
         number = f"{DEMO_PREFIX}69-RETARD"
         if Person.objects.filter(national_number=number).exists():
@@ -736,7 +741,6 @@ class DemoSeeder:
         )
 
     def reductions(self, teams: dict[str, list[Agent]]) -> None:
-        from cases.workload.models import CapacityReduction, ReductionKind
 
         team = teams["Antenne de Lyon"]
         if len(team) > 2 and not CapacityReduction.objects.filter(agent=team[2]).exists():
@@ -744,8 +748,6 @@ class DemoSeeder:
 
     def _reduction(self, agent: Agent, kind: str, percent: int, start: int, end: int, note: str):
         """A capacity reduction from ``start`` to ``end`` days around today, audited."""
-        from cases.workload.models import CapacityReduction
-        from spip.validation import create_audited
 
         today = timezone.localdate()
         create_audited(
@@ -763,11 +765,6 @@ class DemoSeeder:
 
     def overload(self, teams: dict[str, list[Agent]]) -> None:
         """The Lyon antenna's busiest CPIP went part-time five weeks ago: overloaded since."""
-        from django.db.models import F, Q, Sum
-
-        from cases.choices import OPEN_STATUSES
-        from cases.workload.models import CapacityReduction, ReductionKind
-        from cases.workload.selectors import policy_in_force, weight_expression_for
 
         team = teams["Antenne de Lyon"]
         policy = policy_in_force(timezone.localdate())
@@ -796,8 +793,6 @@ class DemoSeeder:
     def ended_measures(self, sites: dict, teams: dict[str, list[Agent]]) -> int:
         """Measures ended in the past year (executed, revoked, new conviction), some of them
         followed by an association, so that the outcome tables have something to say."""
-        from measures.choices import EndReason, FollowedBy
-        from partners.models import PartnerBody
 
         if Person.objects.filter(national_number__startswith=f"{DEMO_PREFIX}END").exists():
             return 0
@@ -872,7 +867,6 @@ class DemoSeeder:
         return created
 
     def _agenda(self, *, kind: str, name: str, antenna=None, court=None):
-        from cases.models import Agenda
 
         existing = Agenda.objects.filter(antenna=antenna, court=court, kind=kind).first()
         if existing is not None:
@@ -885,10 +879,6 @@ class DemoSeeder:
 
     def agendas(self, sites: dict) -> None:
         """Each demo antenna publishes its weekly slots; the Lyon court's SAP too."""
-        from datetime import time as t
-
-        from cases.booking import slots_generate
-        from cases.models import SlotTemplate
 
         for site in (s for c, s in sites.items() if c != "partner"):
             for antenna in site["antennas"]:

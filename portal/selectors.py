@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Max, Q
+from django.db.models import Q as Q_
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, CaseStatus, ConvocationStatus
-from cases.models import Case, Convocation
+from cases.models import Alert, Case, Convocation
+from cases.workload.models import ReferenceNorm
+from cases.workload.selectors import agent_breakdown
+from measures.models import DeadlineRule, MeasureType, ObligationType
+from partners.models import PartnerBody, Referral
+from reporting.models import WorkloadSnapshot
 from reporting.selectors import team_load
 from spip.access import Scope
 from spip.choices import Role
-from spip.models import Agent, InterregionalUnit, Service
+from spip.models import Agent, InterregionalUnit, JobRun, Service
 from spip.numbers import share as percent_share
 
 
 def local_today(service: Service | None):
     """Today in the service's time zone (overseas services live in other zones)."""
-    from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(service.time_zone) if service else timezone.get_current_timezone()
     return timezone.now().astimezone(tz).date(), tz
 
 
 def day_bounds(day, tz):
-    from datetime import datetime, time
 
     start = datetime.combine(day, time.min, tzinfo=tz)
     return start, start + timedelta(days=1)
@@ -42,7 +47,6 @@ def agents_with_caseloads(agents):
 
 
 def cpip_home(user, scope: Scope) -> dict:
-    from cases.workload.selectors import agent_breakdown
 
     agent = Agent.objects.select_related("service", "antenna").get(pk=scope.agent_id or 0)
     today, tz = local_today(agent.service)
@@ -64,9 +68,6 @@ def cpip_home(user, scope: Scope) -> dict:
 
 def open_alerts(user):
     """Open alerts in the user's scope, not snoozed, most urgent first."""
-    from django.db.models import Q as Q_
-
-    from cases.models import Alert
 
     today = timezone.localdate()
     return (
@@ -178,7 +179,6 @@ def national_home(user, scope: Scope) -> dict:
 
 
 def partner_home(user, scope: Scope) -> dict:
-    from partners.models import PartnerBody, Referral
 
     referrals = Referral.objects.visible_to(user)
     return {
@@ -190,7 +190,6 @@ def partner_home(user, scope: Scope) -> dict:
 
 
 def admin_home(user, scope: Scope) -> dict:
-    from measures.models import DeadlineRule, MeasureType, ObligationType
 
     return {
         "services_total": Service.objects.count(),
@@ -202,7 +201,6 @@ def admin_home(user, scope: Scope) -> dict:
 
 
 def _last_run(user):
-    from spip.models import JobRun
 
     return (
         JobRun.objects.visible_to(user)
@@ -227,7 +225,6 @@ def outcome_missing_share(user, scope: Scope) -> dict:
 
 
 def _norms():
-    from cases.workload.models import ReferenceNorm
 
     return list(ReferenceNorm.objects.order_by("persons_per_agent"))
 
@@ -235,7 +232,6 @@ def _norms():
 def _latest_snapshots(user, entity_type: str) -> dict:
     """The rows of ``entity_type`` of the last snapshot day, by entity: the same figures as
     the services and national views (two queries: the last day, its rows)."""
-    from reporting.models import WorkloadSnapshot
 
     rows = WorkloadSnapshot.objects.counted_for(user).filter(entity_type=entity_type)
     last = rows.aggregate(day=Max("day"))["day"]
@@ -245,7 +241,6 @@ def _latest_snapshots(user, entity_type: str) -> dict:
 
 
 def _latest_snapshot(entity_type: str, entity_id):
-    from reporting.models import WorkloadSnapshot
 
     return (
         WorkloadSnapshot.objects.filter(entity_type=entity_type, entity_id=entity_id)

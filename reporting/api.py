@@ -13,6 +13,8 @@ from rest_framework.response import Response
 
 from cases.models import Alert
 from cases.workload.selectors import fraction_label
+from reporting import indicators
+from reporting.forms import report_params
 from reporting.models import WorkloadSnapshot
 from spip.access import scope_for
 from spip.api_base import ScopedReadOnlyViewSet
@@ -226,7 +228,6 @@ class ReportViewSet(viewsets.ViewSet):
     nation; per-agent figures only within the service; no personal data above it."""
 
     def _params(self, request):
-        from reporting.forms import report_params
 
         if not scope_for(request.user).reads_reports:
             raise PermissionDenied(_("Ces indicateurs sont réservés à l'encadrement."))
@@ -239,7 +240,6 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False)
     def team(self, request):
         """Team dashboard: one line per CPIP (DPIP, DSPIP)."""
-        from reporting import indicators
 
         params = self._params(request)
         if not scope_for(request.user).sees_agents_by_name:
@@ -250,7 +250,6 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False)
     def delays(self, request):
         """Sentence → first SPIP appointment → first interview."""
-        from reporting import indicators
 
         return Response(indicators.delays(request.user, self._params(request)))
 
@@ -258,7 +257,6 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False)
     def missed(self, request):
         """Missed convocations: rates per service, antenna, agent, type, reminders."""
-        from reporting import indicators
 
         return Response(indicators.missed(request.user, self._params(request)))
 
@@ -266,7 +264,6 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False)
     def outcomes(self, request):
         """Outcomes of ended measures by type, provider, intensity and risk."""
-        from reporting import indicators
 
         return Response(indicators.outcomes(request.user, self._params(request)))
 
@@ -274,7 +271,6 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False)
     def services(self, request):
         """Services side by side from the latest snapshots (no personal data)."""
-        from reporting import indicators
 
         return Response(_network_json(indicators.network(request.user, self._params(request))))
 
@@ -282,6 +278,5 @@ class ReportViewSet(viewsets.ViewSet):
     @action(detail=False)
     def staffing(self, request):
         """FTE needed (load at 100 %, head-count norm) against actual FTE."""
-        from reporting import indicators
 
         return Response(indicators.staffing(request.user, self._params(request)))

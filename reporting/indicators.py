@@ -40,7 +40,15 @@ from cases.choices import (
     Intensity,
     RiskLevel,
 )
-from cases.models import Alert, Case, Convocation, Notification, NotificationStatus
+from cases.models import (
+    Alert,
+    Case,
+    Convocation,
+    IntensityChange,
+    Notification,
+    NotificationStatus,
+    RiskAssessment,
+)
 from cases.workload.models import ReferenceNorm, WorkloadPolicy
 from cases.workload.selectors import (
     case_aggregates,
@@ -50,7 +58,7 @@ from cases.workload.selectors import (
     weight_expression,
 )
 from measures.choices import EndReason, FollowedBy
-from measures.models import Measure
+from measures.models import Measure, MeasureType
 from reporting.forms import ReportParams
 from reporting.models import EntityType, WorkloadSnapshot
 from reporting.selectors import team_load
@@ -682,7 +690,6 @@ def outcomes(user, params: ReportParams) -> dict:
     revoked, new conviction, by measure type, follow-up provider, and by the intensity and
     risk level in force when the measure ended (the last change on or before that day; the
     file's value where no history was recorded). Five queries."""
-    from cases.models import IntensityChange, RiskAssessment
 
     risk_then = (
         RiskAssessment.objects.filter(
@@ -884,7 +891,6 @@ def _overall(services: list[dict], agent_ratios: list, norm: Decimal) -> dict:
 
 
 def _measure_type_labels(user) -> dict[str, str]:
-    from measures.models import MeasureType
 
     return dict(MeasureType.objects.visible_to(user).values_list("code", "label"))
 

@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES
-from cases.models import Case
+from cases.models import Alert, Case
 from cases.workload.models import WorkloadPolicy
 from cases.workload.selectors import (
     agents_with_capacity,
@@ -28,6 +28,7 @@ from cases.workload.selectors import (
     persons_per_fte,
 )
 from measures.models import Measure
+from reporting.indicators import delays_for_snapshots
 from reporting.models import EntityType, WorkloadSnapshot
 from spip.models import Agent, Antenna, InterregionalUnit, Service
 
@@ -167,8 +168,6 @@ def compute(
 
     _count_open_alerts(tallies, service_ids)
     if delays:
-        from reporting.indicators import delays_for_snapshots
-
         for service_id, figures in delays_for_snapshots(service_ids, day).items():
             tallies[(EntityType.SERVICE, service_id)].extra.update(
                 delay_measures=figures["measures"],
@@ -188,7 +187,6 @@ def _count_open_alerts(tallies, service_ids) -> None:
     """Open alerts per agent who now holds them (``Alert.agent``), and per antenna and
     service of their case: one GROUP BY, folded here. Regions and the nation sum their
     services (``roll_up``)."""
-    from cases.models import Alert
 
     alerts = Alert.objects.filter(closed_at__isnull=True)
     if service_ids is not None:

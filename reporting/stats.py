@@ -18,8 +18,12 @@ from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Least, TruncDate
 
 from cases.choices import Attendance, CaseSetting, ConvocationStatus, ConvocationType
+from cases.models import Convocation
+from cases.selectors import first_contact
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.deadlines import next_working_day
+from measures.models import DeadlineRule
+from spip.models import Service
 from spip.numbers import share
 
 EPSILON = 1e-9
@@ -94,8 +98,6 @@ def delay_facts(measures, *, today: date, groups: dict, extra: tuple[str, ...] =
     one definition), the deadline in days (None when no rule was in force that day;
     extended to the next working day per art. 801 CPP), days elapsed since the sentence,
     and one key column per level of ``groups`` (name → expression)."""
-    from cases.models import Convocation
-    from cases.selectors import first_contact
 
     first_appointment = (
         Convocation.objects.filter(
@@ -158,8 +160,6 @@ def deadline_expression(today: date):
     service: weekends by the weekday of the judgment, holidays by the (few) judgment dates
     whose last day falls on or just before one, per holiday calendar. Returns it with the
     measure types that have any such rule."""
-    from measures.models import DeadlineRule
-    from spip.models import Service
 
     rules = list(
         DeadlineRule.objects.filter(

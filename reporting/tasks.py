@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reporting import services, snapshots
+from reporting import exports, indicators, services, snapshots
+from reporting.forms import ReportParams
 from reporting.stats import last_twelve_months
 from spip.jobs import job_run
 from spip.models import JobRun
@@ -45,7 +46,6 @@ def workload_snapshot_compute(
 
 def export_sheets():
     """The workbook's sheets: a name, the table of a page, its indicator."""
-    from reporting import exports, indicators
 
     return (
         (_("Services"), exports.NETWORK, indicators.network),
@@ -67,8 +67,6 @@ def national_export(run_id: int, user_id: int) -> dict:
     """Every indicator of the requester's scope in one workbook, one sheet each; progress
     is written to the run after each sheet. A rerun writes a new file and points the run
     at it."""
-    from reporting import exports
-    from reporting.forms import ReportParams
 
     user = get_user_model().objects.get(pk=user_id)
     today = timezone.localdate()

@@ -6,16 +6,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cases.forms import SnoozeForm
 from cases.models import Alert
+from cases.services import alert_snooze as snooze
 from reporting import exports, indicators
+from reporting.forms import ReportParams, WhatIfForm, report_params
 from reporting.stats import last_twelve_months
+from reporting.tasks import export_path
+from reporting.tasks import national_export as export_task
 from spip.access import scope_for
 from spip.audit import audit_page, get_visible_or_404
 from spip.jobs import job_enqueue, job_start
@@ -48,8 +55,6 @@ def job(request, pk: int):
 @login_required
 @require_POST
 def alert_snooze(request, pk: int):
-    from cases.forms import SnoozeForm
-    from cases.services import alert_snooze as snooze
 
     alert = get_visible_or_404(request.user, Alert.objects.select_related("case"), pk=pk)
     form = SnoozeForm(request.POST)
@@ -82,7 +87,6 @@ def _require_reports(user):
 
 def _filters(request):
     """The shared filters; invalid input keeps the default period and shows the errors."""
-    from reporting.forms import ReportParams, report_params
 
     form, params = report_params(request.GET, request.user)
     if params is None:
@@ -119,7 +123,6 @@ def team(request):
 def _present_team(rows) -> None:
     """Each line's breakdown as text, formatted once here rather than node by node in the
     template (a service has up to a few hundred CPIPs)."""
-    from django.utils.formats import number_format
 
     for r in rows:
         r.load_url = reverse("workload:agent-load", args=[r.agent_id])
@@ -212,7 +215,6 @@ def network(request):
 @login_required
 def staffing(request):
     """Staffing needs per service, with a what-if computed on the fly (nothing saved)."""
-    from reporting.forms import WhatIfForm
 
     _require_reports(request.user)
     form, params = _filters(request)
@@ -235,7 +237,6 @@ def staffing(request):
 @login_required
 def national_export(request):
     """Start the workbook of every service's indicators (a Celery task) and follow it."""
-    from reporting.tasks import national_export as export_task
 
     _require_reports(request.user)
     if request.method == "POST":
@@ -258,9 +259,6 @@ def export_job(request, pk: int):
 
 @login_required
 def export_download(request, pk: int):
-    from django.http import FileResponse, Http404
-
-    from reporting.tasks import export_path
 
     run = get_visible_or_404(
         request.user,

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db.models import Q
+from django.utils import timezone
 
 from spip.choices import Role
 
@@ -103,7 +104,7 @@ def scope_for(user) -> Scope:
     cached = getattr(user, "_spip_scope", None)
     if cached is not None:
         return cached
-    from spip.models import Agent
+    from spip.models import Agent  # cycle: the models' visible_to methods call this module
 
     agent = Agent.objects.filter(user_id=user.pk).select_related("service").first()
     if agent is None:
@@ -162,7 +163,7 @@ def interregional_q(user) -> Q:
     if s.role == Role.DISP:
         return Q(id=s.interregional_unit_id)
     if s.role in SPIP_ROLES or s.role in COURT_ROLES:
-        from spip.models import Service
+        from spip.models import Service  # cycle: as above
 
         return Q(id__in=Service.objects.filter(service_q(user)).values("interregional_unit_id"))
     return NOTHING
@@ -313,7 +314,6 @@ def case_q(user, prefix: str = "") -> Q:
 
 def covered_agents(agent_id):
     """Agents whose cases ``agent_id`` covers today (absence cover)."""
-    from django.utils import timezone
 
     return (
         _model("cases.Cover")

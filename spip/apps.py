@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SpipConfig(AppConfig):
@@ -7,9 +8,7 @@ class SpipConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
         from spip import signals  # noqa: F401  (connects the sign-in audit receivers)
-        from spip.db_roles import after_migrate
+        from spip.db_roles import after_migrate  # app loading: models are ready only now
 
         post_migrate.connect(after_migrate, sender=self, dispatch_uid="spip_runtime_role")

@@ -13,7 +13,9 @@ from django.core.exceptions import FieldError
 from django.db import models
 from django.http import Http404
 
+from spip.access import COURT_ROLES, scope_for
 from spip.choices import AuditAction
+from spip.models import AuditEntry, Service
 
 # Set by spip.middleware.RequestContextMiddleware for the duration of a request.
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
@@ -50,7 +52,6 @@ def _service_id_of(obj: models.Model | None) -> int | None:
     """The service an audited object belongs to, so that its DSPIP can list the row."""
     if obj is None:
         return None
-    from spip.models import Service
 
     if isinstance(obj, Service):
         return obj.pk
@@ -74,7 +75,6 @@ _SERVICE_PATHS = (
 def target_service_id(model: type[models.Model], object_id: Any) -> int | None:
     """The service holding object ``object_id`` of ``model``, whoever asks (unscoped:
     only for the audit row of a refused access, never shown to the requester)."""
-    from spip.models import Service
 
     if not str(object_id).isdigit() or int(object_id) > 2**63 - 1:
         return None
@@ -109,8 +109,6 @@ def _entry(
     service_id: int | None = None,
     username: str | None = None,
 ):
-    from spip.access import scope_for
-    from spip.models import AuditEntry
 
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     role = ""
@@ -197,7 +195,6 @@ LIST_IDS_KEPT = 500
 def _actor_services(actor) -> tuple[int | None, ...]:
     """The services whose directors must see a bulk read by ``actor``: their own service,
     or for a court clerk each service the court sends to."""
-    from spip.access import COURT_ROLES, scope_for
 
     scope = scope_for(actor)
     if scope.role in COURT_ROLES and scope.court_service_ids:
@@ -218,7 +215,6 @@ def audit_list(
     export): who, the filters, how many rows and which. One INSERT whatever the size
     (one row per service concerned: a court clerk's search is seen by each service the
     court sends to)."""
-    from spip.models import AuditEntry
 
     kept = sorted({int(i) if str(i).isdigit() else str(i) for i in ids}, key=str)
     if all(isinstance(i, int) for i in kept):

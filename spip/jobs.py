@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from spip.celery import app
 from spip.models import JobRun, JobStatus
 
 
@@ -86,7 +87,6 @@ def job_enqueue(
     """Record a queued run of ``job`` and send ``task`` (by its name: the caller may sit
     below the app that defines it) once the current transaction has committed. The task
     receives ``run_id`` and takes the run over (``job_run``)."""
-    from spip.celery import app
 
     import_module(task.rsplit(".", 1)[0])  # registers the task in this process
     run = job_start(job, service_id=service_id, requested_by=requested_by)

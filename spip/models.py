@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from spip import access
@@ -195,7 +196,6 @@ class AgentQuerySet(models.QuerySet):
         return self.filter(access.agent_q(user))
 
     def active(self, on=None) -> AgentQuerySet:
-        from django.utils import timezone
 
         on = on or timezone.localdate()
         return self.filter(Q(active_from__lte=on), Q(active_to__isnull=True) | Q(active_to__gte=on))

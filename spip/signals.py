@@ -10,10 +10,10 @@ from django.dispatch import receiver
 
 from spip.audit import audit_write
 from spip.choices import AuditAction
+from spip.models import Agent
 
 
 def _service_of_username(username: str) -> int | None:
-    from spip.models import Agent
 
     return (
         Agent.objects.filter(user__username=username).values_list("service_id", flat=True).first()

@@ -1,4 +1,8 @@
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+
+from spip.audit import audit_write
+from spip.choices import AuditAction
 
 
 def validate(obj: models.Model, *, unique: bool = False) -> None:
@@ -15,8 +19,6 @@ def validate(obj: models.Model, *, unique: bool = False) -> None:
 def save_checked(obj: models.Model, **kwargs) -> None:
     """Save, turning a database constraint violation into the constraint's own
     (French) message, so that a form or the API shows a field error, not a 500."""
-    from django.core.exceptions import ValidationError
-    from django.db import IntegrityError, transaction
 
     try:
         with transaction.atomic():
@@ -37,8 +39,6 @@ def save_checked(obj: models.Model, **kwargs) -> None:
 def create_audited(*, actor, obj: models.Model, unique: bool = False, **audit) -> models.Model:
     """The shape of every creating service: validate, save (constraint errors in French),
     write the audit row. ``audit`` goes to ``audit_write`` (changes, object_repr, service_id)."""
-    from spip.audit import audit_write
-    from spip.choices import AuditAction
 
     validate(obj, unique=unique)
     save_checked(obj)

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from spip.access import scope_for
+from spip.celery import app
 from spip.choices import Role
 from spip.models import AuditEntry
 
@@ -38,7 +39,6 @@ def _check_database() -> str:
 
 
 def _check_broker() -> str:
-    from spip.celery import app
 
     try:
         with app.connection_for_write() as conn:

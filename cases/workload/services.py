@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -110,7 +111,6 @@ def case_reassign(
 
 
 def _notify_allocation(case_id: int, agent_id: int) -> None:
-    from django.core.mail import send_mail
 
     agent = Agent.objects.select_related("user").get(pk=agent_id)
     if not agent.user.email:

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from django.db import transaction
 
+from cases.workload.models import AlertSettings, ReferenceNorm, WorkloadPolicy
+from measures.models import DeadlineRule, MeasureType, ObligationType
 from portal.reference import data
 from spip.audit import audit_write
 from spip.choices import AuditAction
+from spip.models import InterregionalUnit, Service
 
 SERVICES_CSV = Path(__file__).with_name("services.csv")
 
@@ -34,9 +37,6 @@ def _upsert(model, lookup: dict, defaults: dict, counts: Counter, create_only: d
 
 @transaction.atomic
 def reference_load(*, actor=None) -> Counter:
-    from cases.workload.models import AlertSettings, ReferenceNorm, WorkloadPolicy
-    from measures.models import DeadlineRule, MeasureType, ObligationType
-    from spip.models import InterregionalUnit, Service
 
     counts: Counter = Counter()
     units = {

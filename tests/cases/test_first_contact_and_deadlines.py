@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from cases import booking
 from cases import services as case_services
 from cases.alerts import alerts_refresh
 from cases.models import Alert, Convocation, Interview
@@ -170,9 +171,7 @@ def four_cases(reference):
     with time_machine.travel(at(JUDGED + timedelta(days=26)), tick=False):
         for key in ("one_click", "both"):
             convocation = Convocation.objects.get(case=cases[key])
-            case_services.convocation_set_outcome(
-                actor=None, convocation=convocation, status="honoured"
-            )
+            booking.convocation_set_outcome(actor=None, convocation=convocation, status="honoured")
     for key, day in (("interviewed", 30), ("both", 15)):
         Interview.objects.create(
             case=cases[key],

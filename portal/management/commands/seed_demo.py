@@ -1,7 +1,12 @@
+from datetime import timedelta
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
+from cases.alerts import alerts_refresh
 from portal.demo import DEFAULT_PASSWORD, DemoSeeder
+from reporting.snapshots import compute
 
 
 class Command(BaseCommand):
@@ -26,12 +31,6 @@ class Command(BaseCommand):
         # The nightly jobs, once now, so that the pages have figures and alerts at once.
         # Twelve weeks of weekly snapshots first, for the trends (today's caseload, with the
         # capacity of each past day), then today's.
-        from datetime import timedelta
-
-        from django.utils import timezone
-
-        from cases.alerts import alerts_refresh
-        from reporting.snapshots import compute
 
         today = timezone.localdate()
         for weeks in range(12, 0, -1):
