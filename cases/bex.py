@@ -192,7 +192,9 @@ def _book(user, clerk, data, antenna, pool) -> Convocation:
                 _("Cette personne n'est pas accessible : recherchez-la à nouveau.")
             )
     else:
-        person = case_services.person_create(actor=user, **{f: data[f] for f in PERSON_FIELDS})
+        person = case_services.person_create(
+            actor=user, service_id=antenna.service_id, **{f: data[f] for f in PERSON_FIELDS}
+        )
     case = Case.objects.filter(
         person=person,
         service=antenna.service,

@@ -392,8 +392,11 @@ def person_search(
     errors = {}
     if len(name.replace(" ", "")) < 2:
         errors["surname"] = _("Saisissez au moins deux lettres du nom.")
-    if not first and birth_date is None:
-        errors["birth_date"] = _("Précisez la date de naissance ou le prénom.")
+    if birth_date is None and len(first.replace(" ", "")) < 2:
+        # One letter of a first name would let a clerk list a surname letter by letter.
+        errors["birth_date"] = _(
+            "Précisez la date de naissance, ou le prénom (au moins deux lettres)."
+        )
     if errors:
         raise ValidationError(errors)
     if first:

@@ -48,14 +48,22 @@ def _person_key(person: Person) -> str:
 
 
 @transaction.atomic
-def person_create(*, actor, **fields) -> Person:
+def person_create(*, actor, service_id: int | None = None, **fields) -> Person:
+    """Record a person. ``service_id``: the service whose file they are recorded for, so
+    that its director sees the creation in the journal (a person belongs to no service)."""
     person = Person(
         **fields, created_by=actor if getattr(actor, "is_authenticated", False) else None
     )
     person.search_key = _person_key(person)
     validate(person, unique=True)
     save_checked(person)
-    audit_write(actor=actor, action=AuditAction.CREATE, obj=person, changes=snapshot(person))
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=person,
+        changes=snapshot(person),
+        service_id=service_id,
+    )
     return person
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Q
 from django.db.models import Q as Q_
 from django.utils import timezone
 
-from cases.choices import OPEN_STATUSES, CaseStatus, ConvocationStatus
+from cases.choices import OPEN_STATUSES, ConvocationStatus
 from cases.models import Alert, Case, Convocation
 from cases.workload.models import ReferenceNorm
 from cases.workload.selectors import agent_breakdown
@@ -34,16 +34,6 @@ def day_bounds(day, tz):
 
     start = datetime.combine(day, time.min, tzinfo=tz)
     return start, start + timedelta(days=1)
-
-
-def agents_with_caseloads(agents):
-    """Agents annotated with their active and awaiting counts, in one query."""
-    return agents.select_related("user", "antenna").annotate(
-        active_cases=Count("cases", filter=Q(cases__status=CaseStatus.ACTIVE)),
-        high_risk=Count(
-            "cases", filter=Q(cases__status=CaseStatus.ACTIVE, cases__risk_level="high")
-        ),
-    )
 
 
 def cpip_home(user, scope: Scope) -> dict:
@@ -83,7 +73,6 @@ def team_home(user, scope: Scope) -> dict:
     """DPIP (antenna) and DSPIP (service): the team and the arrivals to allocate."""
     service = Service.objects.get(pk=scope.service_id or 0)
     agents = Agent.objects.visible_to(user).filter(role=Role.CPIP).active()
-    cases = Case.objects.visible_to(user)
     if scope.role == Role.DPIP and scope.antenna_id:
         agents = agents.filter(antenna_id=scope.antenna_id)
     # The team's last snapshot, shown at once (antenna for a head of antenna, service for
@@ -94,15 +83,25 @@ def team_home(user, scope: Scope) -> dict:
         if scope.role == Role.DPIP and scope.antenna_id
         else service_snapshot
     )
-    counts = cases.aggregate(
-        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        awaiting=Count("id", filter=Q(status=CaseStatus.AWAITING_ALLOCATION)),
+    # Every figure of the page comes from that snapshot's day: the team's tiles, and each
+    # CPIP's line (the agent rows computed with it), as on the team dashboard.
+    rows = list(agents.select_related("user", "antenna").order_by("user__last_name"))
+    by_agent = (
+        {
+            r.entity_id: r
+            for r in WorkloadSnapshot.objects.filter(
+                entity_type="agent", day=team.day, entity_id__in=[a.pk for a in rows]
+            )
+        }
+        if team is not None
+        else {}
     )
+    for agent in rows:
+        agent.snapshot = by_agent.get(agent.pk)
     return {
         "service": service,
         "antenna": scope.antenna_id and service.antennas.filter(pk=scope.antenna_id).first(),
-        "agents": agents_with_caseloads(agents).order_by("user__last_name"),
-        "counts": counts,
+        "agents": rows,
         "alerts_count": open_alerts(user).count(),
         "alerts": open_alerts(user)[:20],
         "outcomes": outcome_missing_share(user, scope),

@@ -178,7 +178,10 @@ def _team_json(data: dict) -> dict:
         },
         "load_percent": data["totals"]["load_percent"],
         "persons_per_fte": snapshot.persons_per_fte,
-        "arrivals": data["arrivals_total"],
+        # Cases nobody follows, as the team's load counts them (its snapshot's day) …
+        "arrivals": snapshot.awaiting_allocation,
+        # … and the arrivals listed on the page right now, live.
+        "arrivals_now": data["arrivals_total"],
         # The team's own figures, as on every page: caseloads over capacity, and beside
         # them the cases to allocate.
         "team": data["load"],

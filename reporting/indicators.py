@@ -863,6 +863,8 @@ def _network_line(row: WorkloadSnapshot, agent_ratios: list, norm: Decimal) -> d
         "weighted_load": row.weighted_load,
         "persons_per_fte": row.persons_per_fte,
         "load_percent": row.load_percent,
+        # Beside the load, never inside it: the cases nobody follows yet.
+        "awaiting_allocation": row.awaiting_allocation,
         "distribution": distribution(agent_ratios),
         "mix": {code: share(n, mix_total) for code, n in row.measure_mix.items()},
         "open_alerts": row.open_alerts,

@@ -105,5 +105,15 @@ class WorkloadSnapshot(models.Model):
             models.Index(fields=["service", "day"]),
         ]
 
+    @property
+    def followed_cases(self) -> int:
+        """The open cases the entity's CPIPs follow (those its load weighs)."""
+        return self.cases_high + self.cases_moderate + self.cases_low + self.cases_not_assessed
+
+    @property
+    def open_cases(self) -> int:
+        """Followed cases and those nobody follows yet (arrivals, departed referents)."""
+        return self.followed_cases + self.awaiting_allocation
+
     def __str__(self) -> str:
         return f"{self.label} {self.day:%d/%m/%Y}"

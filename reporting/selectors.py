@@ -24,6 +24,8 @@ def team_load(snapshot) -> dict | None:
         "capacity": snapshot.capacity,
         "fte": snapshot.fte,
         "awaiting": snapshot.awaiting_allocation,
+        "followed": snapshot.followed_cases,
+        "open_cases": snapshot.open_cases,
         "awaiting_weighted": snapshot.awaiting_weighted,
         # The difference of the two figures shown, so that they add up on the page
         # (113.8 + 12.2 = 126.0), rather than each rounded on its own.

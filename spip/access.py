@@ -9,8 +9,9 @@ Rules (DOMAIN.md §1 and §9, need-to-know):
 - CPIP: their own caseload, plus read access to the cases of their antenna.
 - DPIP, secretary, psychologist: their antenna (their service if they have no antenna).
 - DSPIP, electronic-monitoring officer: their service.
-- BEX clerk: the persons, cases and measures they recorded; never interview notes.
-- SAP clerk / JAP: read-only on the measures pronounced by their court.
+- Court clerks (BEX, SAP): the persons, cases, measures and convocations they recorded;
+  anyone else known to the court's services only through the identity search (identity
+  fields, at most ten, audited); never interview notes.
 - DISP, DAP: aggregates only, no personal data (their services / the nation).
 - Partner staff: only referrals addressed to their body.
 - Administrator (and Django superusers): everything.
@@ -304,11 +305,10 @@ def case_q(user, prefix: str = "") -> Q:
         return _q(prefix, service_id=s.service_id)
     if s.role in SERVICE_ROLES:
         return _q(prefix, service_id=s.service_id)
-    if s.role == Role.BEX_CLERK:
+    if s.role in COURT_ROLES:
+        # Court clerks search, they do not browse: the files they opened themselves,
+        # nothing else (a person already known is found through ``person_search_q``).
         return _q(prefix, created_by_id=s.user_id)
-    if s.role == Role.SAP_CLERK:
-        court = _model("measures.Measure").objects.filter(court_id=s.court_id or 0)
-        return _q(prefix, id__in=court.values("case_id"))
     return NOTHING
 
 
@@ -333,7 +333,7 @@ def person_q(user) -> Q:
     if not s.sees_personal_data:
         return NOTHING
     q = Q(id__in=_model("cases.Case").objects.filter(case_q(user)).values("person_id"))
-    if s.role == Role.BEX_CLERK:
+    if s.role in COURT_ROLES:
         q |= Q(created_by_id=s.user_id)
     return q
 
@@ -357,9 +357,6 @@ def browses_persons(user) -> bool:
 
 
 def measure_q(user, prefix: str = "") -> Q:
-    s = scope_for(user)
-    if s.role == Role.SAP_CLERK:
-        return _q(prefix, court_id=s.court_id)
     return case_q(user, f"{prefix}case__")
 
 
@@ -370,7 +367,7 @@ def case_activity_q(user, prefix: str = "") -> Q:
 
 def convocation_q(user) -> Q:
     s = scope_for(user)
-    if s.role == Role.BEX_CLERK:
+    if s.role in COURT_ROLES:
         return Q(issued_by_id=s.user_id)
     return case_activity_q(user)
 

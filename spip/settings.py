@@ -138,12 +138,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login lockout (django-axes): 5 failures lock the username for 30 minutes.
+# Login lockout (django-axes): 5 failures lock the account for 30 minutes, wherever they
+# come from (an account cannot be guessed from many addresses at once); others sharing
+# the address — a whole service behind one NAT — are not locked out.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.5  # hours
-# Per account and address: a whole service behind one NAT address is not locked out
-# by one person mistyping, and one account cannot be guessed from many places at once.
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -61,6 +62,7 @@ def audit_list(request):
     for entry in page.object_list:
         entry.role_label = ROLE_LABELS.get(entry.role, entry.role or "—")
         entry.object_label = _object_label(entry.object_type)
+        entry.read_detail = _read_detail(entry.changes)
     return render(request, "spip/audit_list.html", {"page_obj": page, "username": username})
 
 
@@ -75,6 +77,27 @@ MOVED_LABELS = {
     "reporting.capacityreduction": "cases.capacityreduction",
     "reporting.alertsettings": "cases.alertsettings",
 }
+
+
+def _read_detail(changes: dict) -> str:
+    """What a list or a search asked and returned, as the director reads it:
+    « nom = MARTIN, naissance = 1990-05-06 → n° 12, 57 »."""
+    if "lignes" not in changes:
+        return ""
+    asked = ", ".join(
+        f"{key} = {value if not isinstance(value, list) else ' / '.join(value)}"
+        for key, value in (changes.get("filtres") or {}).items()
+    )
+    ids = changes.get("ids")
+    if ids is not None:
+        shown = ", ".join(str(i) for i in ids[:20]) + (" …" if len(ids) > 20 else "")
+    else:
+        first, last = changes.get("plage", ["?", "?"])
+        shown = _("de %(first)s à %(last)s") % {"first": first, "last": last}
+    parts = [asked] if asked else []
+    if ids != []:
+        parts.append(f"{_('n°')} {shown}")
+    return " → ".join(parts)
 
 
 def _object_label(object_type: str) -> str:

@@ -451,3 +451,17 @@ def test_the_services_chart_is_sorted_by_persons_per_cpip_whatever_the_table_ord
         Decimal("14.0"),
         Decimal("1.0"),
     ]
+
+
+def test_arrivals_stand_beside_the_load_on_the_national_view_and_in_the_team_api(
+    world, client_for, api_for
+):
+    # Lyon has one case nobody follows yet ("arrival"), Marseille none.
+    snapshots.compute()
+    services = api_for(world.users["dap"]).get("/api/v1/reports/services/").json()["services"]
+    by_code = {s["code"]: s for s in services}
+    assert (by_code["69"]["awaiting_allocation"], by_code["13"]["awaiting_allocation"]) == (1, 0)
+    page = client_for(world.users["dap"]).get("/tableaux/services/").content.decode()
+    assert "Arrivées à attribuer" in page
+    team = api_for(world.users["dspip"]).get("/api/v1/reports/team/").json()
+    assert team["arrivals"] == team["arrivals_now"] == 1

@@ -75,20 +75,25 @@ def test_the_runtime_role_cannot_alter_or_erase_the_trail(runtime, sql, refusal)
     assert refusal in _fails(runtime, sql)
 
 
-def test_a_backdated_row_cannot_be_deleted_by_the_runtime_role(runtime):
+def test_the_runtime_role_cannot_backdate_a_row_nor_delete_it(runtime):
     with runtime.cursor() as cursor:
         cursor.execute(INSERT.format(at="now() - interval '3 years'"))
-        old_id = cursor.fetchone()[0]
+        row_id = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT now() - at < interval '1 minute' FROM spip_auditentry WHERE id = %s", [row_id]
+        )
+        assert cursor.fetchone() == (True,)  # stamped by the database, not three years ago
     assert "permission denied" in _fails(
-        runtime, f"DELETE FROM spip_auditentry WHERE id = {old_id}"
+        runtime, f"DELETE FROM spip_auditentry WHERE id = {row_id}"
     )
 
 
 def test_the_purge_runs_as_the_owner(runtime):
-    with runtime.cursor() as cursor:
+    # This test's own connection is the owner's (the one that ran the migrations): the
+    # owner may write a past date (fixtures, imports), the runtime role may not.
+    with connection.cursor() as cursor:
         cursor.execute(INSERT.format(at="now() - interval '3 years'"))
         cursor.execute(INSERT.format(at="now()"))
-    # This test's own connection is the owner's (the one that ran the migrations).
     call_command("purge_audit")
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM spip_auditentry WHERE username = 'intrus'")

@@ -1,6 +1,7 @@
 """Each role lands on a home page with real data from its scope."""
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,18 +67,28 @@ def test_cpip_home_lists_todays_convocations_in_the_service_time_zone(world, cli
 
 
 def test_dspip_home_shows_the_service_and_its_agents(world, client):
+    snapshots.compute()
     response, html = page(client, world.users["dspip"])
     assert "SPIP du Rhône" in html
-    assert {a.user.username for a in response.context["agents"]} == {"cpip", "cpip2", "cpip_a2"}
-    assert response.context["counts"] == {"open": 4, "awaiting": 1}
+    agents = {a.user.username: a for a in response.context["agents"]}
+    assert set(agents) == {"cpip", "cpip2", "cpip_a2"}
+    # From the last snapshot, like the dashboards: 3 followed files and 1 arrival.
+    load = response.context["load"]
+    assert (load["open_cases"], load["awaiting"]) == (4, 1)
+    # Each CPIP's line has its load: cpip follows one unassessed case, 1/50 of a full-time
+    # agent, so 2.0 %.
+    assert agents["cpip"].snapshot.load_percent == Decimal("2.0")
+    assert "2,0 %" in html
     assert str(world.agents["cpip_other"]) not in html
 
 
 def test_dpip_home_is_their_antenna(world, client):
+    snapshots.compute()
     response, html = page(client, world.users["dpip"])
     assert "Antenne de Lyon" in html
     assert {a.user.username for a in response.context["agents"]} == {"cpip", "cpip2"}
-    assert response.context["counts"] == {"open": 3, "awaiting": 1}
+    load = response.context["load"]
+    assert (load["open_cases"], load["awaiting"]) == (3, 1)
 
 
 def test_bex_home_shows_their_court_and_services(world, client):

@@ -66,6 +66,7 @@ def test_a_clerk_lists_no_one_without_a_search(world, api_for, persona):
         ({"surname": "L", "birth_date": "1980-01-01"}, "surname"),
         ({"surname": "  - ", "first_name": "Jean"}, "surname"),
         ({"surname": "Lefèvre"}, "birth_date"),
+        ({"surname": "Lefèvre", "first_name": "Z"}, "birth_date"),
         ({"surname": "Lefèvre", "birth_date": "31/02/1980"}, "birth_date"),
     ],
 )
