@@ -146,7 +146,9 @@ def desk(request):
         list(booking.free_slots(antenna=antenna)[:12]), deadline, service.time_zone
     )
     duplicates = []
-    if not data.get("person"):
+    # Looked up when the slots are proposed; booking then goes on from that page (one
+    # search, one audit row, per person entered).
+    if not data.get("person") and request.POST.get("action") != "book":
         duplicates = person_search(
             request.user,
             surname=data.get("usage_name") or data["birth_name"],

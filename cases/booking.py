@@ -190,12 +190,28 @@ class SlotFull(ValidationError):
     pass
 
 
-def replayed_booking(actor, request_token: str | None) -> Convocation | None:
+def replayed_booking(
+    actor, request_token: str | None, *, case=None, slot=None
+) -> Convocation | None:
     """The convocation ``actor`` already booked with ``request_token``. Tokens are the
-    caller's own: another user's token is a new request, never their convocation."""
+    caller's own: another user's token is a new request, never their convocation. The same
+    token sent with another file or slot is refused: it would not book what it asks."""
     if not request_token or not getattr(actor, "is_authenticated", False):
         return None
-    return Convocation.objects.filter(issued_by=actor, request_token=request_token).first()
+    existing = Convocation.objects.filter(issued_by=actor, request_token=request_token).first()
+    if existing is not None and (
+        (case is not None and existing.case_id != case.pk)
+        or (slot is not None and existing.slot_id != slot.pk)
+    ):
+        raise ValidationError(
+            {
+                "request_token": _(
+                    "Ce jeton de requête a déjà servi pour une autre réservation : "
+                    "générez-en un nouveau."
+                )
+            }
+        )
+    return existing
 
 
 @transaction.atomic
@@ -214,7 +230,7 @@ def convocation_book(
 ) -> Convocation:
     """Book a seat of ``slot`` for ``case``. Exactly one booking wins the last seat."""
     now = now or timezone.now()
-    existing = replayed_booking(actor, request_token)
+    existing = replayed_booking(actor, request_token, case=case, slot=slot)
     if existing is not None:  # the same form sent twice (double click): same answer
         return existing
     slot = (
@@ -223,7 +239,7 @@ def convocation_book(
         .get(pk=slot.pk)
     )
     # A replay that waited for the slot's lock finds the booking its twin just made.
-    existing = replayed_booking(actor, request_token)
+    existing = replayed_booking(actor, request_token, case=case, slot=slot)
     if existing is not None:
         return existing
     if slot.starts_at <= now:
@@ -276,8 +292,8 @@ def convocation_book(
         with transaction.atomic():
             convocation.save()
     except IntegrityError as exc:  # the database's own guard: seat taken meanwhile
-        existing = replayed_booking(actor, request_token)
-        if existing is not None:  # ... or the same request booked another slot meanwhile
+        existing = replayed_booking(actor, request_token, case=case, slot=slot)
+        if existing is not None:  # ... or the same request booked meanwhile
             return existing
         raise SlotFull({"slot": _("Ce créneau vient d'être pris. Choisissez le suivant.")}) from exc
     audit_write(

@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import (
@@ -484,7 +485,8 @@ class Convocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} — {self.starts_at:%d/%m/%Y %H:%M}"
+        # In the reader's time zone (the service's, set per request), never UTC.
+        return f"{self.get_kind_display()} — {timezone.localtime(self.starts_at):%d/%m/%Y %H:%M}"
 
 
 class InterviewQuerySet(models.QuerySet):

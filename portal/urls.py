@@ -89,3 +89,5 @@ urlpatterns = [
         RedirectView.as_view(url=static("dsfr/dist/favicon/favicon.ico"), permanent=True),
     ),
 ]
+
+handler404 = "portal.views.not_found"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from portal import selectors
 from spip.access import ANTENNA_ROLES, SERVICE_ROLES, scope_for
@@ -33,3 +35,10 @@ def home(request):
     else:
         return render(request, "portal/home_no_profile.html", status=403)
     return render(request, template, {"scope": scope, **build(request.user, scope)})
+
+
+def not_found(request, exception=None):
+    """404: JSON for the API, the French page otherwise."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Introuvable, ou hors de votre périmètre.")}, status=404)
+    return render(request, "404.html", status=404)

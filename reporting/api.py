@@ -176,6 +176,9 @@ def _team_json(data: dict) -> dict:
             "threshold_amber": policy.threshold_amber,
             "threshold_red": policy.threshold_red,
         },
+        # With ?setting=mo|mf: the load of those cases only, named by "setting"; the
+        # other figures are the whole team's ("team").
+        "setting": data.get("setting") or None,
         "load_percent": data["totals"]["load_percent"],
         "persons_per_fte": snapshot.persons_per_fte,
         # Cases nobody follows, as the team's load counts them (its snapshot's day) …

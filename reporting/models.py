@@ -105,6 +105,9 @@ class WorkloadSnapshot(models.Model):
             models.Index(fields=["service", "day"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.label} {self.day:%d/%m/%Y}"
+
     @property
     def followed_cases(self) -> int:
         """The open cases the entity's CPIPs follow (those its load weighs)."""
@@ -114,6 +117,3 @@ class WorkloadSnapshot(models.Model):
     def open_cases(self) -> int:
         """Followed cases and those nobody follows yet (arrivals, departed referents)."""
         return self.followed_cases + self.awaiting_allocation
-
-    def __str__(self) -> str:
-        return f"{self.label} {self.day:%d/%m/%Y}"

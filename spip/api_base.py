@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from spip.access import scope_for
 from spip.audit import audit_denied, audit_list, audit_view, query_filters
@@ -80,3 +82,11 @@ class ScopedReadOnlyViewSet(AuditedReadsMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with a French answer for what is missing or outside the caller's
+    scope (Django's "No Case matches the given query." would name the model, in English)."""
+    if isinstance(exc, Http404):
+        exc = NotFound(_("Introuvable, ou hors de votre périmètre."))
+    return drf_exception_handler(exc, context)

@@ -376,6 +376,27 @@ class JobStatus(models.TextChoices):
     INTERRUPTED = "interrupted", _("Interrompu")
 
 
+# What the jobs count, as people read it (the keys are the jobs' own).
+COUNT_LABELS = {
+    "agent": _("agents"),
+    "antenna": _("antennes"),
+    "service": _("services"),
+    "interregional": _("directions interrégionales"),
+    "nation": _("nation"),
+    "opened": _("alertes ouvertes"),
+    "closed": _("alertes closes"),
+    "reassigned": _("alertes réattribuées"),
+    "sent": _("messages envoyés"),
+    "failed": _("échecs"),
+    "created": _("créés"),
+    "done": _("faits"),
+    "total": _("au total"),
+    "interrupted": _("interrompus"),
+    "unchanged": _("alertes inchangées"),
+    "moved": _("alertes réattribuées"),
+}
+
+
 class JobRunQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(access.job_run_q(user))
@@ -416,3 +437,8 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.started_at:%d/%m/%Y %H:%M} ({self.get_status_display()})"
+
+    @property
+    def counts_display(self) -> list[tuple[str, object]]:
+        """The run's counters named in French (unknown keys as they are)."""
+        return [(str(COUNT_LABELS.get(key, key)), value) for key, value in self.counts.items()]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,6 +21,11 @@ from cases.workload.services import case_allocate, case_reassign, cases_allocate
 from spip.access import scope_for
 from spip.audit import audit_page, get_visible_or_404
 from spip.models import Agent
+
+
+def _pct(value: str) -> str:
+    """A load % as the page writes it: decimal comma, one decimal ("—" when unknown)."""
+    return "—" if value in (None, "None") else number_format(Decimal(value), 1)
 
 
 def _require_allocator(user):
@@ -160,11 +168,11 @@ def reassign(request, pk: int):
                 )
                 % {
                     "to": referent,
-                    "to_before": impact["to"]["before"],
-                    "to_after": impact["to"]["after"],
+                    "to_before": _pct(impact["to"]["before"]),
+                    "to_after": _pct(impact["to"]["after"]),
                     "from": case.referent,
-                    "from_before": impact["from"]["before"],
-                    "from_after": impact["from"]["after"],
+                    "from_before": _pct(impact["from"]["before"]),
+                    "from_after": _pct(impact["from"]["after"]),
                 },
             )
             messages.info(

@@ -465,3 +465,12 @@ def test_arrivals_stand_beside_the_load_on_the_national_view_and_in_the_team_api
     assert "Arrivées à attribuer" in page
     team = api_for(world.users["dspip"]).get("/api/v1/reports/team/").json()
     assert team["arrivals"] == team["arrivals_now"] == 1
+
+
+def test_the_setting_filter_names_what_it_filters_and_what_it_does_not(world, client_for):
+    snapshots.compute()
+    page = client_for(world.users["dspip"]).get("/tableaux/equipe/?setting=mf").content.decode()
+    assert "dossiers MF seulement" in page
+    assert 'data-testid="setting-note"' in page
+    assert "Charge si tout était attribué" not in page  # the whole team's figure, not shown
+    assert "Arrivées à attribuer (tous milieux)" in page

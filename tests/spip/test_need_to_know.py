@@ -284,7 +284,7 @@ def test_a_refused_read_is_recorded_against_the_target_service(world, api_for, c
 
 def test_the_journal_shows_the_clerks_searches_to_the_director(world, api_for, client_for):
     person = world.cases["a2"].person
-    _search(api_for(world.users["bex"]), surname=person.birth_name, first_name="x")
+    _search(api_for(world.users["bex"]), surname=person.birth_name, first_name="Zz")
     journal = client_for(world.users["dspip"]).get(reverse("audit-list")).content.decode()
     assert "Recherche de personne" in journal and "bex" in journal
 
@@ -516,3 +516,41 @@ def test_the_footer_links_to_the_mandatory_pages_readable_without_login(db, clie
     footer = client.get("/connexion/").content.decode()
     assert f'href="{url}"' in footer
     assert title in client.get(url).content.decode()
+
+
+def test_an_account_is_locked_out_whatever_address_the_failures_come_from(world, client):
+    for n in range(5):
+        client.post(
+            reverse("login"), {"username": "cpip", "password": "faux"}, REMOTE_ADDR=f"10.0.0.{n}"
+        )
+    assert AuditEntry.objects.filter(action="lockout", username="cpip").exists()
+    # A colleague behind the same address as the last attempt still signs in.
+    world.users["cpip2"].set_password("un-mot-de-passe-solide-2026")
+    world.users["cpip2"].save()
+    response = client.post(
+        reverse("login"),
+        {"username": "cpip2", "password": "un-mot-de-passe-solide-2026"},
+        REMOTE_ADDR="10.0.0.4",
+    )
+    assert response.status_code == 302
+
+
+def test_a_token_replayed_with_another_file_is_refused(world, api_for):
+    api = api_for(world.users["dpip"])
+    slot = future_slot(world.antenna, capacity=2)
+    body = {"case": world.cases["arrival"].pk, "slot": slot.pk, "request_token": "tok-3"}
+    assert api.post("/api/v1/convocations/", body, format="json").status_code == 201
+    other = {**body, "case": world.cases["mine"].pk}
+    response = api.post("/api/v1/convocations/", other, format="json")
+    assert response.status_code == 400
+    assert "request_token" in response.json()
+    assert Convocation.objects.filter(case=world.cases["mine"]).count() == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/cases/999999/", "/api/v1/convocations/abc/pdf/", "/api/v1/nothing/"]
+)
+def test_api_404s_answer_json_in_french(world, api_for, url):
+    response = api_for(world.users["cpip"]).get(url)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Introuvable, ou hors de votre périmètre."}
