@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from portal import selectors
 from spip.access import ANTENNA_ROLES, SERVICE_ROLES, scope_for
+from spip.audit import audit_page
 from spip.choices import Role
 
 HOME_BUILDERS = {
@@ -34,7 +36,27 @@ def home(request):
         template, build = "portal/home_admin.html", selectors.admin_home
     else:
         return render(request, "portal/home_no_profile.html", status=403)
-    return render(request, template, {"scope": scope, **build(request.user, scope)})
+    context = {"scope": scope, **build(request.user, scope)}
+    # The lists of a home that name persons are reads like any list: one audit row.
+    shown = []
+    for key, object_type in NAMED_LISTS.items():
+        if isinstance(context.get(key), QuerySet | list):
+            context[key] = list(context[key])
+            shown += [(object_type, obj) for obj in context[key]]
+    for object_type in {t for t, _obj in shown}:
+        audit_page(
+            request, object_type, [o for t, o in shown if t == object_type], _("Page d'accueil")
+        )
+    return render(request, template, context)
+
+
+# Lists of the homes that name persons, and what they are.
+NAMED_LISTS = {
+    "alerts": "cases.alert",
+    "today_convocations": "cases.convocation",
+    "outcomes_to_record": "cases.convocation",
+    "latest": "cases.convocation",
+}
 
 
 def not_found(request, exception=None):

@@ -19,7 +19,7 @@ from cases.workload.forms import AllocationForm, ReassignForm
 from cases.workload.selectors import agent_breakdown, allocation_options, referent_load_without
 from cases.workload.services import case_allocate, case_reassign, cases_allocate_to_top
 from spip.access import scope_for
-from spip.audit import audit_page, get_visible_or_404
+from spip.audit import audit_page, audit_view, get_visible_or_404
 from spip.models import Agent
 
 
@@ -142,6 +142,8 @@ def reassign(request, pk: int):
     )
     day = timezone.localdate()
     options = [o for o in allocation_options(case, day) if o["agent"].pk != case.referent_id]
+    if request.method == "GET":
+        audit_view(actor=request.user, obj=case)
     current, current_after = referent_load_without(case, day)
     form = ReassignForm(request.POST or None, options=options)
     if request.method == "POST" and form.is_valid():

@@ -554,3 +554,12 @@ def test_api_404s_answer_json_in_french(world, api_for, url):
     response = api_for(world.users["cpip"]).get(url)
     assert response.status_code == 404
     assert response.json() == {"detail": "Introuvable, ou hors de votre périmètre."}
+
+
+def test_a_home_that_lists_persons_leaves_a_trace(world, client_for):
+    from cases.alerts import alerts_refresh
+
+    alerts_refresh()  # "mine" has no assessment and no convocation: alerts for cpip
+    client_for(world.users["cpip"]).get(reverse("home"))
+    entry = AuditEntry.objects.get(action="list", object_type="cases.alert", username="cpip")
+    assert entry.changes["lignes"] >= 1
