@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.alerts import alerts_follow_owner
+from cases.alerts.services import alerts_follow_owner
 from cases.booking import convocation_cancel, convocation_set_outcome
 from cases.choices import (
     CaseSetting,

@@ -457,7 +457,7 @@ def main() -> None:
             cur.execute("ANALYZE")  # as autovacuum would after a bulk load
     generated = time.perf_counter() - start
 
-    from cases.alerts import alerts_refresh
+    from cases.alerts.services import alerts_refresh
     from cases.models import Alert
     from reporting import snapshots
 

@@ -16,7 +16,7 @@ import time_machine
 from django.test import Client
 
 from cases import services as case_services
-from cases.alerts import alerts_refresh
+from cases.alerts.services import alerts_refresh
 from cases.models import Alert, Case
 from cases.workload import services as workload_services
 from portal.selectors import open_alerts

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from cases import services as case_services
-from cases.alerts import alerts_refresh
+from cases.alerts.services import alerts_refresh
 from cases.models import Alert, Convocation, Interview
 from measures.models import MeasureType
 from spip.choices import Role
@@ -365,14 +365,14 @@ def test_a_crashed_run_rerun_leaves_the_state_of_a_clean_run(cpip, monkeypatch):
 
         rules = dict(alert_rules.RULES)
         rules["report_due"] = (crash, rules["report_due"][1])
-        monkeypatch.setattr("cases.alerts.RULES", rules)
+        monkeypatch.setattr("cases.alerts.services.RULES", rules)
         with pytest.raises(RuntimeError):
             alerts_refresh()
         partial = set(
             Alert.objects.filter(closed_at__isnull=True).values_list("alert_type", "dedup_key")
         )
         assert partial < clean  # the types before the crash are done, the rest untouched
-        monkeypatch.setattr("cases.alerts.RULES", alert_rules.RULES)
+        monkeypatch.setattr("cases.alerts.services.RULES", alert_rules.RULES)
         alerts_refresh()
     assert (
         set(Alert.objects.filter(closed_at__isnull=True).values_list("alert_type", "dedup_key"))

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cases import booking
 from cases import services as case_services
-from cases.alerts import alerts_refresh
+from cases.alerts.services import alerts_refresh
 from cases.models import Alert, Convocation, Interview
 from measures.deadlines import last_day, latest_start_expired, next_working_day
 from measures.models import DeadlineRule

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from cases import services as case_services
-from cases.alerts import _insert_new, alerts_refresh
+from cases.alerts.services import _insert_new, alerts_refresh
 from cases.models import Alert, Convocation, Notification
 from spip.models import AuditEntry
 from tests.factories import CaseFactory, MeasureFactory

@@ -2,7 +2,7 @@
 
 import re
 
-from cases.alerts import alerts_refresh
+from cases.alerts.services import alerts_refresh
 from cases.models import Alert, Case
 from tests.e2e.conftest import login
 

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from cases.alerts import alerts_refresh
+from cases.alerts.services import alerts_refresh
 from cases.models import Alert
 from reporting import snapshots
 from reporting.models import WorkloadSnapshot

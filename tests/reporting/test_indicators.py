@@ -442,7 +442,7 @@ def test_a_cpip_reads_no_report(frozen, world):
 
 
 def test_outcomes_not_recorded_per_cpip_are_the_open_alerts_of_that_rule(frozen, world):
-    from cases.alerts import alerts_refresh
+    from cases.alerts.services import alerts_refresh
 
     mine = world.cases["mine"]
     convoke(mine, TODAY - timedelta(days=5), "booked")  # 5 days, no outcome: alert (3 days)

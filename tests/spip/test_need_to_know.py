@@ -247,7 +247,7 @@ def test_every_detail_read_writes_one_row(world, api_for, endpoint, label):
     from cases import booking
 
     booking.convocation_book(actor=None, case=world.cases["mine"], slot=slot, kind="first")
-    from cases.alerts import alerts_refresh
+    from cases.alerts.services import alerts_refresh
 
     alerts_refresh()
     rows = api.get(f"/api/v1/{endpoint}/").json()["results"]
@@ -557,7 +557,7 @@ def test_api_404s_answer_json_in_french(world, api_for, url):
 
 
 def test_a_home_that_lists_persons_leaves_a_trace(world, client_for):
-    from cases.alerts import alerts_refresh
+    from cases.alerts.services import alerts_refresh
 
     alerts_refresh()  # "mine" has no assessment and no convocation: alerts for cpip
     client_for(world.users["cpip"]).get(reverse("home"))

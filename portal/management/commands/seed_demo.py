@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from cases.alerts import alerts_refresh
+from cases.alerts.services import alerts_refresh
 from portal.demo import DEFAULT_PASSWORD, DemoSeeder
 from reporting.snapshots import compute
 

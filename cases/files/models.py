@@ -1,0 +1,287 @@
+"""Persons and their case files, with the history of their risk level and intensity, and transfers between services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from cases.choices import (
+    OPEN_STATUSES,
+    CaseSetting,
+    CaseStatus,
+    Intensity,
+    RiskLevel,
+    Sex,
+)
+from spip import access
+
+
+class PersonQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PersonQuerySet:
+        return self.filter(access.person_q(user))
+
+    def searchable_by(self, user) -> PersonQuerySet:
+        """Persons ``user`` may find by the identity search (never list)."""
+        return self.filter(access.person_search_q(user))
+
+
+class Person(models.Model):
+    """A PPSMJ (personne placée sous main de justice)."""
+
+    birth_name = models.CharField(_("nom de naissance"), max_length=100)
+    usage_name = models.CharField(_("nom d'usage"), max_length=100, blank=True)
+    first_names = models.CharField(_("prénoms"), max_length=150)
+    sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("date de naissance"))
+    birth_place = models.CharField(_("lieu de naissance"), max_length=120, blank=True)
+    address = models.CharField(_("adresse"), max_length=255, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=5, blank=True)
+    commune = models.CharField(_("commune"), max_length=120, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    email = models.EmailField(_("courriel"), blank=True)
+    accepts_messages = models.BooleanField(_("accepte les rappels (SMS, courriel)"), default=True)
+    national_number = models.CharField(
+        _("n° de dossier national"), max_length=20, unique=True, null=True, blank=True
+    )
+    # Accent- and case-folded "NAME FIRSTNAMES" for duplicate detection and search.
+    search_key = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personne suivie")
+        verbose_name_plural = _("personnes suivies")
+        ordering = ["birth_name", "first_names"]
+        indexes = [models.Index(fields=["search_key", "birth_date"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        name = self.usage_name or self.birth_name
+        return f"{name.upper()} {self.first_names}"
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CaseQuerySet:
+        return self.filter(access.case_q(user))
+
+    def counted_for(self, user) -> CaseQuerySet:
+        """The population of the user's indicators: aggregate it, never list it."""
+        return self.filter(access.statistics_q(user))
+
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Case(models.Model):
+    """A person's file within one service. One open file per person per service."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="cases", verbose_name=_("personne")
+    )
+    service = models.ForeignKey(
+        "spip.Service", on_delete=models.PROTECT, related_name="cases", verbose_name=_("service")
+    )
+    antenna = models.ForeignKey(
+        "spip.Antenna", on_delete=models.PROTECT, related_name="cases", verbose_name=_("antenne")
+    )
+    referent = models.ForeignKey(
+        "spip.Agent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("CPIP référent"),
+    )
+    status = models.CharField(
+        _("statut"),
+        max_length=10,
+        choices=CaseStatus.choices,
+        default=CaseStatus.AWAITING_ALLOCATION,
+    )
+    setting = models.CharField(
+        _("milieu"), max_length=2, choices=CaseSetting.choices, default=CaseSetting.OPEN
+    )
+    prison = models.ForeignKey(
+        "spip.Prison",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("établissement"),
+    )
+    # Current values, kept in step with their history tables by the services.
+    risk_level = models.CharField(
+        _("niveau de risque"),
+        max_length=12,
+        choices=RiskLevel.choices,
+        default=RiskLevel.NOT_ASSESSED,
+    )
+    intensity = models.CharField(
+        _("intensité de suivi"),
+        max_length=10,
+        choices=Intensity.choices,
+        default=Intensity.STANDARD,
+    )
+    opened_on = models.DateField(_("ouvert le"))
+    allocated_on = models.DateField(_("attribué le"), null=True, blank=True)
+    closed_on = models.DateField(_("clos le"), null=True, blank=True)
+    version = models.PositiveIntegerField(
+        default=1, help_text=_("Contrôle des modifications concurrentes.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-opened_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "service"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="case_one_open_per_person_per_service",
+                violation_error_message=_(
+                    "Cette personne a déjà un dossier ouvert dans ce service."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
+                name="case_closed_after_opened",
+                violation_error_message=_("La clôture doit suivre l'ouverture."),
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[CaseStatus.CLOSED, CaseStatus.ARCHIVED], closed_on__isnull=False
+                )
+                | Q(status__in=OPEN_STATUSES, closed_on__isnull=True),
+                name="case_closed_status_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CaseStatus.ACTIVE) | Q(referent__isnull=False),
+                name="case_active_has_referent",
+                violation_error_message=_("Un dossier en cours a un CPIP référent."),
+            ),
+            models.CheckConstraint(
+                condition=Q(setting=CaseSetting.OPEN) | Q(prison__isnull=False),
+                name="case_closed_setting_has_prison",
+                violation_error_message=_("Un suivi en milieu fermé précise l'établissement."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["referent", "status"]),
+            models.Index(fields=["antenna", "status"]),
+            models.Index(fields=["service", "status"]),
+            models.Index(fields=["status", "risk_level"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dossier {self.pk} — {self.person}"
+
+
+class RiskAssessmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.case_activity_q(user))
+
+
+class RiskAssessment(models.Model):
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("dossier")
+    )
+    level = models.CharField(_("niveau"), max_length=12, choices=RiskLevel.choices)
+    assessed_on = models.DateField(_("évalué le"))
+    assessor = models.ForeignKey(
+        "spip.Agent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("évaluateur"),
+    )
+    reason = models.TextField(_("motif"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RiskAssessmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("évaluation du risque")
+        verbose_name_plural = _("évaluations du risque")
+        ordering = ["-assessed_on", "-id"]
+        indexes = [models.Index(fields=["case", "-assessed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} ({self.assessed_on:%d/%m/%Y})"
+
+
+class IntensityChangeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.case_activity_q(user))
+
+
+class IntensityChange(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="intensity_changes")
+    intensity = models.CharField(_("intensité"), max_length=10, choices=Intensity.choices)
+    changed_on = models.DateField(_("le"))
+    changed_by = models.ForeignKey(
+        "spip.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(_("motif"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = IntensityChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("intensité de suivi")
+        verbose_name_plural = _("historique des intensités de suivi")
+        ordering = ["-changed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_intensity_display()} ({self.changed_on:%d/%m/%Y})"
+
+
+class TransferQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(access.case_activity_q(user))
+
+
+class Transfer(models.Model):
+    """A case handed from one service to another (change of residence, release)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
+    from_service = models.ForeignKey("spip.Service", on_delete=models.PROTECT, related_name="+")
+    to_service = models.ForeignKey("spip.Service", on_delete=models.PROTECT, related_name="+")
+    new_case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_on = models.DateField(_("demandé le"))
+    completed_on = models.DateField(_("effectué le"), null=True, blank=True)
+    reason = models.CharField(_("motif"), max_length=255, blank=True)
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transfert")
+        verbose_name_plural = _("transferts")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_service=F("to_service")), name="transfer_between_services"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_on__isnull=True) | Q(completed_on__gte=F("requested_on")),
+                name="transfer_completed_after_requested",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfert vers {self.to_service}"
