@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cases.booking import slots_generate
+from cases.agenda.services import slots_generate
 from cases.models import (
     Agenda,
     AgendaClosure,

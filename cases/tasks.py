@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
+from cases.agenda.notify import notifications_send_due
+from cases.agenda.services import slots_generate as generate
 from cases.alerts.services import alerts_refresh as refresh
-from cases.booking import slots_generate as generate
-from cases.notify import notifications_send_due
 from spip.jobs import job_run
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from cases import views, workspace
+from cases.files import views
+from cases.followup import views as workspace
 
 app_name = "cases"
 urlpatterns = [

@@ -22,10 +22,10 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from faker import Faker
 
-from cases import booking
-from cases import services as case_services
-from cases.alert_rules import add_months
-from cases.booking import slots_generate
+from cases.agenda import services as agenda_services
+from cases.agenda import services as booking
+from cases.agenda.services import slots_generate
+from cases.alerts.rules import add_months
 from cases.choices import (
     OPEN_STATUSES,
     CaseSetting,
@@ -37,6 +37,8 @@ from cases.choices import (
     ReportKind,
     RiskLevel,
 )
+from cases.files import services as case_services
+from cases.followup import services as followup_services
 from cases.models import Agenda, Case, Convocation, Person, SlotTemplate
 from cases.workload.models import CapacityReduction, ReductionKind
 from cases.workload.selectors import policy_in_force, weight_expression_for
@@ -516,7 +518,7 @@ class DemoSeeder:
                 time(rng.choice([9, 10, 11, 14, 15]), 0),
                 tzinfo=tz,
             )
-            case_services.convocation_create(
+            agenda_services.convocation_create(
                 actor=bex_user if code == "69" else None,
                 case=case,
                 kind=ConvocationType.END_OF_HEARING,
@@ -555,7 +557,7 @@ class DemoSeeder:
         today = timezone.localdate()
         due = add_months(start, 3)
         if due < today and self.rng.random() < 0.85:
-            case_services.report_record(
+            followup_services.report_record(
                 actor=None,
                 case=case,
                 kind=ReportKind.EVALUATION,
@@ -570,7 +572,7 @@ class DemoSeeder:
             )
         )
         if len(missed) >= 2 and self.rng.random() < 0.7:
-            case_services.incident_record(
+            followup_services.incident_record(
                 actor=None,
                 case=case,
                 author=referent,
@@ -593,7 +595,7 @@ class DemoSeeder:
             kind = ConvocationType.FIRST_FOLLOW_UP if first else ConvocationType.FOLLOW_UP
             if when > now:
                 if rng.random() < 0.9:  # some cases are left without a next appointment
-                    case_services.convocation_create(
+                    agenda_services.convocation_create(
                         actor=None,
                         case=case,
                         kind=kind,
@@ -602,7 +604,7 @@ class DemoSeeder:
                         measure=measure,
                     )
                 break
-            convocation = case_services.convocation_create(
+            convocation = agenda_services.convocation_create(
                 actor=None,
                 case=case,
                 kind=kind,
@@ -628,7 +630,7 @@ class DemoSeeder:
                     status=ConvocationStatus.HONOURED,
                     at=when + timedelta(hours=1),
                 )
-                case_services.interview_record(
+                followup_services.interview_record(
                     actor=None,
                     case=case,
                     agent=referent,
@@ -654,7 +656,7 @@ class DemoSeeder:
             return
         cases = list(Case.objects.filter(referent=agent, status="active").order_by("pk")[:3])
         for hour, case in zip((9, 11, 14), cases, strict=False):
-            case_services.convocation_create(
+            agenda_services.convocation_create(
                 actor=None,
                 case=case,
                 kind=ConvocationType.FOLLOW_UP,
@@ -729,7 +731,7 @@ class DemoSeeder:
             ),
         )
         tz = ZoneInfo(cpip.service.time_zone)
-        case_services.convocation_create(
+        agenda_services.convocation_create(
             actor=None,
             case=case,
             kind=ConvocationType.FIRST_FOLLOW_UP,

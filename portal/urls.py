@@ -7,9 +7,9 @@ from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from cases.api import CaseViewSet, PersonViewSet
-from cases.api_booking import AgendaViewSet, ConvocationViewSet, SlotViewSet
-from cases.api_workspace import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
+from cases.agenda.api import AgendaViewSet, ConvocationViewSet, SlotViewSet
+from cases.files.api import CaseViewSet, PersonViewSet
+from cases.followup.api import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
 from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
 from portal import views as portal_views
@@ -69,7 +69,7 @@ urlpatterns = [
     ),
     path("journal/", views.audit_list, name="audit-list"),
     path("dossiers/", include("cases.urls")),
-    path("bex/", include("cases.bex_urls")),
+    path("bex/", include("cases.agenda.urls")),
     path("", include((workspace_urlpatterns, "workspace"))),
     path("", include("cases.workload.urls")),
     path("", include("reporting.urls")),

@@ -15,9 +15,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cases.alerts.services import alert_snooze as snooze
 from cases.forms import SnoozeForm
 from cases.models import Alert
-from cases.services import alert_snooze as snooze
 from reporting import exports, indicators
 from reporting.forms import ReportParams, WhatIfForm, report_params
 from reporting.stats import last_twelve_months

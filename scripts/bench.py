@@ -395,7 +395,7 @@ def booking_rows() -> list[tuple[str, float, int]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from cases import booking
+    from cases.agenda import services as booking
     from cases.models import Agenda, Case, SlotTemplate
     from spip.models import Antenna
 

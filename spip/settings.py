@@ -295,7 +295,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Messages to persons: SMS through this adapter; email through Django's email backend.
-SPIP_SMS_BACKEND = env("SPIP_SMS_BACKEND", default="cases.notify.ConsoleSMS")
+SPIP_SMS_BACKEND = env("SPIP_SMS_BACKEND", default="cases.agenda.notify.ConsoleSMS")
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND",
     default="django.core.mail.backends.smtp.EmailBackend"

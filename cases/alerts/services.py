@@ -12,14 +12,18 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from cases.alert_rules import RULES, contexts
+from cases.alerts.rules import RULES, contexts
 from cases.models import Alert, Case
 from cases.selectors import answering_agent
+from spip.audit import audit_write
+from spip.choices import AuditAction
 
 
 def alerts_follow_owner(*, case_ids: Iterable | None = None, day: date | None = None) -> int:
@@ -143,3 +147,26 @@ def _insert_new(alerts: list[Alert], batch_size: int = 1000) -> int:
             )
             inserted += max(cursor.rowcount, 0)
     return inserted
+
+
+@transaction.atomic
+def alert_snooze(*, actor, alert, until: date, reason: str):
+    """Hide an open alert until a date, with a reason. The condition still closes it."""
+    if not reason.strip():
+        raise ValidationError({"snooze_reason": _("Indiquez le motif du report.")})
+    if until <= timezone.localdate():
+        raise ValidationError({"snoozed_until": _("La date de report doit être dans le futur.")})
+    if alert.closed_at is not None:
+        raise ValidationError(_("Cette alerte est déjà close."))
+    before = {"snoozed_until": alert.snoozed_until, "snooze_reason": alert.snooze_reason}
+    alert.snoozed_until = until
+    alert.snooze_reason = reason.strip()[:255]
+    alert.save(update_fields=["snoozed_until", "snooze_reason"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=alert,
+        service_id=alert.case.service_id,
+        changes={k: [v, getattr(alert, k)] for k, v in before.items()},
+    )
+    return alert

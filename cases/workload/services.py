@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.choices import CaseStatus
+from cases.files.services import case_assign
 from cases.models import Case
-from cases.services import case_assign
 from cases.workload.selectors import allocation_options, reassignment_impact
 from spip.audit import audit_write
 from spip.choices import AuditAction

@@ -15,8 +15,9 @@ import pytest
 import time_machine
 from django.test import Client
 
-from cases import services as case_services
 from cases.alerts.services import alerts_refresh
+from cases.files import services as case_services
+from cases.followup import services as followup_services
 from cases.models import Alert, Case
 from cases.workload import services as workload_services
 from portal.selectors import open_alerts
@@ -110,7 +111,7 @@ def test_alerts_follow_allocation_reassignment_cover_its_end_and_departure(team,
         )
 
         # Bruno is away since Saturday: Anne covers him, and holds his case's alerts.
-        cover = case_services.cover_create(
+        cover = followup_services.cover_create(
             actor=head.user,
             absent=bruno,
             covering=anne,
@@ -119,13 +120,13 @@ def test_alerts_follow_allocation_reassignment_cover_its_end_and_departure(team,
         )
         assert set(holders(case).values()) == {anne.pk}
         # He is back early: the cover ends yesterday, the alerts are his again.
-        case_services.cover_end(actor=head.user, cover=cover, on=TODAY)
+        followup_services.cover_end(actor=head.user, cover=cover, on=TODAY)
         cover.refresh_from_db()
         assert cover.ends_on == TODAY - timedelta(days=1)
         assert set(holders(case).values()) == {bruno.pk}
 
         # A one-day cover today: Anne holds them today…
-        case_services.cover_create(
+        followup_services.cover_create(
             actor=head.user, absent=bruno, covering=anne, starts_on=TODAY, ends_on=TODAY
         )
         assert set(holders(case).values()) == {anne.pk}
@@ -192,7 +193,7 @@ def test_the_head_of_antenna_ends_a_cover_from_the_covers_page(team, client_for)
     with time_machine.travel(MONDAY, tick=False):
         case_services.case_assign(actor=head.user, case=case, referent=bruno, on=JUDGED)
         alerts_refresh()
-        cover = case_services.cover_create(
+        cover = followup_services.cover_create(
             actor=head.user,
             absent=bruno,
             covering=anne,

@@ -9,8 +9,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from cases import services as case_services
+from cases.agenda import services as agenda_services
 from cases.alerts.services import alerts_refresh
+from cases.files import services as case_services
+from cases.followup import services as followup_services
 from cases.models import Alert, Convocation, Interview
 from measures.models import MeasureType
 from spip.choices import Role
@@ -195,7 +197,7 @@ def test_outcome_not_recorded(cpip):
     with time_machine.travel(at(2026, 5, 8, 9), tick=False):  # 4 days, setting 3
         alerts_refresh()
         assert open_alerts("outcome_missing") == {("outcome_missing", case.pk)}
-        case_services.convocation_set_outcome(actor=None, convocation=conv, status="honoured")
+        agenda_services.convocation_set_outcome(actor=None, convocation=conv, status="honoured")
         alerts_refresh()
     assert open_alerts("outcome_missing") == set()
 
@@ -250,7 +252,7 @@ def test_repeated_breaches_not_reported(cpip):
     with time_machine.travel(at(2026, 5, 12, 9), tick=False):
         alerts_refresh()
         assert "2 absences en 12 mois" in Alert.objects.get(alert_type="repeated_breaches").rule
-        case_services.incident_record(
+        followup_services.incident_record(
             actor=None, case=case, author=cpip, noticed_on=date(2026, 5, 11), facts="Deux absences."
         )
         alerts_refresh()
@@ -267,7 +269,7 @@ def test_evaluation_report_due_at_three_months(cpip):
         alerts_refresh()
         alert = Alert.objects.get(alert_type="report_due")
         assert (alert.due_on, alert.dedup_key) == (date(2026, 5, 20), f"evaluation:{measure.pk}")
-        case_services.report_record(
+        followup_services.report_record(
             actor=None, case=case, measure=measure, kind="evaluation", sent_on=date(2026, 5, 5)
         )
         alerts_refresh()
@@ -276,7 +278,7 @@ def test_evaluation_report_due_at_three_months(cpip):
 
 def test_end_of_measure_report_due_one_month_before_the_end(cpip):
     case = sp_case(cpip, date(2025, 1, 10), planned_end_date=date(2026, 7, 10))
-    case_services.report_record(
+    followup_services.report_record(
         actor=None,
         case=case,
         measure=case.measures.get(),
@@ -348,7 +350,7 @@ def test_running_twice_changes_nothing(cpip):
 
 
 def test_a_crashed_run_rerun_leaves_the_state_of_a_clean_run(cpip, monkeypatch):
-    from cases import alert_rules
+    from cases.alerts import rules as alert_rules
 
     sp_case(cpip, date(2026, 1, 5))
     CaseFactory(antenna=cpip.antenna, referent=None, opened_on=date(2026, 4, 1))

@@ -11,7 +11,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.html import escape
 
-from cases import booking
+from cases.agenda import services as booking
+from cases.agenda.notify import FakeSMS, notifications_send_due
 from cases.models import (
     Agenda,
     AgendaClosure,
@@ -22,7 +23,6 @@ from cases.models import (
     Slot,
     SlotTemplate,
 )
-from cases.notify import FakeSMS, notifications_send_due
 from measures.models import MeasureType
 from spip.models import Service
 from tests.conftest import needs_postgres
@@ -34,7 +34,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 @pytest.fixture
 def sms(settings):
-    settings.SPIP_SMS_BACKEND = "cases.notify.FakeSMS"
+    settings.SPIP_SMS_BACKEND = "cases.agenda.notify.FakeSMS"
     FakeSMS.outbox = []
     FakeSMS.fail_next = 0
     return FakeSMS
@@ -479,7 +479,7 @@ def test_tig_hours_outside_the_legal_range_write_nothing(world, desk):
 
 
 def test_a_likely_duplicate_is_shown_before_creating(world, desk):
-    from cases.services import person_create
+    from cases.files.services import person_create
 
     person_create(
         actor=world.users["bex"],

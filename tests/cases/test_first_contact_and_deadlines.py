@@ -12,9 +12,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from cases import booking
-from cases import services as case_services
+from cases.agenda import services as booking
 from cases.alerts.services import alerts_refresh
+from cases.followup import services as followup_services
 from cases.models import Alert, Convocation, Interview
 from measures.deadlines import last_day, latest_start_expired, next_working_day
 from measures.models import DeadlineRule
@@ -85,7 +85,7 @@ def test_a_deadline_ending_on_a_weekend_or_holiday_runs_to_the_next_working_day(
 
 
 def test_the_bex_desk_labels_slots_with_the_extended_deadline(reference):
-    from cases import booking
+    from cases.agenda import services as booking
     from measures.models import MeasureType
 
     sp = MeasureType.objects.get(code="SP")
@@ -278,7 +278,7 @@ def test_the_service_refuses_an_interview_in_the_future(reference, api_for):
     case = sentenced(cpip, timezone.localdate() - timedelta(days=5))
     tomorrow = timezone.now() + timedelta(days=1)
     with pytest.raises(ValidationError) as error:
-        case_services.interview_record(
+        followup_services.interview_record(
             actor=cpip.user,
             case=case,
             agent=cpip,
@@ -312,7 +312,7 @@ def test_two_interviews_with_the_same_next_appointment_make_one_convocation(refe
     case = sentenced(cpip, timezone.localdate() - timedelta(days=5))
     next_at = (timezone.now() + timedelta(days=14)).replace(microsecond=0)
     for hours in (3, 1):
-        case_services.interview_log(
+        followup_services.interview_log(
             actor=cpip.user,
             case=case,
             agent=cpip,

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from cases import services as case_services
 from cases.alerts.services import _insert_new, alerts_refresh
+from cases.files import services as case_services
 from cases.models import Alert, Convocation, Notification
 from spip.models import AuditEntry
 from tests.factories import CaseFactory, MeasureFactory

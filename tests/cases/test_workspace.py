@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import services as case_services
+from cases.files import services as case_services
+from cases.followup import services as followup_services
 from cases.models import Convocation, Cover, Incident, Interview, Proof
 from measures.models import ImposedObligation, ObligationType
 from spip.models import AuditEntry
@@ -48,7 +49,7 @@ def log(world, **kw):
         "attendance": "present",
         "notes": "RAS",
     }
-    return case_services.interview_log(**{**defaults, **kw})
+    return followup_services.interview_log(**{**defaults, **kw})
 
 
 def test_the_interview_form_writes_interview_proof_and_next_appointment_with_their_audit(
@@ -129,7 +130,7 @@ def test_jpeg_and_png_are_accepted(world, care):
         ("a.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 20),
         ("b.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20),
     ):
-        case_services.proof_record(
+        followup_services.proof_record(
             actor=world.users["cpip"],
             case=world.cases["mine"],
             obligation=care,
@@ -143,7 +144,7 @@ def test_jpeg_and_png_are_accepted(world, care):
 
 
 def test_proofs_live_outside_the_web_root_and_are_served_only_in_scope(world, care, client_for):
-    proof = case_services.proof_record(
+    proof = followup_services.proof_record(
         actor=world.users["cpip"],
         case=world.cases["mine"],
         obligation=care,
@@ -185,10 +186,10 @@ def test_interview_notes_come_back_as_plain_text_in_the_api(world, api_for):
 def test_report_pdf_escapes_the_text_and_names_the_person(world, client_for):
     from django.template.loader import render_to_string
 
-    report = case_services.report_draft(
+    report = followup_services.report_draft(
         actor=world.users["cpip"], case=world.cases["mine"], kind="incident"
     )
-    case_services.report_update(
+    followup_services.report_update(
         actor=world.users["cpip"], report=report, body="<script>x</script> Absences répétées"
     )
     report.refresh_from_db()
@@ -213,11 +214,11 @@ def test_incident_report_draft_lists_missed_dates_and_sending_records_the_breach
         status="missed",
         outcome_recorded_at=when,
     )
-    report = case_services.report_draft(
+    report = followup_services.report_draft(
         actor=world.users["cpip"], case=case, kind="incident", author=world.agents["cpip"]
     )
     assert f"Convocations non honorées : {timezone.localtime(when):%d/%m/%Y}" in report.body
-    case_services.report_update(
+    followup_services.report_update(
         actor=world.users["cpip"],
         report=report,
         body=report.body,
@@ -229,7 +230,7 @@ def test_incident_report_draft_lists_missed_dates_and_sending_records_the_breach
     incident = Incident.objects.get(case=case)
     assert (incident.status, incident.sent_on) == ("sent", timezone.localdate())
     with pytest.raises(ValidationError):
-        case_services.report_update(actor=world.users["cpip"], report=report, body="changé")
+        followup_services.report_update(actor=world.users["cpip"], report=report, body="changé")
 
 
 def test_follow_up_changes_refuse_a_stale_form(world):
@@ -419,7 +420,7 @@ def test_caseload_lists_my_cases_and_the_ones_i_cover(world, client_for):
     covered = CaseFactory(antenna=world.antenna2, referent=world.agents["cpip_a2"])
     response = client_for(world.users["cpip"]).get(reverse("workspace:caseload"))
     assert {c.pk for c in response.context["page_obj"]} == {world.cases["mine"].pk}
-    case_services.cover_create(
+    followup_services.cover_create(
         actor=world.users["dspip"],
         absent=world.agents["cpip_a2"],
         covering=world.agents["cpip"],

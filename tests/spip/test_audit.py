@@ -7,7 +7,8 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import services as case_services
+from cases.files import services as case_services
+from cases.followup import services as followup_services
 from spip.models import AuditEntry
 from spip.services import audit_purge_expired
 
@@ -56,7 +57,7 @@ def test_writes_record_the_changed_fields_old_and_new(world):
 
 
 def test_interview_notes_are_not_copied_into_the_audit(world):
-    case_services.interview_record(
+    followup_services.interview_record(
         actor=world.users["cpip"],
         case=world.cases["mine"],
         agent=world.agents["cpip"],

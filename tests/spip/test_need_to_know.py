@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.throttling import UserRateThrottle
 
+from cases.followup import services as followup_services
 from cases.models import Convocation, Person
 from reporting import exports, snapshots
 from spip.models import AuditEntry
@@ -30,9 +31,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _interview(world, minutes_ago=60):
-    from cases import services as case_services
 
-    return case_services.interview_record(
+    return followup_services.interview_record(
         actor=world.users["cpip"],
         case=world.cases["mine"],
         agent=world.agents["cpip"],
@@ -244,7 +244,7 @@ def test_every_detail_read_writes_one_row(world, api_for, endpoint, label):
     api = api_for(world.users["dspip"])
     _interview(world)
     slot = future_slot(world.antenna)
-    from cases import booking
+    from cases.agenda import services as booking
 
     booking.convocation_book(actor=None, case=world.cases["mine"], slot=slot, kind="first")
     from cases.alerts.services import alerts_refresh
@@ -407,7 +407,7 @@ def test_a_personal_page_an_api_answer_and_a_pdf_are_never_cached(world, client_
     _assert_private(client.get(reverse("cases:detail", args=[world.cases["mine"].pk])))
     _assert_private(api_for(world.users["cpip"]).get("/api/v1/cases/"))
     slot = future_slot(world.antenna)
-    from cases import booking
+    from cases.agenda import services as booking
 
     conv = booking.convocation_book(
         actor=None, case=world.cases["mine"], slot=slot, kind="first", notify=False

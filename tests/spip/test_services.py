@@ -7,7 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cases import services as case_services
+from cases.agenda import services as agenda_services
+from cases.files import services as case_services
 from cases.models import Case, Person
 from measures import services as measure_services
 from measures.models import Measure, MeasureType
@@ -215,20 +216,20 @@ def test_a_database_constraint_becomes_a_french_error(world):
 
 
 def test_convocation_outcome_requires_a_reason_when_excused(world):
-    conv = case_services.convocation_create(
+    conv = agenda_services.convocation_create(
         actor=None,
         case=world.cases["mine"],
         kind="follow_up",
         starts_at=timezone.now() + timedelta(days=2),
     )
     with pytest.raises(ValidationError) as exc:
-        case_services.convocation_set_outcome(actor=None, convocation=conv, status="excused")
+        agenda_services.convocation_set_outcome(actor=None, convocation=conv, status="excused")
     assert exc.value.message_dict == {"outcome_reason": ["Une absence excusée demande un motif."]}
 
 
 def test_convocation_in_the_past_is_refused(world):
     with pytest.raises(ValidationError) as exc:
-        case_services.convocation_create(
+        agenda_services.convocation_create(
             actor=None,
             case=world.cases["mine"],
             kind="follow_up",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
-from cases.booking import HEARING_CATEGORIES, is_french_mobile
+from cases.agenda.services import HEARING_CATEGORIES, is_french_mobile
 from cases.choices import Sex
 from measures.models import MeasureType, ObligationType
 

@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases.filters import CaseFilterSet, PersonFilterSet
+from cases.files.filters import CaseFilterSet, PersonFilterSet
 from cases.models import Case, Person
 from cases.selectors import IDENTITY_FIELDS, first_contact, person_search, timeline
 from cases.workload.api import AllocationMixin

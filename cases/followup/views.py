@@ -16,14 +16,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from weasyprint import HTML
 
-from cases import booking, selectors
-from cases import services as case_services
-from cases.booking import convocation_cancel
+from cases import selectors
+from cases.agenda import services as agenda_services
+from cases.agenda import services as booking
+from cases.agenda.services import convocation_cancel
 from cases.choices import CaseSetting, MissedReaction, RiskLevel
+from cases.files import services as case_services
+from cases.files.views import case_context
+from cases.followup import services as followup_services
 from cases.forms import CoverForm, FollowUpForm, interview_form_for
 from cases.models import Case, Convocation, Cover, Proof, Report
 from cases.normalize import search_key
-from cases.views import case_context
 from cases.workload.selectors import agent_breakdown
 from spip.access import scope_for
 from spip.audit import audit_denied, audit_page, audit_view, get_visible_or_404
@@ -132,7 +135,7 @@ def convocation_outcome(request, pk: int):
                 new_at = None  # an impossible date: the service asks for one
             if new_at is not None and timezone.is_naive(new_at):
                 new_at = timezone.make_aware(new_at)
-            case_services.convocation_react(
+            agenda_services.convocation_react(
                 actor=request.user,
                 convocation=convocation,
                 reaction=request.POST["reaction"],
@@ -188,7 +191,7 @@ def interview_log(request, pk: int):
             Convocation.objects.filter(case=case, pk=int(raw)).first() if raw.isdigit() else None
         )
         try:
-            case_services.interview_log(
+            followup_services.interview_log(
                 actor=request.user,
                 case=case,
                 agent=Agent.objects.get(pk=scope.agent_id),
@@ -266,7 +269,7 @@ def cover_end(request, pk: int):
         raise PermissionDenied
     cover = get_visible_or_404(request.user, Cover.objects, pk=pk)
     try:
-        case_services.cover_end(actor=request.user, cover=cover)
+        followup_services.cover_end(actor=request.user, cover=cover)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -288,7 +291,7 @@ def covers(request):
     if request.method == "POST" and form.is_valid():
         by_id = {a.pk: a for a in agents}
         try:
-            case_services.cover_create(
+            followup_services.cover_create(
                 actor=request.user,
                 absent=by_id[form.cleaned_data["absent_agent"]],
                 covering=by_id[form.cleaned_data["covering_agent"]],
@@ -321,7 +324,7 @@ def report_new(request, pk: int):
     if not scope.records_interviews:
         raise PermissionDenied
     try:
-        report = case_services.report_draft(
+        report = followup_services.report_draft(
             actor=request.user,
             case=case,
             kind=request.POST.get("kind", ""),
@@ -348,7 +351,7 @@ def report_edit(request, pk: int, report_id: int):
         if not scope.records_interviews:
             raise PermissionDenied
         try:
-            case_services.report_update(
+            followup_services.report_update(
                 actor=request.user,
                 report=report,
                 body=request.POST.get("body", ""),

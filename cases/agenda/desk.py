@@ -13,10 +13,10 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
-from cases import booking
-from cases import services as case_services
-from cases.bex_forms import SEARCH_FIELDS, DeskForm, PersonSearchForm
+from cases.agenda import services as booking
+from cases.agenda.forms import SEARCH_FIELDS, DeskForm, PersonSearchForm
 from cases.choices import CaseStatus, ConvocationType, IssuedFrom
+from cases.files import services as case_services
 from cases.models import Agenda, Case, Convocation, Person, Slot
 from cases.selectors import IDENTITY_FIELDS, person_search
 from measures import services as measure_services

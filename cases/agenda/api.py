@@ -17,9 +17,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases import booking
-from cases.bex import convocation_pdf
-from cases.booking import convocation_set_outcome
+from cases.agenda import services as booking
+from cases.agenda.desk import convocation_pdf
+from cases.agenda.services import convocation_set_outcome
 from cases.choices import ConvocationStatus, ConvocationType
 from cases.models import Agenda, Case, Convocation, Slot
 from measures.models import Measure, MeasureType

@@ -23,14 +23,26 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.choices import ConvocationStatus, ConvocationType, IssuedFrom
-from cases.models import Agenda, Case, Convocation, Notification, Slot
+from cases.choices import (
+    ConvocationStatus,
+    ConvocationType,
+    IssuedFrom,
+    MissedReaction,
+)
+from cases.models import (
+    Agenda,
+    Case,
+    Convocation,
+    Notification,
+    Slot,
+)
 from measures import deadlines
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.models import DeadlineRule, MeasureType
 from spip.audit import audit_write, diff, snapshot
 from spip.choices import AuditAction
 from spip.models import Antenna, Service
+from spip.validation import create_audited
 
 LIVE = [ConvocationStatus.BOOKED, ConvocationStatus.HONOURED]
 HEARING_CATEGORIES = ("sentence",)
@@ -438,3 +450,75 @@ def notifications_plan(convocation: Convocation, *, events) -> int:
         ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+@transaction.atomic
+def convocation_create(
+    *,
+    actor,
+    case: Case,
+    kind: str,
+    starts_at: datetime,
+    issued_from: str = IssuedFrom.SPIP,
+    antenna: Antenna | None = None,
+    duration_minutes: int = 30,
+    measure=None,
+    allow_past: bool = False,
+) -> Convocation:
+    """An appointment at a free time (slot booking with capacity comes with the agendas)."""
+    if not allow_past and starts_at < timezone.now():
+        raise ValidationError({"starts_at": _("La convocation ne peut pas être dans le passé.")})
+    convocation = Convocation(
+        case=case,
+        measure=measure,
+        kind=kind,
+        antenna=antenna or case.antenna,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        issued_from=issued_from,
+        issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    create_audited(
+        actor=actor,
+        obj=convocation,
+        changes=snapshot(convocation),
+        service_id=case.service_id,
+    )
+    return convocation
+
+
+@transaction.atomic
+def convocation_react(
+    *, actor, convocation: Convocation, reaction: str, new_at: datetime | None = None
+) -> Convocation:
+    """What was done after a missed convocation (the alert jobs chase those without)."""
+
+    convocation = (
+        Convocation.objects.select_for_update().select_related("case").get(pk=convocation.pk)
+    )
+    if convocation.status != ConvocationStatus.MISSED:
+        raise ValidationError(_("Seule une convocation non honorée appelle une suite."))
+    if reaction not in MissedReaction.values:
+        raise ValidationError({"reaction": _("Choisissez une suite.")})
+    if reaction == MissedReaction.NEW_CONVOCATION:
+        if new_at is None:
+            raise ValidationError({"new_at": _("Indiquez la date de la nouvelle convocation.")})
+        convocation_create(
+            actor=actor,
+            case=convocation.case,
+            kind=ConvocationType.FOLLOW_UP,
+            starts_at=new_at,
+            issued_from=IssuedFrom.SPIP,
+            measure=convocation.measure,
+        )
+    convocation.reaction = reaction
+    convocation.reaction_at = timezone.now()
+    convocation.save(update_fields=["reaction", "reaction_at"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=convocation,
+        service_id=convocation.case.service_id,
+        changes={"reaction": ["", reaction]},
+    )
+    return convocation

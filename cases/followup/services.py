@@ -1,5 +1,3 @@
-"""Every write on persons and case files. Each function validates, saves and audits."""
-
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -9,229 +7,31 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.agenda.services import convocation_create, convocation_set_outcome
 from cases.alerts.services import alerts_follow_owner
-from cases.booking import convocation_cancel, convocation_set_outcome
 from cases.choices import (
-    CaseSetting,
-    CaseStatus,
     ConvocationStatus,
     ConvocationType,
     IncidentStatus,
     IssuedFrom,
-    MissedReaction,
     ReportKind,
     ReportStatus,
 )
+from cases.followup.uploads import sniff
 from cases.models import (
     Case,
     Convocation,
     Cover,
     Incident,
-    IntensityChange,
     Interview,
-    Person,
     Proof,
     Report,
-    RiskAssessment,
     proof_path,
 )
-from cases.normalize import search_key
-from cases.uploads import sniff
-from spip.audit import audit_write, diff, snapshot
+from spip.audit import audit_write
 from spip.choices import AuditAction, Role
-from spip.models import Agent, Antenna, Prison
+from spip.models import Agent
 from spip.validation import create_audited, save_checked, validate
-
-
-def _person_key(person: Person) -> str:
-    return search_key(person.usage_name or person.birth_name, person.first_names)
-
-
-@transaction.atomic
-def person_create(*, actor, service_id: int | None = None, **fields) -> Person:
-    """Record a person. ``service_id``: the service whose file they are recorded for, so
-    that its director sees the creation in the journal (a person belongs to no service)."""
-    person = Person(
-        **fields, created_by=actor if getattr(actor, "is_authenticated", False) else None
-    )
-    person.search_key = _person_key(person)
-    validate(person, unique=True)
-    save_checked(person)
-    audit_write(
-        actor=actor,
-        action=AuditAction.CREATE,
-        obj=person,
-        changes=snapshot(person),
-        service_id=service_id,
-    )
-    return person
-
-
-@transaction.atomic
-def person_update(*, actor, person: Person, **fields) -> Person:
-    before = snapshot(person)
-    for name, value in fields.items():
-        setattr(person, name, value)
-    person.search_key = _person_key(person)
-    validate(person, unique=True)
-    save_checked(person)
-    audit_write(
-        actor=actor, action=AuditAction.UPDATE, obj=person, changes=diff(before, snapshot(person))
-    )
-    return person
-
-
-@transaction.atomic
-def case_open(
-    *,
-    actor,
-    person: Person,
-    antenna: Antenna,
-    opened_on: date | None = None,
-    setting: str = CaseSetting.OPEN,
-    prison: Prison | None = None,
-    referent: Agent | None = None,
-) -> Case:
-    """Open a file for ``person`` in the antenna's service; awaiting allocation unless a
-    referent is given."""
-    if referent is not None:
-        _check_referent(referent, antenna)
-    case = Case(
-        person=person,
-        service_id=antenna.service_id,
-        antenna=antenna,
-        setting=setting,
-        prison=prison,
-        referent=referent,
-        status=CaseStatus.ACTIVE if referent else CaseStatus.AWAITING_ALLOCATION,
-        opened_on=opened_on or timezone.localdate(),
-        allocated_on=(opened_on or timezone.localdate()) if referent else None,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    validate(case)
-    save_checked(case)
-    audit_write(actor=actor, action=AuditAction.CREATE, obj=case, changes=snapshot(case))
-    return case
-
-
-def _check_referent(referent: Agent, antenna: Antenna) -> None:
-    if referent.role != Role.CPIP or referent.service_id != antenna.service_id:
-        raise ValidationError({"referent": _("Le référent doit être un CPIP du service.")})
-
-
-def _case_save(actor, case: Case, before: dict) -> Case:
-    """Save the fields snapshotted in ``before`` (the version among them) with a new
-    version, and audit the change."""
-    case.version += 1
-    case.save(update_fields=list(before))
-    audit_write(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        obj=case,
-        changes=diff(before, snapshot(case, before)),
-    )
-    return case
-
-
-@transaction.atomic
-def case_assign(*, actor, case: Case, referent: Agent, on: date | None = None) -> Case:
-    """Allocate (or reallocate) a case to a CPIP of its service."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    _check_referent(referent, case.antenna)
-    before = snapshot(case, ["referent_id", "status", "allocated_on", "version"])
-    case.referent = referent
-    if case.status == CaseStatus.AWAITING_ALLOCATION:
-        case.status = CaseStatus.ACTIVE
-        case.allocated_on = on or timezone.localdate()
-    _case_save(actor, case, before)
-    # The case's open alerts go to whoever now answers for it, in this transaction.
-    alerts_follow_owner(case_ids=[case.pk])
-    return case
-
-
-@transaction.atomic
-def risk_assess(
-    *, actor, case: Case, level: str, assessed_on: date, assessor: Agent | None, reason: str = ""
-) -> RiskAssessment:
-    assessment = RiskAssessment(
-        case=case, level=level, assessed_on=assessed_on, assessor=assessor, reason=reason
-    )
-    validate(assessment)
-    save_checked(assessment)
-    latest = (
-        case.assessments.order_by("-assessed_on", "-id").values_list("level", flat=True).first()
-        or level
-    )
-    changes = {"level": [case.risk_level, latest]}
-    Case.objects.filter(pk=case.pk).update(risk_level=latest)
-    case.risk_level = latest
-    audit_write(
-        actor=actor,
-        action=AuditAction.CREATE,
-        obj=assessment,
-        object_repr=str(case),
-        changes=changes,
-        service_id=case.service_id,
-    )
-    return assessment
-
-
-@transaction.atomic
-def intensity_set(
-    *, actor, case: Case, intensity: str, on: date, agent: Agent | None, reason: str = ""
-) -> IntensityChange:
-    change = IntensityChange(
-        case=case, intensity=intensity, changed_on=on, changed_by=agent, reason=reason
-    )
-    validate(change)
-    save_checked(change)
-    changes = {"intensity": [case.intensity, intensity]}
-    Case.objects.filter(pk=case.pk).update(intensity=intensity)
-    case.intensity = intensity
-    audit_write(
-        actor=actor,
-        action=AuditAction.CREATE,
-        obj=change,
-        object_repr=str(case),
-        changes=changes,
-        service_id=case.service_id,
-    )
-    return change
-
-
-@transaction.atomic
-def convocation_create(
-    *,
-    actor,
-    case: Case,
-    kind: str,
-    starts_at: datetime,
-    issued_from: str = IssuedFrom.SPIP,
-    antenna: Antenna | None = None,
-    duration_minutes: int = 30,
-    measure=None,
-    allow_past: bool = False,
-) -> Convocation:
-    """An appointment at a free time (slot booking with capacity comes with the agendas)."""
-    if not allow_past and starts_at < timezone.now():
-        raise ValidationError({"starts_at": _("La convocation ne peut pas être dans le passé.")})
-    convocation = Convocation(
-        case=case,
-        measure=measure,
-        kind=kind,
-        antenna=antenna or case.antenna,
-        starts_at=starts_at,
-        duration_minutes=duration_minutes,
-        issued_from=issued_from,
-        issued_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    create_audited(
-        actor=actor,
-        obj=convocation,
-        changes=snapshot(convocation),
-        service_id=case.service_id,
-    )
-    return convocation
 
 
 @transaction.atomic
@@ -274,51 +74,6 @@ def interview_record(
         service_id=case.service_id,
     )
     return interview
-
-
-@transaction.atomic
-def case_close(*, actor, case: Case, on: date) -> Case:
-    """Close a case whose measures have all ended."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.measures.filter(actual_end_date__isnull=True).exists():
-        raise ValidationError(_("Une mesure du dossier est encore en cours."))
-    before = snapshot(case, ["status", "closed_on", "version"])
-    case.status = CaseStatus.CLOSED
-    case.closed_on = on
-    _case_save(actor, case, before)
-    # Appointments still to come are cancelled, each with its audit row, and their
-    # reminders withdrawn (no message: the closing letter tells the person).
-    upcoming = Convocation.objects.filter(
-        case=case, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
-    ).order_by("starts_at")
-    for convocation in upcoming:
-        convocation_cancel(
-            actor=actor, convocation=convocation, reason=_("Dossier clos"), notify=False
-        )
-    return case
-
-
-@transaction.atomic
-def alert_snooze(*, actor, alert, until: date, reason: str):
-    """Hide an open alert until a date, with a reason. The condition still closes it."""
-    if not reason.strip():
-        raise ValidationError({"snooze_reason": _("Indiquez le motif du report.")})
-    if until <= timezone.localdate():
-        raise ValidationError({"snoozed_until": _("La date de report doit être dans le futur.")})
-    if alert.closed_at is not None:
-        raise ValidationError(_("Cette alerte est déjà close."))
-    before = {"snoozed_until": alert.snoozed_until, "snooze_reason": alert.snooze_reason}
-    alert.snoozed_until = until
-    alert.snooze_reason = reason.strip()[:255]
-    alert.save(update_fields=["snoozed_until", "snooze_reason"])
-    audit_write(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        obj=alert,
-        service_id=alert.case.service_id,
-        changes={k: [v, getattr(alert, k)] for k, v in before.items()},
-    )
-    return alert
 
 
 @transaction.atomic
@@ -488,87 +243,6 @@ def interview_log(
             interview=interview,
         )
     return interview
-
-
-@transaction.atomic
-def convocation_react(
-    *, actor, convocation: Convocation, reaction: str, new_at: datetime | None = None
-) -> Convocation:
-    """What was done after a missed convocation (the alert jobs chase those without)."""
-
-    convocation = (
-        Convocation.objects.select_for_update().select_related("case").get(pk=convocation.pk)
-    )
-    if convocation.status != ConvocationStatus.MISSED:
-        raise ValidationError(_("Seule une convocation non honorée appelle une suite."))
-    if reaction not in MissedReaction.values:
-        raise ValidationError({"reaction": _("Choisissez une suite.")})
-    if reaction == MissedReaction.NEW_CONVOCATION:
-        if new_at is None:
-            raise ValidationError({"new_at": _("Indiquez la date de la nouvelle convocation.")})
-        convocation_create(
-            actor=actor,
-            case=convocation.case,
-            kind=ConvocationType.FOLLOW_UP,
-            starts_at=new_at,
-            issued_from=IssuedFrom.SPIP,
-            measure=convocation.measure,
-        )
-    convocation.reaction = reaction
-    convocation.reaction_at = timezone.now()
-    convocation.save(update_fields=["reaction", "reaction_at"])
-    audit_write(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        obj=convocation,
-        service_id=convocation.case.service_id,
-        changes={"reaction": ["", reaction]},
-    )
-    return convocation
-
-
-@transaction.atomic
-def case_follow_up_update(
-    *,
-    actor,
-    case: Case,
-    version: int,
-    risk_level: str,
-    intensity: str,
-    reason: str,
-    agent: Agent | None,
-    on: date | None = None,
-) -> Case:
-    """Change the risk level and/or the intensity, with a reason. Optimistic check: the
-    form carries the version it was drawn from; if the case changed since (another tab,
-    a colleague), nothing is written and the user is told."""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.version != version:
-        raise ValidationError(
-            _(
-                "Le dossier a été modifié entre-temps (par vous dans un autre onglet ou par un collègue). "
-                "Rechargez la page pour voir la version à jour, puis refaites votre modification."
-            )
-        )
-    if not reason.strip():
-        raise ValidationError({"reason": _("Indiquez le motif du changement.")})
-    day = on or timezone.localdate()
-    if risk_level != locked.risk_level:
-        risk_assess(
-            actor=actor,
-            case=locked,
-            level=risk_level,
-            assessed_on=day,
-            assessor=agent,
-            reason=reason,
-        )
-    if intensity != locked.intensity:
-        intensity_set(
-            actor=actor, case=locked, intensity=intensity, on=day, agent=agent, reason=reason
-        )
-    Case.objects.filter(pk=locked.pk).update(version=locked.version + 1)
-    locked.refresh_from_db()
-    return locked
 
 
 @transaction.atomic

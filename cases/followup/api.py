@@ -17,8 +17,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases import services as case_services
 from cases.choices import Attendance, InterviewKind, RiskLevel
+from cases.files import services as case_services
+from cases.followup import services as followup_services
 from cases.models import Case, Incident, Interview, Proof, RiskAssessment
 from measures.models import ImposedObligation
 from spip.access import scope_for
@@ -126,7 +127,7 @@ class InterviewViewSet(WorkspaceViewSet):
     input_serializer = InterviewInput
 
     def perform_write(self, request, case, agent, data):
-        return case_services.interview_log(
+        return followup_services.interview_log(
             actor=request.user,
             case=case,
             agent=agent,
@@ -180,7 +181,7 @@ class IncidentViewSet(WorkspaceViewSet):
     input_serializer = IncidentInput
 
     def perform_write(self, request, case, agent, data):
-        return case_services.incident_record(
+        return followup_services.incident_record(
             actor=request.user,
             case=case,
             author=agent,
@@ -225,7 +226,7 @@ class ProofViewSet(WorkspaceViewSet):
             raise DjangoValidationError(
                 {"obligation": [_("Cette obligation ne concerne pas ce dossier.")]}
             )
-        return case_services.proof_record(
+        return followup_services.proof_record(
             actor=request.user,
             case=case,
             obligation=obligation,

@@ -46,7 +46,7 @@ class FakeSMS:
 
 
 def sms_backend():
-    return import_string(getattr(settings, "SPIP_SMS_BACKEND", "cases.notify.ConsoleSMS"))()
+    return import_string(getattr(settings, "SPIP_SMS_BACKEND", "cases.agenda.notify.ConsoleSMS"))()
 
 
 def deliver(notification: Notification) -> None:

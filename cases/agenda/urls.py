@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import bex
+from cases.agenda import desk as bex
 
 app_name = "bex"
 urlpatterns = [

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.choices import OPEN_STATUSES
-from cases.filters import CaseFilterSet
+from cases.files.filters import CaseFilterSet
 from cases.forms import FollowUpForm, interview_form_for
 from cases.models import Alert, Case, Report
 from cases.selectors import timeline
