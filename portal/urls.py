@@ -8,12 +8,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from cases.agenda.api import AgendaViewSet, ConvocationViewSet, SlotViewSet
+from cases.alerts.api import AlertViewSet
 from cases.files.api import CaseViewSet, PersonViewSet
 from cases.followup.api import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
 from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
 from portal import views as portal_views
-from reporting.api import AlertViewSet, ReportViewSet, WorkloadSnapshotViewSet
+from reporting.api import ReportViewSet, WorkloadSnapshotViewSet
 from spip import views
 from spip.api import AgentViewSet, AntennaViewSet, ServiceViewSet
 from spip.forms import LoginForm
@@ -72,6 +73,7 @@ urlpatterns = [
     path("bex/", include("cases.agenda.urls")),
     path("", include((workspace_urlpatterns, "workspace"))),
     path("", include("cases.workload.urls")),
+    path("", include("cases.alerts.urls")),
     path("", include("reporting.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),

@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from cases.models import Alert
 from cases.workload.selectors import fraction_label
 from reporting import indicators
 from reporting.forms import report_params
@@ -110,44 +109,6 @@ class WorkloadSnapshotViewSet(ScopedReadOnlyViewSet):
     serializer_class = WorkloadSnapshotSerializer
     filterset_class = WorkloadSnapshotFilterSet
     ordering_fields = ["day", "load_percent", "persons_per_fte"]
-
-
-class AlertSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Alert
-        fields = [
-            "id",
-            "alert_type",
-            "severity",
-            "case",
-            "agent",
-            "rule",
-            "legal_reference",
-            "due_on",
-            "measure",
-            "convocation",
-            "opened_at",
-            "closed_at",
-            "snoozed_until",
-            "snooze_reason",
-        ]
-
-
-class AlertFilterSet(django_filters.FilterSet):
-    open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull")
-    service = django_filters.NumberFilter(field_name="case__service_id")
-    type = django_filters.CharFilter(field_name="alert_type")
-
-    class Meta:
-        model = Alert
-        fields = ["type", "severity", "service", "agent", "case", "open"]
-
-
-class AlertViewSet(ScopedReadOnlyViewSet):
-    queryset = Alert.objects.order_by("-opened_at", "-id")
-    serializer_class = AlertSerializer
-    filterset_class = AlertFilterSet
-    audit_reads = True
 
 
 # --- Reports: one endpoint per indicator, the same selector as its page ---------------

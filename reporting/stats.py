@@ -18,8 +18,8 @@ from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Least, TruncDate
 
 from cases.choices import Attendance, CaseSetting, ConvocationStatus, ConvocationType
+from cases.files.selectors import first_contact
 from cases.models import Convocation
-from cases.selectors import first_contact
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.deadlines import next_working_day
 from measures.models import DeadlineRule

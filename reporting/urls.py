@@ -6,7 +6,6 @@ app_name = "reporting"
 urlpatterns = [
     path("charge/recalculer/", views.recompute, name="recompute"),
     path("charge/executions/<int:pk>/", views.job, name="job"),
-    path("alertes/<int:pk>/reporter/", views.alert_snooze, name="alert-snooze"),
     path("tableaux/equipe/", views.team, name="team"),
     path("tableaux/delais/", views.delays, name="delays"),
     path("tableaux/delais/hors-delai/", views.late, name="late"),

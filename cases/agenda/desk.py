@@ -17,8 +17,8 @@ from cases.agenda import services as booking
 from cases.agenda.forms import SEARCH_FIELDS, DeskForm, PersonSearchForm
 from cases.choices import CaseStatus, ConvocationType, IssuedFrom
 from cases.files import services as case_services
+from cases.files.selectors import IDENTITY_FIELDS, person_search
 from cases.models import Agenda, Case, Convocation, Person, Slot
-from cases.selectors import IDENTITY_FIELDS, person_search
 from measures import services as measure_services
 from measures.models import ImposedObligation, ObligationType
 from spip import access

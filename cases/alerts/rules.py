@@ -28,8 +28,8 @@ from cases.choices import (
     ReportStatus,
     RiskLevel,
 )
+from cases.files.selectors import first_contact, last_contact
 from cases.models import Case, Convocation, Incident, Interview, Report
-from cases.selectors import first_contact, last_contact
 from cases.workload.models import AlertSettings, WorkloadPolicy
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.deadlines import last_day, latest_start_expired

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.alerts.rules import RULES, contexts
+from cases.files.selectors import answering_agent
 from cases.models import Alert, Case
-from cases.selectors import answering_agent
 from spip.audit import audit_write
 from spip.choices import AuditAction
 

@@ -13,8 +13,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from cases.files.filters import CaseFilterSet, PersonFilterSet
+from cases.files.selectors import IDENTITY_FIELDS, first_contact, person_search, timeline
 from cases.models import Case, Person
-from cases.selectors import IDENTITY_FIELDS, first_contact, person_search, timeline
 from cases.workload.api import AllocationMixin
 from measures.models import Measure
 from spip.access import browses_persons

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from cases.choices import OPEN_STATUSES
 from cases.files.filters import CaseFilterSet
-from cases.forms import FollowUpForm, interview_form_for
+from cases.files.forms import FollowUpForm
+from cases.files.selectors import timeline
+from cases.followup.forms import interview_form_for
 from cases.models import Alert, Case, Report
-from cases.selectors import timeline
 from cases.workload.models import WorkloadPolicy
 from measures.models import ImposedObligation, Measure
 from spip.access import scope_for

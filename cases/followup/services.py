@@ -1,3 +1,6 @@
+"""Every write of the follow-up: interviews (with their proofs and next appointment),
+incidents, reports to the judge, proofs, absence covers."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

@@ -16,15 +16,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from weasyprint import HTML
 
-from cases import selectors
+from cases.agenda import selectors as agenda_selectors
 from cases.agenda import services as agenda_services
 from cases.agenda import services as booking
 from cases.agenda.services import convocation_cancel
 from cases.choices import CaseSetting, MissedReaction, RiskLevel
+from cases.files import selectors
 from cases.files import services as case_services
+from cases.files.forms import FollowUpForm
 from cases.files.views import case_context
 from cases.followup import services as followup_services
-from cases.forms import CoverForm, FollowUpForm, interview_form_for
+from cases.followup.forms import CoverForm, interview_form_for
 from cases.models import Case, Convocation, Cover, Proof, Report
 from cases.normalize import search_key
 from cases.workload.selectors import agent_breakdown
@@ -101,7 +103,7 @@ def caseload(request):
 def day(request):
     agent = _agent(request.user)
     days = 7 if request.GET.get("vue") == "semaine" else 1
-    context = selectors.agenda(request.user, agent, days=days)
+    context = agenda_selectors.agenda(request.user, agent, days=days)
     lists = ("upcoming", "to_record", "missed_without_reaction")
     context |= {key: list(context[key]) for key in lists}
     audit_page(

@@ -1,4 +1,4 @@
-"""Forms of the case pages. They validate input; the service functions do the writing."""
+"""Follow-up forms: the interview (with its proofs and next appointment), covers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from cases.choices import Attendance, ConvocationStatus, InterviewKind
-from cases.choices import Intensity as _Intensity
-from cases.choices import RiskLevel as _RiskLevel
 from cases.models import Convocation
 from measures.models import ImposedObligation
 
@@ -34,13 +32,6 @@ class InterviewForm(DsfrBaseForm):
         required=False,
         help_text=_("Jamais communiquées aux partenaires ni à la juridiction."),
     )
-
-
-class SnoozeForm(DsfrBaseForm):
-    snoozed_until = forms.DateField(
-        label=_("Reporter au"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    snooze_reason = forms.CharField(label=_("Motif"), max_length=255)
 
 
 class InterviewLogForm(InterviewForm):
@@ -87,13 +78,6 @@ class InterviewLogForm(InterviewForm):
 
     def proof_fields(self):
         return [self[f"proof_{o.pk}"] for o in self.obligations]
-
-
-class FollowUpForm(DsfrBaseForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    risk_level = forms.ChoiceField(label=_("Niveau de risque"), choices=_RiskLevel.choices)
-    intensity = forms.ChoiceField(label=_("Intensité de suivi"), choices=_Intensity.choices)
-    reason = forms.CharField(label=_("Motif"), max_length=500)
 
 
 class CoverForm(DsfrBaseForm):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
@@ -62,7 +61,7 @@ def _count(queryset):
     )
 
 
-def _covered(user, agent) -> list[int]:
+def covered_by(user, agent) -> list[int]:
     """The agents ``agent`` covers today (from the user's scope when it is the user)."""
     scope = scope_for(user)
     if scope.agent_id == agent.pk:
@@ -91,7 +90,7 @@ def caseload(user, agent):
     )
     return (
         Case.objects.visible_to(user)
-        .filter(Q(referent=agent) | Q(referent_id__in=_covered(user, agent)))
+        .filter(Q(referent=agent) | Q(referent_id__in=covered_by(user, agent)))
         .filter(status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED])
         .select_related("person", "referent__user")
         .annotate(
@@ -133,35 +132,6 @@ def caseload(user, agent):
             )
         )
     )
-
-
-def day_bounds(day, zone: str):
-    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
-    return start, start + timedelta(days=1)
-
-
-def agenda(user, agent, days: int = 1):
-    """The agent's convocations from today for ``days`` days, and the past ones still
-    without an outcome (oldest first), in the service's local time."""
-    zone = agent.service.time_zone if agent.service else "Europe/Paris"
-    today = timezone.now().astimezone(ZoneInfo(zone)).date()
-    start = day_bounds(today, zone)[0]
-    end = start + timedelta(days=days)
-    mine = (
-        Convocation.objects.visible_to(user)
-        .filter(Q(case__referent=agent) | Q(case__referent_id__in=_covered(user, agent)))
-        .select_related("case__person", "antenna")
-    )
-    return {
-        "today": today,
-        "upcoming": mine.filter(starts_at__gte=start, starts_at__lt=end).order_by("starts_at"),
-        "to_record": mine.filter(status=ConvocationStatus.BOOKED, starts_at__lt=start).order_by(
-            "starts_at"
-        ),
-        "missed_without_reaction": mine.filter(
-            status=ConvocationStatus.MISSED, reaction=""
-        ).order_by("starts_at"),
-    }
 
 
 def timeline(user, case) -> list[dict]:
