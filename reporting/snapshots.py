@@ -28,8 +28,8 @@ from cases.workload.selectors import (
     persons_per_fte,
 )
 from measures.models import Measure
-from reporting.indicators import delays_for_snapshots
 from reporting.models import EntityType, WorkloadSnapshot
+from reporting.stats import delays_for_snapshots
 from spip.models import Agent, Antenna, InterregionalUnit, Service
 
 COUNT_FIELDS = (

@@ -14,15 +14,31 @@ from datetime import date, timedelta
 import holidays
 from django.db import connections
 from django.db.models import Case as CaseWhen
-from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Least, TruncDate
 
-from cases.choices import Attendance, CaseSetting, ConvocationStatus, ConvocationType
+from cases.choices import (
+    Attendance,
+    CaseSetting,
+    ConvocationStatus,
+    ConvocationType,
+)
 from cases.files.selectors import first_contact
-from cases.models import Convocation
+from cases.models import (
+    Convocation,
+)
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.deadlines import next_working_day
-from measures.models import DeadlineRule
+from measures.models import DeadlineRule, Measure
 from spip.models import Service
 from spip.numbers import share
 
@@ -336,3 +352,13 @@ def delay_summary(facts, levels) -> dict[str, dict]:
         figures["within_share"] = share(within, within + late)
         summary[row[0]][int(row[1])] = figures
     return summary
+
+
+def delays_for_snapshots(service_ids: list[int] | None, day: date) -> dict[int, dict]:
+    """Twelve months of delays per service, for the nightly snapshots (no user: the job)."""
+    since, until = last_twelve_months(day)
+    measures = Measure.objects.filter(judgment_date__gte=since, judgment_date__lte=until)
+    if service_ids is not None:
+        measures = measures.filter(case__service_id__in=service_ids)
+    levels = {"service": F("case__service_id")}
+    return delay_summary(delay_facts(measures, today=day, groups=levels), levels)["service"]

@@ -462,7 +462,7 @@ def main() -> None:
     from reporting import snapshots
 
     ratio_time, levels = timed(snapshots.compute)
-    from reporting.indicators import delays_for_snapshots
+    from reporting.stats import delays_for_snapshots
 
     delays_time, _ = timed(lambda: delays_for_snapshots(None, date.today()))
     load_only_time, _ = timed(lambda: snapshots.compute(delays=False))
