@@ -30,13 +30,11 @@ TIG_HOURS_FLOOR = 20
 TIG_HOURS_CEILING = 400
 
 
-class ValidityQuerySet(models.QuerySet):
+class ValidityQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.reference_q)
+
     def valid_on(self, day):
         return self.filter(Q(valid_from__lte=day), Q(valid_to__isnull=True) | Q(valid_to__gte=day))
-
-    def visible_to(self, user):
-        # Reference catalogues are public to every signed-in agent.
-        return self if user is not None and user.is_authenticated else self.none()
 
 
 class MeasureType(models.Model):
@@ -181,9 +179,8 @@ class DeadlineRule(models.Model):
         return f"{self.label} ({self.amount} {self.get_unit_display()}, {self.legal_reference})"
 
 
-class MeasureQuerySet(models.QuerySet):
-    def visible_to(self, user) -> MeasureQuerySet:
-        return self.filter(access.measure_q(user))
+class MeasureQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.measure_q)
 
     def counted_for(self, user) -> MeasureQuerySet:
         return self.filter(access.statistics_q(user, "case__"))
@@ -309,9 +306,9 @@ class Measure(models.Model):
         return f"{self.measure_type.code} du {self.judgment_date:%d/%m/%Y}"
 
 
-class ImposedObligationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.measure_q(user, "measure__"))
+class ImposedObligationQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.measure_q)
+    path = "measure__"
 
 
 class ImposedObligation(models.Model):

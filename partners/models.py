@@ -11,9 +11,8 @@ from partners.choices import ConventionKind, Domain, PartnerKind, ReferralStatus
 from spip import access
 
 
-class PartnerBodyQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.partner_q(user))
+class PartnerBodyQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.partner_q)
 
 
 class PartnerBody(models.Model):
@@ -40,9 +39,9 @@ class PartnerBody(models.Model):
         return self.name
 
 
-class ConventionQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.partner_q(user, "partner__"))
+class ConventionQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.partner_q)
+    path = "partner__"
 
 
 class Convention(models.Model):
@@ -79,9 +78,8 @@ class Convention(models.Model):
         return f"{self.partner} — {self.get_kind_display()}"
 
 
-class ReferralQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.referral_q(user))
+class ReferralQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.referral_q)
 
 
 class Referral(models.Model):

@@ -17,9 +17,8 @@ class EntityType(models.TextChoices):
     NATION = "nation", _("National")
 
 
-class WorkloadSnapshotQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.snapshot_q(user))
+class WorkloadSnapshotQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.snapshot_q)
 
     def counted_for(self, user):
         return self.filter(access.snapshot_statistics_q(user))

@@ -23,9 +23,12 @@ by row: a DISP's figures cover every case of their region although they read non
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from django.apps import apps
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -38,6 +41,20 @@ def _model(label: str):
     at call time through Django's registry, is the one documented exception to the layer
     contract (ARCHITECTURE.md)."""
     return apps.get_model(label)
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Every model's ``visible_to(user)``: the rows its scoping rule below lets the user
+    see, reached through ``path`` when the rule is about a related model."""
+
+    rule: ClassVar[Callable[..., Q]]
+    path: ClassVar[str | None] = None
+    distinct_rows: ClassVar[bool] = False
+
+    def visible_to(self, user):
+        q = type(self).rule(user) if self.path is None else type(self).rule(user, self.path)
+        rows = self.filter(q)
+        return rows.distinct() if self.distinct_rows else rows
 
 
 NOTHING = Q(pk__in=[])
@@ -138,6 +155,14 @@ def scope_for(user) -> Scope:
 
 def _q(prefix: str, **lookups) -> Q:
     return Q(**{f"{prefix}{key}": value for key, value in lookups.items()})
+
+
+# --- Reference data -------------------------------------------------------------------
+
+
+def reference_q(user) -> Q:
+    """Reference catalogues and settings (measure types, policies): every signed-in user."""
+    return EVERYTHING if user is not None and user.is_authenticated else NOTHING
 
 
 # --- Organisation ------------------------------------------------------------------

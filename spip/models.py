@@ -25,9 +25,8 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("Fuseau horaire inconnu : %(tz)s"), params={"tz": value})
 
 
-class InterregionalUnitQuerySet(models.QuerySet):
-    def visible_to(self, user) -> InterregionalUnitQuerySet:
-        return self.filter(access.interregional_q(user))
+class InterregionalUnitQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.interregional_q)
 
 
 class InterregionalUnit(models.Model):
@@ -47,9 +46,8 @@ class InterregionalUnit(models.Model):
         return self.name
 
 
-class ServiceQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ServiceQuerySet:
-        return self.filter(access.service_q(user))
+class ServiceQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.service_q)
 
 
 class Service(models.Model):
@@ -102,9 +100,9 @@ class Service(models.Model):
         return self.name
 
 
-class PrisonQuerySet(models.QuerySet):
-    def visible_to(self, user) -> PrisonQuerySet:
-        return self.filter(access.service_q(user, "service__"))
+class PrisonQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.service_q)
+    path = "service__"
 
 
 class Prison(models.Model):
@@ -131,9 +129,9 @@ class Prison(models.Model):
         return self.name
 
 
-class AntennaQuerySet(models.QuerySet):
-    def visible_to(self, user) -> AntennaQuerySet:
-        return self.filter(access.service_q(user, "service__"))
+class AntennaQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.service_q)
+    path = "service__"
 
 
 class Antenna(models.Model):
@@ -165,9 +163,9 @@ class Antenna(models.Model):
         return self.name
 
 
-class CourtQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CourtQuerySet:
-        return self.filter(access.court_q(user)).distinct()
+class CourtQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.court_q)
+    distinct_rows = True
 
 
 class Court(models.Model):
@@ -191,9 +189,8 @@ class Court(models.Model):
         return self.name
 
 
-class AgentQuerySet(models.QuerySet):
-    def visible_to(self, user) -> AgentQuerySet:
-        return self.filter(access.agent_q(user))
+class AgentQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.agent_q)
 
     def active(self, on=None) -> AgentQuerySet:
 
@@ -301,9 +298,8 @@ class Agent(models.Model):
         return str(self)
 
 
-class AuditEntryQuerySet(models.QuerySet):
-    def visible_to(self, user) -> AuditEntryQuerySet:
-        return self.filter(access.audit_q(user))
+class AuditEntryQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.audit_q)
 
     def update(self, **kwargs):  # noqa: ARG002
         raise PermissionError("Audit entries cannot be changed.")
@@ -397,9 +393,8 @@ COUNT_LABELS = {
 }
 
 
-class JobRunQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.job_run_q(user))
+class JobRunQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.job_run_q)
 
 
 class JobRun(models.Model):

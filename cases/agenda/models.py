@@ -19,9 +19,8 @@ from cases.files.models import Case
 from spip import access
 
 
-class AgendaQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.agenda_q(user))
+class AgendaQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.agenda_q)
 
 
 class Agenda(models.Model):
@@ -116,9 +115,9 @@ class AgendaClosure(models.Model):
         return f"{self.reason} ({self.starts_on:%d/%m/%Y} – {self.ends_on:%d/%m/%Y})"
 
 
-class SlotQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.agenda_q(user, "agenda__"))
+class SlotQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.agenda_q)
+    path = "agenda__"
 
 
 class Slot(models.Model):
@@ -145,9 +144,8 @@ class Slot(models.Model):
         return f"{self.agenda} {self.starts_at:%d/%m/%Y %H:%M}"
 
 
-class ConvocationQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ConvocationQuerySet:
-        return self.filter(access.convocation_q(user))
+class ConvocationQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.convocation_q)
 
     def counted_for(self, user) -> ConvocationQuerySet:
         return self.filter(access.statistics_q(user, "case__"))
@@ -251,9 +249,9 @@ class NotificationStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Annulé")
 
 
-class NotificationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.case_activity_q(user, "convocation__"))
+class NotificationQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.case_activity_q)
+    path = "convocation__"
 
 
 class Notification(models.Model):

@@ -14,9 +14,8 @@ from cases.files.models import Case
 from spip import access
 
 
-class AlertQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.case_activity_q(user))
+class AlertQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.case_activity_q)
 
     def counted_for(self, user):
         return self.filter(access.statistics_q(user, "case__"))

@@ -18,9 +18,8 @@ from cases.choices import (
 from spip import access
 
 
-class PersonQuerySet(models.QuerySet):
-    def visible_to(self, user) -> PersonQuerySet:
-        return self.filter(access.person_q(user))
+class PersonQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.person_q)
 
     def searchable_by(self, user) -> PersonQuerySet:
         """Persons ``user`` may find by the identity search (never list)."""
@@ -69,9 +68,8 @@ class Person(models.Model):
         return f"{name.upper()} {self.first_names}"
 
 
-class CaseQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CaseQuerySet:
-        return self.filter(access.case_q(user))
+class CaseQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.case_q)
 
     def counted_for(self, user) -> CaseQuerySet:
         """The population of the user's indicators: aggregate it, never list it."""
@@ -190,9 +188,8 @@ class Case(models.Model):
         return f"Dossier {self.pk} — {self.person}"
 
 
-class RiskAssessmentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.case_activity_q(user))
+class RiskAssessmentQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.case_activity_q)
 
 
 class RiskAssessment(models.Model):
@@ -224,9 +221,8 @@ class RiskAssessment(models.Model):
         return f"{self.get_level_display()} ({self.assessed_on:%d/%m/%Y})"
 
 
-class IntensityChangeQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.case_activity_q(user))
+class IntensityChangeQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.case_activity_q)
 
 
 class IntensityChange(models.Model):
@@ -250,9 +246,8 @@ class IntensityChange(models.Model):
         return f"{self.get_intensity_display()} ({self.changed_on:%d/%m/%Y})"
 
 
-class TransferQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.case_activity_q(user))
+class TransferQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.case_activity_q)
 
 
 class Transfer(models.Model):

@@ -21,9 +21,8 @@ from cases.files.models import Case
 from spip import access
 
 
-class InterviewQuerySet(models.QuerySet):
-    def visible_to(self, user) -> InterviewQuerySet:
-        return self.filter(access.interview_q(user))
+class InterviewQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.interview_q)
 
 
 class Interview(models.Model):
@@ -65,9 +64,8 @@ class Interview(models.Model):
         return f"Entretien du {self.held_at:%d/%m/%Y}"
 
 
-class IncidentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.interview_q(user))
+class IncidentQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.interview_q)
 
 
 class Incident(models.Model):
@@ -104,9 +102,8 @@ class Incident(models.Model):
         return f"Incident du {self.noticed_on:%d/%m/%Y}"
 
 
-class ReportQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.interview_q(user))
+class ReportQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.interview_q)
 
 
 class Report(models.Model):
@@ -146,9 +143,8 @@ class Report(models.Model):
         return f"{self.get_kind_display()} — dossier {self.case_id}"
 
 
-class ProofQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.interview_q(user))
+class ProofQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.interview_q)
 
 
 def proof_path(instance, filename: str) -> str:
@@ -195,9 +191,9 @@ class Proof(models.Model):
         return f"{self.original_name} ({self.received_on:%d/%m/%Y})"
 
 
-class CoverQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(access.agent_q(user, "absent_agent__"))
+class CoverQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.agent_q)
+    path = "absent_agent__"
 
     def active_on(self, day):
         return self.filter(Q(starts_on__lte=day), Q(ends_on__gte=day))

@@ -15,7 +15,9 @@ from cases.choices import Intensity, RiskLevel
 from spip import access
 
 
-class WorkloadPolicyQuerySet(models.QuerySet):
+class WorkloadPolicyQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.reference_q)
+
     def in_force(self, day) -> WorkloadPolicy | None:
         return cast(
             "WorkloadPolicy | None",
@@ -23,9 +25,6 @@ class WorkloadPolicyQuerySet(models.QuerySet):
             .order_by("-valid_from")
             .first(),
         )
-
-    def visible_to(self, user):
-        return self if user is not None and user.is_authenticated else self.none()
 
 
 class WorkloadPolicy(models.Model):
@@ -144,12 +143,12 @@ class ReductionKind(models.TextChoices):
     OTHER = "other", _("Autre")
 
 
-class CapacityReductionQuerySet(models.QuerySet):
+class CapacityReductionQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.agent_q)
+    path = "agent__"
+
     def active_on(self, day):
         return self.filter(Q(starts_on__lte=day), Q(ends_on__isnull=True) | Q(ends_on__gte=day))
-
-    def visible_to(self, user):
-        return self.filter(access.agent_q(user, "agent__"))
 
 
 class CapacityReduction(models.Model):
