@@ -5,18 +5,10 @@ from celery import shared_task
 from cases.agenda.notify import notifications_send_due
 from cases.agenda.services import slots_generate as generate
 from cases.alerts.services import alerts_refresh as refresh
-from spip.jobs import job_run
+from spip.jobs import HEAVY_JOB, job_run
 
 
-@shared_task(
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=3,
-    soft_time_limit=600,
-    time_limit=660,
-    acks_late=True,
-)
+@shared_task(**HEAVY_JOB)
 def alerts_refresh() -> dict:
     with job_run("alerts_refresh") as result:
         counts = refresh()
@@ -33,9 +25,7 @@ def notifications_send() -> dict:
     return counts
 
 
-@shared_task(
-    autoretry_for=(Exception,), retry_backoff=60, max_retries=3, soft_time_limit=600, time_limit=660
-)
+@shared_task(**HEAVY_JOB)
 def slots_generate() -> int:
 
     with job_run("slots_generate") as result:

@@ -13,19 +13,11 @@ from django.utils.translation import gettext as _
 from reporting import exports, indicators, services, snapshots
 from reporting.forms import ReportParams
 from reporting.stats import last_twelve_months
-from spip.jobs import job_run
+from spip.jobs import HEAVY_JOB, job_run
 from spip.models import JobRun
 
 
-@shared_task(
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=3,
-    soft_time_limit=600,
-    time_limit=660,
-    acks_late=True,
-)
+@shared_task(**HEAVY_JOB)
 def workload_snapshot_compute(
     day: str | None = None,
     service_id: int | None = None,

@@ -95,3 +95,17 @@ def job_enqueue(
         kwargs["service_id"] = service_id
     transaction.on_commit(lambda: app.tasks[task].delay(**kwargs))
     return run
+
+
+# The Celery options of a heavy, idempotent job (the alert run, the snapshots, slot
+# generation): retried with back-off, ten minutes at most, acknowledged once done so a
+# worker lost mid-run hands it to another. JOB_TIME_LIMITS above counts on these figures.
+HEAVY_JOB = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 3,
+    "soft_time_limit": 600,
+    "time_limit": 660,
+    "acks_late": True,
+}

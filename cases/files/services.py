@@ -136,10 +136,29 @@ def case_assign(*, actor, case: Case, referent: Agent, on: date | None = None) -
     return case
 
 
+def _history_record(*, actor, case: Case, record, field: str, value: str):
+    """Save a history row of ``case`` (a risk assessment, an intensity change) and carry
+    ``value`` onto the case's ``field``, with one audit row naming the case."""
+    changes = {field: [getattr(case, field), value]}
+    Case.objects.filter(pk=case.pk).update(**{field: value})
+    setattr(case, field, value)
+    audit_write(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=record,
+        object_repr=str(case),
+        changes=changes,
+        service_id=case.service_id,
+    )
+    return record
+
+
 @transaction.atomic
 def risk_assess(
     *, actor, case: Case, level: str, assessed_on: date, assessor: Agent | None, reason: str = ""
 ) -> RiskAssessment:
+    """Record an assessment; the case carries the level of its latest one (an older
+    assessment entered late does not override a newer)."""
     assessment = RiskAssessment(
         case=case, level=level, assessed_on=assessed_on, assessor=assessor, reason=reason
     )
@@ -149,18 +168,9 @@ def risk_assess(
         case.assessments.order_by("-assessed_on", "-id").values_list("level", flat=True).first()
         or level
     )
-    changes = {"level": [case.risk_level, latest]}
-    Case.objects.filter(pk=case.pk).update(risk_level=latest)
-    case.risk_level = latest
-    audit_write(
-        actor=actor,
-        action=AuditAction.CREATE,
-        obj=assessment,
-        object_repr=str(case),
-        changes=changes,
-        service_id=case.service_id,
+    return _history_record(
+        actor=actor, case=case, record=assessment, field="risk_level", value=latest
     )
-    return assessment
 
 
 @transaction.atomic
@@ -172,18 +182,9 @@ def intensity_set(
     )
     validate(change)
     save_checked(change)
-    changes = {"intensity": [case.intensity, intensity]}
-    Case.objects.filter(pk=case.pk).update(intensity=intensity)
-    case.intensity = intensity
-    audit_write(
-        actor=actor,
-        action=AuditAction.CREATE,
-        obj=change,
-        object_repr=str(case),
-        changes=changes,
-        service_id=case.service_id,
+    return _history_record(
+        actor=actor, case=case, record=change, field="intensity", value=intensity
     )
-    return change
 
 
 @transaction.atomic

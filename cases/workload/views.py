@@ -28,6 +28,26 @@ def _pct(value: str) -> str:
     return "—" if value in (None, "None") else number_format(Decimal(value), 1)
 
 
+def _submit(request, form, options, case, day, service):
+    """Give ``case`` to the CPIP chosen in ``form`` through ``service`` (allocation or
+    reassignment); its refusals become the form's errors. (CPIP, the service's result or
+    None when refused.)"""
+    referent = next(o["agent"] for o in options if o["agent"].pk == form.cleaned_data["referent"])
+    try:
+        result = service(
+            actor=request.user,
+            case=case,
+            referent=referent,
+            reason=form.cleaned_data["reason"],
+            on=day,
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return referent, None
+    return referent, result
+
+
 def _require_allocator(user):
     if not scope_for(user).allocates:
         raise PermissionDenied
@@ -61,21 +81,8 @@ def allocate(request, pk: int):
     options = allocation_options(case, day)
     form = AllocationForm(request.POST or None, options=options)
     if request.method == "POST" and form.is_valid():
-        referent = next(
-            o["agent"] for o in options if o["agent"].pk == form.cleaned_data["referent"]
-        )
-        try:
-            case_allocate(
-                actor=request.user,
-                case=case,
-                referent=referent,
-                reason=form.cleaned_data["reason"],
-                on=day,
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
+        referent, done = _submit(request, form, options, case, day, case_allocate)
+        if done is not None:
             messages.success(request, _("Dossier attribué à %(name)s.") % {"name": referent})
             return redirect("workload:arrivals")
     return render(
@@ -147,21 +154,8 @@ def reassign(request, pk: int):
     current, current_after = referent_load_without(case, day)
     form = ReassignForm(request.POST or None, options=options)
     if request.method == "POST" and form.is_valid():
-        referent = next(
-            o["agent"] for o in options if o["agent"].pk == form.cleaned_data["referent"]
-        )
-        try:
-            impact = case_reassign(
-                actor=request.user,
-                case=case,
-                referent=referent,
-                reason=form.cleaned_data["reason"],
-                on=day,
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
+        referent, impact = _submit(request, form, options, case, day, case_reassign)
+        if impact is not None:
             messages.success(
                 request,
                 _(
