@@ -62,7 +62,15 @@ def test_dspip_finds_the_overloaded_cpip_and_reassigns_a_case(ui, demo):
     page.get_by_role("button", name="Réaffecter").click()
     page.wait_for_url(re.compile(r".*/tableaux/equipe/$"))
     assert "Dossier réaffecté" in page.get_by_role("main").inner_text()
+    assert "en cours de recalcul" in page.get_by_role("main").inner_text()
     ui.check()
+    # The request only queued the service's recompute: the worker's part, run here.
+    from reporting.tasks import workload_snapshot_compute
+    from spip.models import JobRun
+
+    run = JobRun.objects.filter(name="workload_snapshot_compute").latest("started_at")
+    workload_snapshot_compute(service_id=run.service_id, run_id=run.pk, delays=False)
+    page.reload()
     assert load_of(page, agent.pk) < before
     ui.screenshot("dspip-team-after-reassignment")
 
