@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -13,33 +12,19 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
+from cases.agenda import hearing
 from cases.agenda import services as booking
 from cases.agenda.forms import SEARCH_FIELDS, DeskForm, PersonSearchForm
-from cases.choices import CaseStatus, ConvocationType, IssuedFrom
-from cases.files import services as case_services
 from cases.files.selectors import IDENTITY_FIELDS, person_search
-from cases.models import Agenda, Case, Convocation, Person, Slot
-from measures import services as measure_services
-from measures.models import ImposedObligation, ObligationType
+from cases.models import Convocation, Person
+from measures.models import ImposedObligation
 from spip import access
 from spip.access import scope_for
 from spip.audit import audit_view, get_visible_or_404
 from spip.choices import Role
 from spip.models import Agent, Antenna
 
-PERSON_FIELDS = (
-    "birth_name",
-    "usage_name",
-    "first_names",
-    "sex",
-    "birth_date",
-    "address",
-    "postal_code",
-    "commune",
-    "phone",
-    "email",
-    "accepts_messages",
-)
+PERSON_FIELDS = hearing.DESK_PERSON_FIELDS
 
 
 def _clerk(user) -> Agent:
@@ -173,88 +158,18 @@ def desk(request):
             form.add_error("slot", _("Choisissez un créneau."))
         return render(request, "cases/bex_desk.html", context)
     try:
-        convocation = _book(request.user, clerk, form.cleaned_data, antenna, _person_pool(request))
+        convocation = hearing.hearing_convocation_book(
+            actor=request.user,
+            clerk=clerk,
+            data=form.cleaned_data,
+            antenna=antenna,
+            persons=_person_pool(request),
+        )
     except ValidationError as exc:
         for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
             form.add_error(field if field in form.fields else None, errors)
         return render(request, "cases/bex_desk.html", context, status=400)
     return redirect("bex:convocation", pk=convocation.pk)
-
-
-@transaction.atomic
-def _book(user, clerk, data, antenna, pool) -> Convocation:
-    """Everything or nothing: person, file, measure and obligations, SPIP and JAP convocations."""
-    done = booking.replayed_booking(user, data.get("request_token"))
-    if done is not None:  # the same form sent twice (double click): nothing more is written
-        return done
-    if data.get("person"):
-        person = pool.filter(pk=data["person"]).first()
-        if person is None:
-            raise ValidationError(
-                _("Cette personne n'est pas accessible : recherchez-la à nouveau.")
-            )
-    else:
-        person = case_services.person_create(
-            actor=user, service_id=antenna.service_id, **{f: data[f] for f in PERSON_FIELDS}
-        )
-    case = Case.objects.filter(
-        person=person,
-        service=antenna.service,
-        status__in=[CaseStatus.AWAITING_ALLOCATION, CaseStatus.ACTIVE, CaseStatus.SUSPENDED],
-    ).first()
-    if case is None:
-        case = case_services.case_open(actor=user, person=person, antenna=antenna)
-    obligations = list(ObligationType.objects.filter(family="general")) + list(data["obligations"])
-    measure = measure_services.measure_record(
-        actor=user,
-        case=case,
-        measure_type=data["measure_type"],
-        court=clerk.court,
-        judgment_date=data["judgment_date"],
-        judgment_reference=data["judgment_reference"],
-        provisionally_enforceable=data["provisionally_enforceable"],
-        obligations=obligations,
-        tig_hours=data.get("tig_hours"),
-        tig_deadline=data.get("tig_deadline"),
-    )
-    slot = Slot.objects.visible_to(user).filter(pk=data["slot"], agenda__antenna=antenna).first()
-    if slot is None:
-        raise ValidationError({"slot": _("Ce créneau n'appartient pas à l'antenne proposée.")})
-    convocation = booking.convocation_book(
-        actor=user,
-        case=case,
-        slot=slot,
-        kind=ConvocationType.END_OF_HEARING,
-        measure=measure,
-        issued_from=IssuedFrom.BEX,
-        beyond_reason=data.get("beyond_reason", ""),
-        request_token=data.get("request_token") or None,
-    )
-    jap = booking.deadline_for(
-        measure.measure_type,
-        measure.judgment_date,
-        target="jap_convocation",
-        subdivision=case.service.holiday_subdivision,
-    )
-    sap = (
-        Agenda.objects.visible_to(user)
-        .filter(court=clerk.court, kind="sap", is_active=True)
-        .first()
-    )
-    if jap and sap:
-        # The earliest SAP slot with a seat left, found in one query.
-        candidate = booking.free_slots(agenda=sap, days=jap.rule.amount).first()
-        if candidate is not None:
-            booking.convocation_book(
-                actor=user,
-                case=case,
-                slot=candidate,
-                kind=ConvocationType.JAP,
-                measure=measure,
-                issued_from=IssuedFrom.BEX,
-                notify=True,
-            )
-    return convocation
 
 
 @login_required
