@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from cases.workload.selectors import fraction_label
 from reporting import indicators
 from reporting.forms import report_params
-from reporting.models import WorkloadSnapshot
+from reporting.models import COUNT_FIELDS, WorkloadSnapshot
 from spip.access import scope_for
 from spip.api_base import ScopedReadOnlyViewSet
 from spip.numbers import half_up
@@ -35,15 +35,7 @@ class WorkloadSnapshotSerializer(serializers.ModelSerializer):
             "antenna",
             "agent",
             "interregional_unit",
-            "persons",
-            "measures",
-            "cases_high",
-            "cases_moderate",
-            "cases_low",
-            "cases_not_assessed",
-            "cases_mo",
-            "cases_mf",
-            "awaiting_allocation",
+            *COUNT_FIELDS,
             "awaiting_weighted",
             "weighted_load",
             "fte",

@@ -8,6 +8,19 @@ from django.utils.translation import gettext_lazy as _
 from cases.workload.models import WorkloadPolicy
 from spip import access
 
+# The counts a snapshot row carries, each a column of the table.
+COUNT_FIELDS = (
+    "persons",
+    "measures",
+    "cases_high",
+    "cases_moderate",
+    "cases_low",
+    "cases_not_assessed",
+    "cases_mo",
+    "cases_mf",
+    "awaiting_allocation",
+)
+
 
 class EntityType(models.TextChoices):
     AGENT = "agent", _("Agent")

@@ -28,21 +28,9 @@ from cases.workload.selectors import (
     persons_per_fte,
 )
 from measures.models import Measure
-from reporting.models import EntityType, WorkloadSnapshot
+from reporting.models import COUNT_FIELDS, EntityType, WorkloadSnapshot
 from reporting.stats import delays_for_snapshots
 from spip.models import Agent, Antenna, InterregionalUnit, Service
-
-COUNT_FIELDS = (
-    "persons",
-    "measures",
-    "cases_high",
-    "cases_moderate",
-    "cases_low",
-    "cases_not_assessed",
-    "cases_mo",
-    "cases_mf",
-    "awaiting_allocation",
-)
 
 SNAPSHOT_EXTRA_DEFAULTS: dict[str, Any] = {
     "open_alerts": 0,
