@@ -11,9 +11,15 @@ mkdir -p var/fuzz
 for user in demo.cpip demo.dspip demo.bex demo.dap; do
   token=$(.venv/bin/python manage.py drf_create_token "$user" | awk '{print $3}')
   echo "== schemathesis as $user"
-  (cd var/fuzz && timeout 300 ../../.venv/bin/schemathesis run "$BASE/api/schema/?format=json" \
+  log="var/fuzz/$user.log"
+  if (cd var/fuzz && timeout 300 ../../.venv/bin/schemathesis run "$BASE/api/schema/?format=json" \
     -H "Authorization: Token $token" \
     --checks not_a_server_error,response_schema_conformance,content_type_conformance \
     --phases examples,coverage,fuzzing --max-examples 20 --workers 2 --seed 20261130 \
-    --suppress-health-check all --warnings off) | tail -12
+    --suppress-health-check all --warnings off) >"$log" 2>&1; then
+    tail -6 "$log"
+  else
+    cat "$log"  # every failure, with the request that reproduces it
+    exit 1
+  fi
 done

@@ -95,7 +95,7 @@ class PersonViewSet(ScopedReadOnlyViewSet):
 class CaseMeasureSerializer(serializers.ModelSerializer):
     measure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
     # The first contact since the judgment (cases.selectors.first_contact), None before it.
-    first_contact_on = serializers.DateField(read_only=True, default=None)
+    first_contact_on = serializers.DateField(read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Measure
