@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,52 @@ from measures.models import ImposedObligation, Measure, MeasureType, ObligationT
 from spip.audit import audit_write, snapshot
 from spip.choices import AuditAction
 from spip.validation import save_checked, validate
+
+# The longest a court may give to complete a TIG (131-22 CP: 18 months at most).
+TIG_DEADLINE_MONTHS = 18
+
+
+def measure_terms_check(
+    *, measure_type: MeasureType, judgment_date: date, tig_hours=None, tig_deadline=None
+) -> None:
+    """What a measure pronounced at a hearing must say, checked before anything is written
+    (the desk calls it as soon as the form is sent, ``measure_record`` again): the type in
+    force on the judgment date; for a TIG, its hours within the legal range and a deadline
+    after the judgment, 18 months at most. ValidationError with field errors."""
+    errors: dict[str, str] = {}
+    if measure_type.valid_from > judgment_date or (
+        measure_type.valid_to and measure_type.valid_to < judgment_date
+    ):
+        errors["measure_type"] = _(
+            "Ce type de mesure n'était pas en vigueur à la date du jugement."
+        )
+    if measure_type.tig_hours_min is None:
+        if tig_hours is not None:
+            errors["tig_hours"] = _("Des heures de TIG ne s'appliquent pas à ce type de mesure.")
+    else:
+        low, high = measure_type.tig_hours_min, measure_type.tig_hours_max
+        if tig_hours is None:
+            errors["tig_hours"] = _("Indiquez le nombre d'heures de TIG prononcées.")
+        elif not low <= tig_hours <= (high or tig_hours):
+            errors["tig_hours"] = _(
+                "Le nombre d'heures doit être compris entre %(min)s et %(max)s."
+            ) % {"min": low, "max": high}
+        if tig_deadline is not None:
+            if tig_deadline <= judgment_date:
+                errors["tig_deadline"] = _("La date limite du TIG doit suivre la date du jugement.")
+            elif tig_deadline > _months_after(judgment_date, TIG_DEADLINE_MONTHS):
+                errors["tig_deadline"] = _(
+                    "Le délai d'exécution d'un TIG ne peut dépasser 18 mois après le jugement."
+                )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _months_after(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return day.replace(year=year, month=month, day=min(day.day, last))
 
 
 @transaction.atomic
@@ -26,28 +73,12 @@ def measure_record(
     **fields,
 ) -> Measure:
     """Record a measure pronounced by ``court`` with its obligations, in one transaction."""
-    errors: dict[str, str] = {}
-    if measure_type.valid_from > judgment_date or (
-        measure_type.valid_to and measure_type.valid_to < judgment_date
-    ):
-        errors["measure_type"] = _(
-            "Ce type de mesure n'était pas en vigueur à la date du jugement."
-        )
-    tig_hours = fields.get("tig_hours")
-    if tig_hours is not None:
-        if measure_type.tig_hours_min is None:
-            errors["tig_hours"] = _("Des heures de TIG ne s'appliquent pas à ce type de mesure.")
-        elif (
-            not measure_type.tig_hours_min <= tig_hours <= (measure_type.tig_hours_max or tig_hours)
-        ):
-            errors["tig_hours"] = _(
-                "Le nombre d'heures doit être compris entre %(min)s et %(max)s."
-            ) % {
-                "min": measure_type.tig_hours_min,
-                "max": measure_type.tig_hours_max,
-            }
-    if errors:
-        raise ValidationError(errors)
+    measure_terms_check(
+        measure_type=measure_type,
+        judgment_date=judgment_date,
+        tig_hours=fields.get("tig_hours"),
+        tig_deadline=fields.get("tig_deadline"),
+    )
     measure = Measure(
         case=case,
         measure_type=measure_type,

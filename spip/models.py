@@ -68,6 +68,11 @@ class Service(models.Model):
     reminder_days_before = models.PositiveSmallIntegerField(
         _("rappel (jours avant le rendez-vous)"), default=2
     )
+    desk_lead_minutes = models.PositiveSmallIntegerField(
+        _("délai minimal avant le premier créneau proposé au greffe (minutes)"),
+        default=120,
+        help_text=_("Le temps de venir de l'audience au SPIP."),
+    )
     message_booked = models.TextField(
         _("message à la prise de rendez-vous"),
         default="SPIP : vous êtes convoqué(e) le {date} à {heure}, {lieu}, {adresse}. Tél. {telephone}.",

@@ -3,12 +3,16 @@ convocation (person, measure, competent antenna, earliest slots with their deadl
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
@@ -44,6 +48,8 @@ def _antennas(clerk: Agent):
 
 # The ids the clerk's last identity searches returned: only those can be chosen.
 FOUND_KEY = "bex_found_persons"
+# The likely duplicates shown when the slots were proposed: booking must answer them.
+DUPLICATES_KEY = "bex_likely_duplicates"
 
 
 def _remember(request, people) -> None:
@@ -127,8 +133,17 @@ def desk(request):
         enforceable=data["provisionally_enforceable"],
         subdivision=service.holiday_subdivision,
     )
+    # Never a slot the person cannot reach: not before the service's lead time, and from
+    # the day asked for or after the last slot shown when the clerk looks further ahead.
+    start = timezone.now() + timedelta(minutes=service.desk_lead_minutes)
+    if data.get("slots_from"):
+        start = max(
+            start, datetime.combine(data["slots_from"], time.min, ZoneInfo(service.time_zone))
+        )
+    if request.POST.get("action") == "later" and data.get("after"):
+        start = max(start, data["after"] + timedelta(seconds=1))
     slots = booking.label_slots(
-        list(booking.free_slots(antenna=antenna)[:12]), deadline, service.time_zone
+        list(booking.free_slots(antenna=antenna, now=start)[:12]), deadline, service.time_zone
     )
     duplicates = []
     # Looked up when the slots are proposed; booking then goes on from that page (one
@@ -141,10 +156,13 @@ def desk(request):
             birth_date=data["birth_date"],
         )
         _remember(request, duplicates)
+        request.session[DUPLICATES_KEY] = [p.pk for p in duplicates]
     form = DeskForm(request.POST, antennas=antennas, slots=slots)
     form.is_valid()
     form.data = form.data.copy()
     form.data["antenna"] = str(antenna.pk)
+    if slots:
+        form.data["after"] = slots[-1]["slot"].starts_at.isoformat()
     context |= {
         "form": form,
         "antenna": antenna,
@@ -152,11 +170,30 @@ def desk(request):
         "slots": slots,
         "deadline": deadline,
         "duplicates": duplicates,
+        "any_beyond": any(not s["within"] for s in slots),
     }
     if request.POST.get("action") != "book" or not data.get("slot"):
         if request.POST.get("action") == "book":
             form.add_error("slot", _("Choisissez un créneau."))
         return render(request, "cases/bex_desk.html", context)
+    # A likely duplicate shown at the previous step needs an answer: choose that person,
+    # or say this is another one, and why (kept in the journal).
+    likely = [] if data.get("person") else request.session.get(DUPLICATES_KEY, [])
+    note = None
+    if likely:
+        reason = (data.get("not_duplicate_reason") or "").strip()
+        if not (data.get("not_duplicate") and reason):
+            form.add_error(
+                "not_duplicate",
+                _(
+                    "Cette personne semble déjà connue : choisissez-la dans la liste, ou "
+                    "confirmez qu'il s'agit d'une autre personne en indiquant ce qui les "
+                    "distingue."
+                ),
+            )
+            context["duplicates"] = Person.objects.filter(pk__in=likely).only(*IDENTITY_FIELDS)
+            return render(request, "cases/bex_desk.html", context, status=400)
+        note = {"distincte_de": likely, "motif": reason}
     try:
         convocation = hearing.hearing_convocation_book(
             actor=request.user,
@@ -164,7 +201,9 @@ def desk(request):
             data=form.cleaned_data,
             antenna=antenna,
             persons=_person_pool(request),
+            duplicate_note=note,
         )
+        request.session.pop(DUPLICATES_KEY, None)
     except ValidationError as exc:
         for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
             form.add_error(field if field in form.fields else None, errors)

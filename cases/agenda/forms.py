@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from cases.agenda.services import HEARING_CATEGORIES, is_french_mobile
 from cases.choices import Sex
+from cases.files.services import birth_date_check
 from measures.models import MeasureType, ObligationType
+from measures.services import measure_terms_check
 
 
 class PersonSearchForm(DsfrBaseForm):
@@ -82,6 +85,20 @@ class DeskForm(DsfrBaseForm):
     beyond_reason = forms.CharField(
         label=_("Motif du dépassement du délai légal"), max_length=255, required=False
     )
+    # Slots further ahead: from a day, or after the last one shown ("Créneaux suivants").
+    slots_from = forms.DateField(
+        label=_("Créneaux à partir du"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    after = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    # A likely duplicate needs an explicit answer.
+    not_duplicate = forms.BooleanField(
+        label=_("Ce n'est pas la même personne : en créer une nouvelle"), required=False
+    )
+    not_duplicate_reason = forms.CharField(
+        label=_("Pourquoi (ce qui les distingue)"), max_length=255, required=False
+    )
 
     def __init__(self, *args, antennas=(), slots=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,6 +115,14 @@ class DeskForm(DsfrBaseForm):
         if not self.is_bound:
             self.initial.setdefault("request_token", uuid.uuid4().hex)
             self.initial.setdefault("judgment_date", timezone.localdate())
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        try:
+            birth_date_check(value)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["birth_date"]) from exc
+        return value
 
     def clean_judgment_date(self):
         value = self.cleaned_data["judgment_date"]
@@ -123,6 +148,18 @@ class DeskForm(DsfrBaseForm):
         data = super().clean()
         if not data.get("person"):
             for name in ("birth_name", "first_names", "sex", "birth_date"):
-                if not data.get(name):
+                if name not in self.errors and not data.get(name):
                     self.add_error(name, _("Champ requis pour une nouvelle personne."))
+        if data.get("measure_type") and data.get("judgment_date"):
+            # Refused at once, before any slot is offered (the service checks it again).
+            try:
+                measure_terms_check(
+                    measure_type=data["measure_type"],
+                    judgment_date=data["judgment_date"],
+                    tig_hours=data.get("tig_hours"),
+                    tig_deadline=data.get("tig_deadline"),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
         return data

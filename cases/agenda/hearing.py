@@ -3,8 +3,11 @@ SPIP and JAP convocations (a service of its own: it writes files, measures and b
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.agenda import services as booking
@@ -31,7 +34,9 @@ DESK_PERSON_FIELDS = (
 
 
 @transaction.atomic
-def hearing_convocation_book(*, actor, clerk, data: dict, antenna, persons) -> Convocation:
+def hearing_convocation_book(
+    *, actor, clerk, data: dict, antenna, persons, duplicate_note: dict | None = None
+) -> Convocation:
     """The BEX desk's booking at the end of a hearing, everything or nothing: the person
     (one of ``persons``, or a new one), the file, the measure and its obligations, the SPIP
     convocation and the JAP's. ``data``: the desk form's cleaned data."""
@@ -47,7 +52,10 @@ def hearing_convocation_book(*, actor, clerk, data: dict, antenna, persons) -> C
             )
     else:
         person = person_create(
-            actor=user, service_id=antenna.service_id, **{f: data[f] for f in DESK_PERSON_FIELDS}
+            actor=user,
+            service_id=antenna.service_id,
+            note=duplicate_note,
+            **{f: data[f] for f in DESK_PERSON_FIELDS},
         )
     case = Case.objects.filter(
         person=person,
@@ -72,6 +80,15 @@ def hearing_convocation_book(*, actor, clerk, data: dict, antenna, persons) -> C
     slot = Slot.objects.visible_to(user).filter(pk=data["slot"], agenda__antenna=antenna).first()
     if slot is None:
         raise ValidationError({"slot": _("Ce créneau n'appartient pas à l'antenne proposée.")})
+    lead = timedelta(minutes=antenna.service.desk_lead_minutes)
+    if slot.starts_at < timezone.now() + lead:
+        raise ValidationError(
+            {
+                "slot": _(
+                    "Ce créneau est trop proche pour que la personne s'y rende : choisissez-en un plus tard."
+                )
+            }
+        )
     convocation = booking.convocation_book(
         actor=user,
         case=case,

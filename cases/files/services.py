@@ -34,10 +34,42 @@ def _person_key(person: Person) -> str:
     return search_key(person.usage_name or person.birth_name, person.first_names)
 
 
+# A person followed by the SPIP is of age to be sentenced by an adult court's measures
+# (13 at the very least) and alive: a birth date outside this span is a typing error.
+AGE_RANGE = (13, 110)
+
+
+def birth_date_check(birth_date: date | None, *, today: date | None = None) -> None:
+    """A birth date a person followed can have: not in the future, not implausible."""
+    if birth_date is None:
+        return
+    today = today or timezone.localdate()
+    if birth_date > today:
+        raise ValidationError({"birth_date": _("La date de naissance est dans le futur.")})
+    age = (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
+    if not AGE_RANGE[0] <= age <= AGE_RANGE[1]:
+        raise ValidationError(
+            {
+                "birth_date": _(
+                    "Date de naissance invraisemblable (%(age)s ans) : vérifiez la saisie."
+                )
+                % {"age": age}
+            }
+        )
+
+
 @transaction.atomic
-def person_create(*, actor, service_id: int | None = None, **fields) -> Person:
+def person_create(
+    *, actor, service_id: int | None = None, note: dict | None = None, **fields
+) -> Person:
     """Record a person. ``service_id``: the service whose file they are recorded for, so
-    that its director sees the creation in the journal (a person belongs to no service)."""
+    that its director sees the creation in the journal (a person belongs to no service);
+    ``note``: what else the journal keeps (why a likely duplicate is another person)."""
+    birth_date_check(fields.get("birth_date"))
     person = Person(
         **fields, created_by=actor if getattr(actor, "is_authenticated", False) else None
     )
@@ -48,7 +80,7 @@ def person_create(*, actor, service_id: int | None = None, **fields) -> Person:
         actor=actor,
         action=AuditAction.CREATE,
         obj=person,
-        changes=snapshot(person),
+        changes={**snapshot(person), **(note or {})},
         service_id=service_id,
     )
     return person

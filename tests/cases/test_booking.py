@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -465,17 +466,81 @@ def test_a_measure_not_pronounced_at_the_hearing_is_refused(world, desk):
     assert "Sélectionnez un choix valide" in response.content.decode()
 
 
-def test_tig_hours_outside_the_legal_range_write_nothing(world, desk):
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tig_hours": "500"}, "entre 20 et 400"),
+        ({"tig_hours": ""}, "Indiquez le nombre d&#x27;heures de TIG"),
+        ({"tig_hours": "70", "tig_deadline": "2020-01-01"}, "doit suivre la date du jugement"),
+        ({"tig_hours": "70", "tig_deadline": "2099-01-01"}, "18 mois"),
+    ],
+)
+def test_impossible_tig_terms_are_refused_before_any_slot_is_offered(world, desk, changes, message):
     tig = MeasureType.objects.get(code="TIG").pk
-    page = desk.post("/bex/", desk_data(measure_type=tig, tig_hours="500")).content.decode()
-    slot = re.search(r'name="slot" value="(\d+)"', page).group(1)
-    response = desk.post(
-        "/bex/", desk_data(measure_type=tig, tig_hours="500", action="book", slot=slot)
-    )
+    response = desk.post("/bex/", desk_data(measure_type=tig, **changes))
     assert response.status_code == 400
-    assert "entre 20 et 400" in response.content.decode()
+    page = response.content.decode()
+    assert message in page
+    assert 'name="slot"' not in page
+    response = desk.post("/bex/", desk_data(measure_type=tig, action="book", slot="1", **changes))
+    assert response.status_code == 400
     assert not Person.objects.filter(birth_name="Lefèvre").exists()
-    assert not Convocation.objects.filter(slot_id=slot).exists()
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "message"),
+    [
+        ("2031-01-01", "dans le futur"),
+        ("1850-06-01", "invraisemblable"),
+        ("2020-01-01", "invraisemblable"),
+    ],
+)
+def test_an_impossible_birth_date_is_refused_at_once(world, desk, birth_date, message):
+    response = desk.post("/bex/", desk_data(birth_date=birth_date))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_desk_offers_nothing_before_the_services_lead_time_and_pages_forward(
+    world, desk, client_for
+):
+    """At 09:23 (Paris) on a Wednesday, the service's 2 hours of lead time: the first slot
+    offered is 14:00 (9, 10 and 11 are too close); "Créneaux suivants" goes on from the
+    last one shown."""
+    with time_machine.travel(datetime(2026, 12, 2, 9, 23, tzinfo=PARIS), tick=False):
+        booking.slots_generate(today=date(2026, 12, 2))
+        desk = client_for(world.users["bex"])  # signed in on that day
+        page = desk.post("/bex/", desk_data()).content.decode()
+        first = re.search(r'name="slot" value="(\d+)"', page).group(1)
+        starts = Slot.objects.get(pk=first).starts_at.astimezone(PARIS)
+        assert (starts.date(), starts.hour) == (date(2026, 12, 2), 14)
+        shown = re.findall(r'name="slot" value="(\d+)"', page)
+        after = re.search(r'name="after" value="([^"]+)"', page).group(1)
+        later = desk.post("/bex/", desk_data(action="later", after=after)).content.decode()
+        more = re.findall(r'name="slot" value="(\d+)"', later)
+        assert more and not set(more) & set(shown)
+        last_shown = max(Slot.objects.filter(pk__in=shown).values_list("starts_at", flat=True))
+        assert (
+            min(Slot.objects.filter(pk__in=more).values_list("starts_at", flat=True)) > last_shown
+        )
+        # Booking a slot inside the lead time is refused by the service too.
+        too_soon = (
+            Slot.objects.filter(
+                agenda__antenna=world.antenna,
+                starts_at__lt=datetime(2026, 12, 2, 11, 23, tzinfo=PARIS),
+            )
+            .order_by("starts_at")
+            .last()
+        )
+        response = desk.post("/bex/", desk_data(action="book", slot=str(too_soon.pk)))
+        assert response.status_code == 400
+        assert "trop proche" in response.content.decode()
+
+
+def test_the_reason_for_a_slot_beyond_the_deadline_is_asked_only_when_one_is_offered(world, desk):
+    page = desk.post("/bex/", desk_data()).content.decode()
+    assert "dans le délai légal" in page
+    assert "Motif du dépassement" not in page  # every slot offered is within 45 days
 
 
 def test_a_likely_duplicate_is_shown_before_creating(world, desk):
@@ -646,3 +711,54 @@ def test_tampered_ids_get_an_answer_not_an_error(world, desk, client_for):
         HTTP_HX_REQUEST="true",
     )
     assert "Indiquez la date de la nouvelle convocation." in row.content.decode()
+
+
+def test_a_likely_duplicate_needs_an_explicit_answer_which_is_journalled(world, desk):
+    from cases.files.services import person_create
+    from spip.models import AuditEntry
+
+    known = person_create(
+        actor=world.users["bex"],
+        birth_name="LEFEVRE",
+        first_names="Zoe",
+        sex="F",
+        birth_date=date(1991, 2, 3),
+    )
+    page = desk.post("/bex/", desk_data()).content.decode()
+    assert 'data-testid="duplicates"' in page
+    slot = re.search(r'name="slot" value="(\d+)"', page).group(1)
+    refused = desk.post("/bex/", desk_data(action="book", slot=slot))
+    assert refused.status_code == 400
+    assert "semble déjà connue" in refused.content.decode()
+    assert Person.objects.filter(search_key__startswith="LEFEVRE ZOE").count() == 1
+    booked = desk.post(
+        "/bex/",
+        desk_data(
+            action="book",
+            slot=slot,
+            not_duplicate="on",
+            not_duplicate_reason="Autre lieu de naissance (Alger)",
+        ),
+    )
+    assert booked.status_code == 302
+    new = Person.objects.exclude(pk=known.pk).get(birth_name="Lefèvre")
+    entry = AuditEntry.objects.get(action="create", object_type="cases.person", object_id=new.pk)
+    assert entry.changes["distincte_de"] == [known.pk]
+    assert entry.changes["motif"] == "Autre lieu de naissance (Alger)"
+
+
+def test_a_past_convocation_is_reprinted_from_the_desk_home_and_the_case_file(
+    world, desk, client_for
+):
+    page = desk.post("/bex/", desk_data()).content.decode()
+    slot = re.search(r'name="slot" value="(\d+)"', page).group(1)
+    desk.post("/bex/", desk_data(action="book", slot=slot))
+    conv = Convocation.objects.get(slot_id=slot)
+    pdf_url = f"/bex/convocations/{conv.pk}/pdf/"
+    assert pdf_url in desk.get("/").content.decode()
+    conv.case.referent = world.agents["cpip"]
+    conv.case.status = "active"
+    conv.case.save()
+    case_file = client_for(world.users["cpip"]).get(f"/dossiers/{conv.case_id}/")
+    assert pdf_url in case_file.content.decode()
+    assert client_for(world.users["cpip"]).get(pdf_url).status_code == 200
