@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.agenda.models import Convocation
 from cases.choices import (
     AlertSeverity,
+    AlertType,
 )
 from cases.files.models import Case
 from spip import access
@@ -35,7 +36,7 @@ class AlertQuerySet(access.ScopedQuerySet):
 class Alert(models.Model):
     """Raised and closed by the alert jobs. One open alert per type per subject."""
 
-    alert_type = models.CharField(_("type"), max_length=40)
+    alert_type = models.CharField(_("type"), max_length=40, choices=AlertType.choices)
     severity = models.CharField(_("gravité"), max_length=8, choices=AlertSeverity.choices)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
     agent = models.ForeignKey(
@@ -81,4 +82,4 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.alert_type} — dossier {self.case_id}"
+        return f"{self.get_alert_type_display()} — dossier {self.case_id}"

@@ -305,6 +305,10 @@ def cover_end(*, actor, cover, on: date | None = None):
     return cover
 
 
+# What the draft leaves for the CPIP to write: a report still saying it is not sent.
+PLACEHOLDERS = ("à rédiger", "à préciser")
+
+
 def _report_body(case: Case, kind: str, measure) -> str:
     """A first draft from the file's data; the CPIP edits it before sending."""
 
@@ -389,6 +393,18 @@ def report_update(*, actor, report, body: str, send: bool = False, author: Agent
         raise ValidationError(_("Un rapport transmis ne peut plus être modifié."))
     if len(body) > 20000:
         raise ValidationError({"body": _("Le rapport dépasse 20 000 caractères.")})
+    if send:
+        unwritten = [m for m in PLACEHOLDERS if m in body]
+        if unwritten:
+            raise ValidationError(
+                {
+                    "body": _(
+                        "Le rapport ne peut pas être transmis : une partie reste à rédiger "
+                        "(« %(mark)s »)."
+                    )
+                    % {"mark": unwritten[0]}
+                }
+            )
     before = {"status": report.status}
     report.body = body
     if send:

@@ -414,3 +414,14 @@ def test_snoozing_is_audited_and_hides_the_alert_until_the_date(world, client_fo
         f"/alertes/{alert.pk}/reporter/", {"snoozed_until": until, "snooze_reason": "x"}
     )
     assert other.status_code == 404
+
+
+def test_the_case_file_names_each_alerts_type(world, client_for):
+    from cases.alerts.services import alerts_refresh
+
+    alerts_refresh()
+    page = client_for(world.users["cpip"]).get(f"/dossiers/{world.cases['mine'].pk}/")
+    html = page.content.decode()
+    # "mine" has a measure but no convocation and no next appointment.
+    assert "Aucune convocation émise" in html
+    assert "Aucun prochain rendez-vous" in html

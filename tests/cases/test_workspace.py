@@ -218,10 +218,16 @@ def test_incident_report_draft_lists_missed_dates_and_sending_records_the_breach
         actor=world.users["cpip"], case=case, kind="incident", author=world.agents["cpip"]
     )
     assert f"Convocations non honorées : {timezone.localtime(when):%d/%m/%Y}" in report.body
+    # The draft cannot be sent as it is: its "à préciser" parts must be written first.
+    with pytest.raises(ValidationError, match="reste à rédiger"):
+        followup_services.report_update(
+            actor=world.users["cpip"], report=report, body=report.body, send=True
+        )
+    written = report.body.replace("à préciser", "obligation de soins non justifiée depuis mars")
     followup_services.report_update(
         actor=world.users["cpip"],
         report=report,
-        body=report.body,
+        body=written,
         send=True,
         author=world.agents["cpip"],
     )
