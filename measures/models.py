@@ -6,6 +6,8 @@ measures; the code of criminal procedure is renumbered from 2029).
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -114,6 +116,44 @@ class ObligationType(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article} — {self.label}"
+
+    @property
+    def legal_key(self) -> tuple:
+        """Order of the code: article 132-44 before 132-45 before 132-45-1, then 1°, 2°…
+        (not the alphabetical order of "132-45 14°" and "132-45 4°")."""
+        match = ARTICLE.match(self.article)
+        if match is None:
+            return ((9999,), 0, self.code)
+        numbers = tuple(int(n) for n in match.group("number").split("-"))
+        # An obligation of the article without its own ordinal comes after the numbered ones.
+        return (numbers, int(match.group("ordinal") or 99), self.code)
+
+    @property
+    def article_heading(self) -> str:
+        """ "article 132-45 du code pénal", the heading the obligation stands under."""
+        match = ARTICLE.match(self.article)
+        if match is None:
+            return self.article
+        code = CODES.get(match.group("code") or "", match.group("code") or "")
+        return f"article {match.group('number')} {code}".strip()
+
+
+# "132-45 14° CP", "132-45-1 CP", "138 CPP": the article, its ordinal, its code.
+ARTICLE = re.compile(r"^\s*(?P<number>\d+(?:-\d+)*)(?:\s+(?P<ordinal>\d+)°)?\s*(?P<code>CPP|CP)?")
+CODES = {"CP": "du code pénal", "CPP": "du code de procédure pénale"}
+
+
+def in_legal_order(obligations) -> list[tuple[str, list]]:
+    """Imposed obligations (or obligation types) grouped under their article, in the
+    order of the code: what the convocation, the desk and the case file print."""
+
+    def type_of(o):
+        return getattr(o, "obligation_type", o)
+
+    groups: dict[str, list] = {}
+    for o in sorted(obligations, key=lambda o: type_of(o).legal_key):
+        groups.setdefault(type_of(o).article_heading, []).append(o)
+    return list(groups.items())
 
 
 class DeadlineRule(models.Model):

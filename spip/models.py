@@ -179,6 +179,9 @@ class Court(models.Model):
     name = models.CharField(_("nom"), max_length=160, unique=True)
     city = models.CharField(_("commune"), max_length=120)
     address = models.CharField(_("adresse"), max_length=255, blank=True)
+    phone = models.CharField(
+        _("téléphone du service de l'application des peines"), max_length=20, blank=True
+    )
     services = models.ManyToManyField(
         Service, related_name="courts", verbose_name=_("services destinataires")
     )

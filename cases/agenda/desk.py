@@ -19,9 +19,10 @@ from weasyprint import HTML
 from cases.agenda import hearing
 from cases.agenda import services as booking
 from cases.agenda.forms import SEARCH_FIELDS, DeskForm, PersonSearchForm
+from cases.choices import ConvocationStatus, ConvocationType
 from cases.files.selectors import IDENTITY_FIELDS, person_search
 from cases.models import Convocation, Person
-from measures.models import ImposedObligation
+from measures.models import ImposedObligation, in_legal_order
 from spip import access
 from spip.access import scope_for
 from spip.audit import audit_view, get_visible_or_404
@@ -244,8 +245,23 @@ def convocation_pdf(request, pk: int):
     )
     audit_view(actor=request.user, obj=conv)
     zone = conv.case.service.time_zone
-    obligations = ImposedObligation.objects.filter(measure=conv.measure).select_related(
-        "obligation_type"
+    obligations = in_legal_order(
+        ImposedObligation.objects.filter(measure=conv.measure).select_related("obligation_type")
+    )
+    # The judge's convocation booked with it is printed on the same document.
+    jap = (
+        Convocation.objects.visible_to(request.user)
+        .filter(
+            case=conv.case,
+            measure=conv.measure,
+            kind=ConvocationType.JAP,
+            status=ConvocationStatus.BOOKED,
+        )
+        .exclude(pk=conv.pk)
+        .select_related("slot__agenda__court", "case__service")
+        .first()
+        if conv.measure_id and conv.kind != ConvocationType.JAP
+        else None
     )
     html = render_to_string(
         "cases/convocation_pdf.html",
@@ -254,6 +270,9 @@ def convocation_pdf(request, pk: int):
             "local": booking.local_date(conv.starts_at, zone),
             "time": conv.starts_at.astimezone(booking.ZoneInfo(zone)),
             "obligations": obligations,
+            "jap": jap,
+            "jap_time": jap.starts_at.astimezone(booking.ZoneInfo(zone)) if jap else None,
+            "jap_place": booking.convocation_place(jap) if jap else None,
         },
     )
     pdf = HTML(string=html).write_pdf()

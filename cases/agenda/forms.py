@@ -6,6 +6,8 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Case as DbCase
+from django.db.models import Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
@@ -13,7 +15,7 @@ from dsfr.forms import DsfrBaseForm
 from cases.agenda.services import HEARING_CATEGORIES, is_french_mobile
 from cases.choices import Sex
 from cases.files.services import birth_date_check
-from measures.models import MeasureType, ObligationType
+from measures.models import MeasureType, ObligationType, in_legal_order
 from measures.services import measure_terms_check
 
 
@@ -105,9 +107,14 @@ class DeskForm(DsfrBaseForm):
         self.fields["measure_type"].queryset = MeasureType.objects.filter(
             category__in=HEARING_CATEGORIES
         ).order_by("code")
-        self.fields["obligations"].queryset = ObligationType.objects.filter(
-            family="special"
-        ).order_by("code")
+        special = ObligationType.objects.filter(family="special")
+        # Offered in the order of the code (132-45 1°, 2°… rather than alphabetically).
+        ordered = [t.pk for _heading, items in in_legal_order(special) for t in items]
+        self.fields["obligations"].queryset = special.order_by(
+            DbCase(
+                *[When(pk=pk, then=Value(i)) for i, pk in enumerate(ordered)], default=Value(999)
+            )
+        )
         self.fields["antenna"].choices = [
             ("", "—"),
             *[(a.pk, f"{a.name} ({a.service})") for a in antennas],

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
+from cases.choices import ConvocationType
 from cases.models import Notification
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,12 @@ def deliver(notification: Notification) -> None:
     if notification.channel == "sms":
         sms_backend().send(notification.recipient, notification.body)
     else:
-        send_mail(
-            gettext("Votre convocation au SPIP"), notification.body, None, [notification.recipient]
+        subject = (
+            gettext("Votre convocation devant le juge de l'application des peines")
+            if notification.convocation.kind == ConvocationType.JAP
+            else gettext("Votre convocation au SPIP")
         )
+        send_mail(subject, notification.body, None, [notification.recipient])
 
 
 def notifications_send_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
@@ -74,7 +78,7 @@ def notifications_send_due(*, now: datetime | None = None, limit: int = 500) -> 
         )
         if not claimed:
             continue
-        notification = Notification.objects.get(pk=pk)
+        notification = Notification.objects.select_related("convocation").get(pk=pk)
         try:
             deliver(notification)
         except Exception as exc:  # noqa: BLE001 - any provider error is a failed attempt

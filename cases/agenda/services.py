@@ -400,6 +400,47 @@ def is_french_mobile(phone: str) -> bool:
     return bool(MOBILE.match((phone or "").strip()))
 
 
+# The judge's convocation is not the SPIP's: its own words, its own place.
+JAP_MESSAGES = {
+    "booked": _(
+        "Juge de l'application des peines : vous êtes convoqué(e) le {date} à {heure}, "
+        "{lieu}, {adresse}. Tél. {telephone}."
+    ),
+    "reminder": _(
+        "Rappel : juge de l'application des peines le {date} à {heure}, {lieu}, {adresse}."
+    ),
+    "cancelled": _(
+        "Votre convocation devant le juge de l'application des peines du {date} est annulée. "
+        "Une nouvelle convocation vous sera adressée."
+    ),
+    "rescheduled": _(
+        "Juge de l'application des peines : vous êtes convoqué(e) le {date} à {heure}, "
+        "{lieu}, {adresse}. Tél. {telephone}."
+    ),
+}
+
+
+def convocation_place(convocation: Convocation) -> dict[str, str]:
+    """Where the person goes: the antenna for the SPIP, the court for the judge."""
+    service = convocation.case.service
+    antenna = convocation.antenna
+    slot = convocation.slot
+    court = slot.agenda.court if slot is not None and slot.agenda.court_id else None
+    if antenna is not None:
+        return {
+            "lieu": antenna.name,
+            "adresse": f"{antenna.address}, {antenna.city}",
+            "telephone": antenna.phone or service.phone,
+        }
+    if court is not None:
+        return {
+            "lieu": court.name,
+            "adresse": ", ".join(p for p in (court.address, court.city) if p),
+            "telephone": court.phone or "—",
+        }
+    return {"lieu": service.name, "adresse": service.seat_address, "telephone": service.phone}
+
+
 def notifications_plan(convocation: Convocation, *, events) -> int:
     """Queue the messages of a convocation's events, per channel the person accepts.
     Unique per (convocation, event, channel): planning twice queues nothing more."""
@@ -409,20 +450,20 @@ def notifications_plan(convocation: Convocation, *, events) -> int:
     service = convocation.case.service
     zone = ZoneInfo(service.time_zone)
     local = convocation.starts_at.astimezone(zone)
-    antenna = convocation.antenna
     values = {
         "date": f"{local:%d/%m/%Y}",
         "heure": f"{local:%H:%M}",
-        "lieu": antenna.name if antenna else service.name,
-        "adresse": f"{antenna.address}, {antenna.city}" if antenna else service.seat_address,
-        "telephone": (antenna.phone if antenna else "") or service.phone,
+        **convocation_place(convocation),
     }
-    templates = {
-        "booked": service.message_booked,
-        "reminder": service.message_reminder,
-        "cancelled": service.message_cancelled,
-        "rescheduled": service.message_booked,
-    }
+    if convocation.kind == ConvocationType.JAP:
+        templates = JAP_MESSAGES
+    else:
+        templates = {
+            "booked": service.message_booked,
+            "reminder": service.message_reminder,
+            "cancelled": service.message_cancelled,
+            "rescheduled": service.message_booked,
+        }
     channels = []
     if is_french_mobile(person.phone):
         channels.append(("sms", person.phone))

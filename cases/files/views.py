@@ -17,7 +17,7 @@ from cases.files.selectors import timeline
 from cases.followup.forms import interview_form_for
 from cases.models import Alert, Case, Report
 from cases.workload.models import WorkloadPolicy
-from measures.models import ImposedObligation, Measure
+from measures.models import ImposedObligation, Measure, in_legal_order
 from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
 
@@ -70,6 +70,9 @@ def case_context(request, case, interview_form=None) -> dict:
         )
     )
     writer = scope.records_interviews
+    measures = list(measures)
+    for m in measures:
+        m.obligations_in_order = in_legal_order(m.obligations.all())
     return {
         "case": case,
         "person": case.person,

@@ -762,3 +762,70 @@ def test_a_past_convocation_is_reprinted_from_the_desk_home_and_the_case_file(
     case_file = client_for(world.users["cpip"]).get(f"/dossiers/{conv.case_id}/")
     assert pdf_url in case_file.content.decode()
     assert client_for(world.users["cpip"]).get(pdf_url).status_code == 200
+
+
+def test_obligations_follow_the_order_of_the_code_under_their_article():
+    from measures.models import ObligationType, in_legal_order
+
+    articles = ["132-45 14° CP", "138 CPP", "132-45-1 CP", "132-45 4° CP", "132-44 2° CP"]
+    types = [ObligationType(code=a, article=a, label=a) for a in articles]
+    grouped = [(heading, [o.article for o in items]) for heading, items in in_legal_order(types)]
+    assert grouped == [
+        ("article 132-44 du code pénal", ["132-44 2° CP"]),
+        ("article 132-45 du code pénal", ["132-45 4° CP", "132-45 14° CP"]),
+        ("article 132-45-1 du code pénal", ["132-45-1 CP"]),
+        ("article 138 du code de procédure pénale", ["138 CPP"]),
+    ]
+
+
+def test_the_judges_convocation_has_its_own_place_words_and_subject_and_is_printed_too(
+    world, desk, sms, mailoutbox
+):
+    from django.template.loader import render_to_string
+
+    from cases.agenda.notify import notifications_send_due
+
+    Court = type(world.court)
+    Court.objects.filter(pk=world.court.pk).update(
+        address="67 rue Servient", city="Lyon", phone="04 72 60 70 12"
+    )
+    sap = Agenda.objects.create(name="SAP de Lyon", kind="sap", court=world.court)
+    jap_slot = Slot.objects.create(
+        agenda=sap, starts_at=timezone.now() + timedelta(days=12), capacity=1
+    )
+    case = world.cases["arrival"]
+    Person.objects.filter(pk=case.person_id).update(
+        phone="06 11 22 33 44", email="p@example.invalid", accepts_messages=True
+    )
+    case.person.refresh_from_db()
+    measure = case.measures.get()
+    spip = booking.convocation_book(
+        actor=world.users["bex"],
+        case=case,
+        slot=future_slot(world.antenna),
+        kind="end_of_hearing",
+        measure=measure,
+    )
+    jap = booking.convocation_book(
+        actor=world.users["bex"], case=case, slot=jap_slot, kind="jap", measure=measure
+    )
+    body = Notification.objects.get(convocation=jap, event="booked", channel="sms").body
+    assert body.startswith("Juge de l'application des peines : vous êtes convoqué(e)")
+    assert "Tribunal judiciaire de Lyon, 67 rue Servient, Lyon. Tél. 04 72 60 70 12." in body
+    notifications_send_due()
+    subjects = {m.subject for m in mailoutbox}
+    assert "Votre convocation devant le juge de l'application des peines" in subjects
+    assert "Votre convocation au SPIP" in subjects
+    assert desk.get(f"/bex/convocations/{spip.pk}/pdf/").status_code == 200
+    html = render_to_string(
+        "cases/convocation_pdf.html",
+        {
+            "c": spip,
+            "time": spip.starts_at,
+            "obligations": [],
+            "jap": jap,
+            "jap_time": jap.starts_at,
+            "jap_place": booking.convocation_place(jap),
+        },
+    )
+    assert "juge de l'application des peines" in html and "67 rue Servient" in html
