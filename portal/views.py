@@ -47,7 +47,29 @@ def home(request):
         audit_page(
             request, object_type, [o for t, o in shown if t == object_type], _("Page d'accueil")
         )
+    if "alerts" in context:
+        context["alert_groups"] = alert_groups(context["alerts"])
     return render(request, template, context)
+
+
+SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
+def alert_groups(alerts) -> list[dict]:
+    """Alerts by type, the most severe type first, each with its count: a screen of
+    headings to open rather than a table of every alert."""
+    groups: dict[str, dict] = {}
+    for alert in alerts:
+        group = groups.setdefault(
+            alert.alert_type,
+            {"label": alert.get_alert_type_display(), "severity": alert.severity, "alerts": []},
+        )
+        group["alerts"].append(alert)
+        if SEVERITY_RANK.get(alert.severity, 9) < SEVERITY_RANK.get(group["severity"], 9):
+            group["severity"] = alert.severity
+    return sorted(
+        groups.values(), key=lambda g: (SEVERITY_RANK.get(g["severity"], 9), -len(g["alerts"]))
+    )
 
 
 # Lists of the homes that name persons, and what they are.

@@ -60,3 +60,18 @@ def test_home_on_a_phone_has_the_menu_button(phone, demo):
     menu.click()
     assert phone.page.get_by_role("link", name="Dossiers").first.is_visible()
     phone.screenshot("home-cpip-phone")
+
+
+def test_the_cpip_home_starts_with_the_day_on_a_phone(phone, demo):
+    """At 390 px: today's convocations come first, alerts are grouped by type under
+    headings to open, and nothing scrolls sideways."""
+    login(phone, "demo.cpip", demo)
+    page = phone.page
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings[:2] == ["Convocations du jour", "Issues à saisir"], headings
+    assert headings.index("Mes alertes") > 1
+    assert page.get_by_test_id("alert-groups").is_visible()
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, wide
+    phone.check()
+    phone.screenshot("home-cpip-day-first-phone")
