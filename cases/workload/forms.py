@@ -4,6 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
+from cases.workload.models import ReductionKind
+
 
 class _ChooseAgentForm(DsfrBaseForm):
     """A CPIP among the ranked options, and a reason."""
@@ -23,3 +25,17 @@ class AllocationForm(_ChooseAgentForm):
 class ReassignForm(_ChooseAgentForm):
     referent = forms.TypedChoiceField(label=_("Nouveau CPIP"), coerce=int, widget=forms.RadioSelect)
     reason = forms.CharField(label=_("Motif de la réaffectation"), max_length=255)
+
+
+class CapacityReductionForm(DsfrBaseForm):
+    kind = forms.ChoiceField(label=_("Motif"), choices=ReductionKind.choices)
+    percent = forms.IntegerField(label=_("Part du temps (%)"), min_value=1, max_value=100)
+    starts_on = forms.DateField(
+        label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    ends_on = forms.DateField(
+        label=_("Au (facultatif)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    note = forms.CharField(label=_("Précision (obligatoire)"), max_length=255)

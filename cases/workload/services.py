@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from cases.choices import CaseStatus
 from cases.files.services import case_assign
 from cases.models import Case
+from cases.workload.models import CapacityReduction
 from cases.workload.selectors import allocation_options, reassignment_impact
 from spip.audit import audit_write
 from spip.choices import AuditAction
 from spip.jobs import job_enqueue
 from spip.models import Agent
+from spip.validation import create_audited
 
 
 @transaction.atomic
@@ -123,3 +125,47 @@ def _notify_allocation(case_id: int, agent_id: int) -> None:
         recipient_list=[agent.user.email],
         fail_silently=True,
     )
+
+
+@transaction.atomic
+def capacity_reduction_create(
+    *,
+    actor,
+    agent: Agent,
+    kind: str,
+    percent: int,
+    starts_on: date,
+    ends_on: date | None,
+    note: str,
+) -> CapacityReduction:
+    """A head of antenna or director records a share of a CPIP's time that does not go to
+    the caseload (training, union time, part-time…): the reason is required, the dates in
+    order, the share between 1 and 100 %. The service's loads are recomputed once this
+    has committed."""
+    if not note.strip():
+        raise ValidationError({"note": _("Indiquez le motif de la réduction.")})
+    if not 1 <= percent <= 100:
+        raise ValidationError(
+            {"percent": _("La part du temps doit être comprise entre 1 et 100 %.")}
+        )
+    reduction = CapacityReduction(
+        agent=agent,
+        kind=kind,
+        percent=percent,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=note.strip(),
+    )
+    create_audited(
+        actor=actor,
+        obj=reduction,
+        service_id=agent.service_id,
+        object_repr=f"{agent} — {percent} %",
+    )
+    job_enqueue(
+        "reporting.tasks.workload_snapshot_compute",
+        job="workload_snapshot_compute",
+        service_id=agent.service_id,
+        delays=False,
+    )
+    return reduction

@@ -15,11 +15,17 @@ from django.views.decorators.http import require_POST
 
 from cases.choices import CaseStatus
 from cases.models import Case
-from cases.workload.forms import AllocationForm, ReassignForm
+from cases.workload.forms import AllocationForm, CapacityReductionForm, ReassignForm
 from cases.workload.selectors import agent_breakdown, allocation_options, referent_load_without
-from cases.workload.services import case_allocate, case_reassign, cases_allocate_to_top
+from cases.workload.services import (
+    capacity_reduction_create,
+    case_allocate,
+    case_reassign,
+    cases_allocate_to_top,
+)
 from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
+from spip.choices import Role
 from spip.models import Agent
 
 
@@ -121,6 +127,32 @@ def agent_load(request, pk: int):
     scope = scope_for(request.user)
     if not (scope.is_admin or scope.agent_id == agent.pk or scope.allocates):
         raise PermissionDenied
+    reduction_form = None
+    # A head of antenna manages the CPIPs of their antenna; a director, of the service.
+    if scope.allocates and not (scope.role == Role.DPIP and agent.antenna_id != scope.antenna_id):
+        reduction_form = CapacityReductionForm(
+            request.POST or None, initial={"starts_on": timezone.localdate()}
+        )
+        if request.method == "POST" and reduction_form.is_valid():
+            try:
+                capacity_reduction_create(
+                    actor=request.user, agent=agent, **reduction_form.cleaned_data
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    reduction_form.add_error(
+                        field if field in reduction_form.fields else None, errors
+                    )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Réduction enregistrée : la charge du CPIP en tient compte ; celles du service sont en cours de recalcul."
+                    ),
+                )
+                return redirect("workload:agent-load", pk=agent.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
     breakdown = agent_breakdown(agent, timezone.localdate())
     cases = None
     if scope.allocates:
@@ -132,7 +164,9 @@ def agent_load(request, pk: int):
         )
         audit_page(request, "cases.case", cases, _("Dossiers d'un CPIP"))
     return render(
-        request, "workload/agent_load.html", {"agent": agent, "b": breakdown, "cases": cases}
+        request,
+        "workload/agent_load.html",
+        {"agent": agent, "b": breakdown, "cases": cases, "reduction_form": reduction_form},
     )
 
 

@@ -254,3 +254,37 @@ def test_allocation_page_query_count(team, client_for, django_assert_max_num_que
     url = f"/arrivees/{team.cases['arrival'].pk}/attribuer/"
     with django_assert_max_num_queries(10):
         client.get(url)
+
+
+def test_a_head_of_antenna_enters_a_capacity_reduction_and_the_load_follows(team, client_for):
+    from spip.models import AuditEntry
+
+    agent = team.agents["cpip"]
+    url = f"/charge/agents/{agent.pk}/"
+    client = client_for(team.users["dpip"])
+    before = client.get(url).context["b"]
+    refused = client.post(
+        url, {"kind": "training", "percent": "20", "starts_on": timezone.localdate().isoformat()}
+    )
+    assert refused.status_code == 200
+    assert "Ce champ est obligatoire." in refused.content.decode()  # the reason
+    response = client.post(
+        url,
+        {
+            "kind": "training",
+            "percent": "20",
+            "starts_on": timezone.localdate().isoformat(),
+            "ends_on": (timezone.localdate() + timedelta(days=30)).isoformat(),
+            "note": "Formation de formateur",
+        },
+    )
+    assert response.status_code == 302
+    after = client.get(url).context["b"]
+    # cpip carries 0.07 of a full-time agent: 7.0 % of 1 FTE; with 20 % of the time taken
+    # off, 0.07 ÷ 0.8 = 8.75 %, shown 8.8 % (half up).
+    assert (before["capacity"], before["percent"]) == (Decimal("1"), Decimal("7.0"))
+    assert (after["capacity"], after["percent"]) == (Decimal("0.8"), Decimal("8.8"))
+    entry = AuditEntry.objects.get(object_type="cases.capacityreduction", action="create")
+    assert (entry.username, entry.service_id) == ("dpip", agent.service_id)
+    # A CPIP cannot reduce anyone's capacity.
+    assert client_for(team.users["cpip"]).post(url, {"note": "x"}).status_code == 403
