@@ -548,3 +548,22 @@ def test_caseload_shows_the_report_due_date(world, client_for):
     )
     html = client_for(world.users["cpip"]).get(reverse("workspace:caseload")).content.decode()
     assert "<td>20/12/2026</td>" in html
+
+
+def test_a_past_appointment_still_to_record_shows_its_year(world, client_for):
+    from cases.models import Agenda, Convocation, Slot
+
+    agenda = Agenda.objects.create(name="a", antenna=world.antenna)
+    when = timezone.now() - timedelta(days=400)  # last year, never recorded
+    slot = Slot.objects.create(agenda=agenda, starts_at=when, capacity=1)
+    Convocation.objects.create(
+        case=world.cases["mine"],
+        kind="follow_up",
+        antenna=world.antenna,
+        slot=slot,
+        seat=1,
+        starts_at=when,
+        issued_from="spip",
+    )
+    page = client_for(world.users["cpip"]).get(reverse("workspace:day")).content.decode()
+    assert timezone.localtime(when).strftime("%d/%m/%Y") in page
