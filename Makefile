@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	@# A developer's checkout says so once (settings default to production otherwise).
+	@test -f .env || printf '# Local checkout: development settings (see spip/settings.py).\nDJANGO_ENV=development\n' > .env
 	@touch $@
 
 install: $(VENV)/.installed

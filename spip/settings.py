@@ -2,7 +2,8 @@
 
 ``DJANGO_ENV`` is ``production`` unless said otherwise, and production refuses to start
 without a real ``DJANGO_SECRET_KEY``. ``make run`` says ``development`` and the tests say
-``test`` (pyproject.toml): SQLite under var/ and an embedded filesystem broker for Celery,
+``test`` (pyproject.toml); ``make install`` writes a ``.env`` saying ``development`` in a
+developer's checkout (never committed, never in the image): SQLite under var/ and an embedded filesystem broker for Celery,
 with no other variable. DEBUG (Django's debug pages) is never on unless DJANGO_DEBUG asks.
 """
 
@@ -18,7 +19,7 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
-DJANGO_ENV = env("DJANGO_ENV", default="production")
+DJANGO_ENV = env("DJANGO_ENV", default="") or "production"
 if DJANGO_ENV not in ("production", "development", "test"):
     raise ImproperlyConfigured("DJANGO_ENV must be production, development or test.")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

@@ -497,7 +497,8 @@ def test_settings_fail_closed_without_a_mode_or_a_secret():
         [sys.executable, "manage.py", "check"],
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin"},  # no DJANGO_ENV: production, and no secret key
+        # No mode (empty, which also wins over a checkout's .env): production, no secret key.
+        env={"PATH": "/usr/bin:/bin", "DJANGO_ENV": ""},
         check=False,
     )
     assert result.returncode != 0
