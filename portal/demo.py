@@ -225,6 +225,22 @@ def _weighted(rng: random.Random, mix):
     return rng.choices(values, weights=weights, k=1)[0]
 
 
+def _assess(rng, case, referent, assessed_on) -> RiskLevel:
+    """The initial risk assessment, drawn from the demo's mix (some cases not assessed);
+    ``assessed_on()`` gives its date (drawn only when there is an assessment)."""
+    risk = _weighted(rng, RISK_MIX)
+    if risk != RiskLevel.NOT_ASSESSED:
+        case_services.risk_assess(
+            actor=None,
+            case=case,
+            level=risk,
+            assessed_on=assessed_on(),
+            assessor=referent,
+            reason="Évaluation initiale",
+        )
+    return risk
+
+
 def _mobile(rng: random.Random) -> str:
     return f"0{rng.choice('67')} " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))
 
@@ -528,16 +544,12 @@ class DemoSeeder:
             )
             return
         assert start is not None  # an allocated case has started
-        risk = _weighted(rng, RISK_MIX)
-        if risk != RiskLevel.NOT_ASSESSED:
-            case_services.risk_assess(
-                actor=None,
-                case=case,
-                level=risk,
-                assessed_on=min(start + timedelta(days=rng.randint(20, 60)), timezone.localdate()),
-                assessor=referent,
-                reason="Évaluation initiale",
-            )
+        risk = _assess(
+            rng,
+            case,
+            referent,
+            lambda: min(start + timedelta(days=rng.randint(20, 60)), timezone.localdate()),
+        )
         intensity = INTENSITY_FOR_RISK[risk]
         if intensity != case.intensity:
             case_services.intensity_set(
@@ -593,17 +605,8 @@ class DemoSeeder:
                 day, time(rng.choice([9, 10, 11, 14, 15, 16]), rng.choice([0, 30])), tzinfo=tz
             )
             kind = ConvocationType.FIRST_FOLLOW_UP if first else ConvocationType.FOLLOW_UP
-            if when > now:
-                if rng.random() < 0.9:  # some cases are left without a next appointment
-                    agenda_services.convocation_create(
-                        actor=None,
-                        case=case,
-                        kind=kind,
-                        starts_at=when,
-                        issued_from=IssuedFrom.SPIP,
-                        measure=measure,
-                    )
-                break
+            if when > now and rng.random() >= 0.9:
+                break  # some cases are left without a next appointment
             convocation = agenda_services.convocation_create(
                 actor=None,
                 case=case,
@@ -611,8 +614,10 @@ class DemoSeeder:
                 starts_at=when,
                 issued_from=IssuedFrom.SPIP,
                 measure=measure,
-                allow_past=True,
+                allow_past=when <= now,
             )
+            if when > now:
+                break
             recent = (now - when).days < 10
             if recent and rng.random() < 0.35:
                 pass  # outcome not recorded yet
@@ -833,16 +838,7 @@ class DemoSeeder:
                     setting=CaseSetting.OPEN,
                     referent=referent,
                 )
-                risk = _weighted(rng, RISK_MIX)
-                if risk != RiskLevel.NOT_ASSESSED:
-                    case_services.risk_assess(
-                        actor=None,
-                        case=case,
-                        level=risk,
-                        assessed_on=judgment + timedelta(days=40),
-                        assessor=referent,
-                        reason="Évaluation initiale",
-                    )
+                _assess(rng, case, referent, lambda day=judgment: day + timedelta(days=40))
                 by_partner = partner is not None and rng.random() < 0.25
                 measure_code = _weighted(rng, MEASURE_MIX)
                 extra = {}

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from spip.admin_base import ScopedModelAdmin
+from spip.admin_base import ReadOnlyAdmin, ScopedModelAdmin
 from spip.models import (
     Agent,
     Antenna,
@@ -52,16 +52,7 @@ class CourtAdmin(ScopedModelAdmin):
 
 @admin.register(Agent)
 class AgentAdmin(ScopedModelAdmin):
-    list_display = [
-        "__str__",
-        "role",
-        "service",
-        "antenna",
-        "quotite",
-        "assignment",
-        "active_from",
-        "active_to",
-    ]
+    list_display = ["__str__", *Agent.POSTING_FIELDS]
     list_filter = ["role", "assignment"]
     search_fields = ["user__username", "user__last_name", "user__first_name"]
     list_select_related = ["user", "service", "antenna"]
@@ -69,7 +60,7 @@ class AgentAdmin(ScopedModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ScopedModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = [
         "at",
         "username",
@@ -83,15 +74,6 @@ class AuditEntryAdmin(ScopedModelAdmin):
     list_filter = ["action", "object_type"]
     search_fields = ["username", "object_id"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(JobRun)

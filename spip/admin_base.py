@@ -55,10 +55,8 @@ class ScopedModelAdmin(admin.ModelAdmin):
         return response
 
 
-class PersonalDataAdmin(ScopedModelAdmin):
-    """Personal data is written through the application's forms, never edited in the admin."""
-
-    audit_reads = True
+class ReadOnlyAdmin(ScopedModelAdmin):
+    """Rows written by the application only (records, personal data): the admin reads them."""
 
     def has_add_permission(self, request):
         return False
@@ -68,3 +66,9 @@ class PersonalDataAdmin(ScopedModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PersonalDataAdmin(ReadOnlyAdmin):
+    """Personal data is written through the application's forms, never edited in the admin."""
+
+    audit_reads = True

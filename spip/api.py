@@ -78,13 +78,7 @@ class AgentSerializer(serializers.ModelSerializer):
             "username",
             "first_name",
             "last_name",
-            "role",
-            "service",
-            "antenna",
-            "quotite",
-            "assignment",
-            "active_from",
-            "active_to",
+            *Agent.POSTING_FIELDS,
             "is_active",
         ]
 

@@ -133,31 +133,10 @@ def _entry(
     )
 
 
-def audit_write(
-    *,
-    actor,
-    action: str,
-    obj: models.Model | None = None,
-    object_type: str | None = None,
-    object_id: Any = None,
-    object_repr: str | None = None,
-    changes: dict[str, Any] | None = None,
-    service_id: int | None = None,
-    username: str | None = None,
-):
-    """Append one audit row. ``actor`` is a user, or None for the system (jobs, seeding);
-    ``username`` names an anonymous actor (a failed login)."""
-    entry = _entry(
-        actor=actor,
-        action=action,
-        obj=obj,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr,
-        changes=changes,
-        service_id=service_id,
-        username=username,
-    )
+def audit_write(**fields):
+    """Append one audit row; the keywords are ``_entry``'s. ``actor`` is a user, or None for
+    the system (jobs, seeding); ``username`` names an anonymous actor (a failed login)."""
+    entry = _entry(**fields)
     entry.save()
     return entry
 

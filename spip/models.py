@@ -271,6 +271,17 @@ class Agent(models.Model):
 
     objects = AgentQuerySet.as_manager()
 
+    # The post and working time, as the admin lists them and the API gives them.
+    POSTING_FIELDS = (
+        "role",
+        "service",
+        "antenna",
+        "quotite",
+        "assignment",
+        "active_from",
+        "active_to",
+    )
+
     class Meta:
         verbose_name = _("agent")
         verbose_name_plural = _("agents")

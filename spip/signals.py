@@ -20,30 +20,27 @@ def _service_of_username(username: str) -> int | None:
     )
 
 
-@receiver(user_logged_in, dispatch_uid="spip_audit_login")
-def _logged_in(sender, request, user, **kwargs):
+def _session(user, action: str) -> None:
+    """A session opened or closed, against the user's service."""
     audit_write(
         actor=user,
-        action=AuditAction.LOGIN,
+        action=action,
         object_type="auth.user",
         object_id=user.pk,
         object_repr=user.get_username(),
         service_id=_service_of_username(user.get_username()),
     )
+
+
+@receiver(user_logged_in, dispatch_uid="spip_audit_login")
+def _logged_in(sender, request, user, **kwargs):
+    _session(user, AuditAction.LOGIN)
 
 
 @receiver(user_logged_out, dispatch_uid="spip_audit_logout")
 def _logged_out(sender, request, user, **kwargs):
-    if user is None:
-        return
-    audit_write(
-        actor=user,
-        action=AuditAction.LOGOUT,
-        object_type="auth.user",
-        object_id=user.pk,
-        object_repr=user.get_username(),
-        service_id=_service_of_username(user.get_username()),
-    )
+    if user is not None:
+        _session(user, AuditAction.LOGOUT)
 
 
 def _attempt(action: str, username: str) -> None:

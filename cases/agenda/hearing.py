@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from cases.agenda import services as booking
 from cases.choices import CaseStatus, ConvocationType, IssuedFrom
+from cases.files.models import PERSON_CONTACT_FIELDS
 from cases.files.services import case_open, person_create
 from cases.models import Agenda, Case, Convocation, Slot
 from measures.models import ObligationType
@@ -24,12 +25,7 @@ DESK_PERSON_FIELDS = (
     "first_names",
     "sex",
     "birth_date",
-    "address",
-    "postal_code",
-    "commune",
-    "phone",
-    "email",
-    "accepts_messages",
+    *PERSON_CONTACT_FIELDS,
 )
 
 

@@ -14,15 +14,7 @@ class AlertSerializer(serializers.ModelSerializer):
         model = Alert
         fields = [
             "id",
-            "alert_type",
-            "severity",
-            "case",
-            "agent",
-            "rule",
-            "legal_reference",
-            "due_on",
-            "measure",
-            "convocation",
+            *Alert.FINDING_FIELDS,
             "opened_at",
             "closed_at",
             "snoozed_until",

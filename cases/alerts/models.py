@@ -59,6 +59,19 @@ class Alert(models.Model):
     # The referent has left or is inactive: the alert waits on the head of antenna's desk.
     without_referent = models.BooleanField(_("sans référent"), default=False)
 
+    # What a rule's finding fills in (the alert job inserts them, the API shows them).
+    FINDING_FIELDS = (
+        "alert_type",
+        "severity",
+        "case",
+        "agent",
+        "rule",
+        "legal_reference",
+        "due_on",
+        "measure",
+        "convocation",
+    )
+
     objects = AlertQuerySet.as_manager()
 
     class Meta:

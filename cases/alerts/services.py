@@ -102,16 +102,8 @@ def alerts_refresh(*, now: datetime | None = None, types: list[str] | None = Non
 
 
 INSERT_FIELDS = (
-    "alert_type",
-    "severity",
-    "case",
-    "agent",
-    "rule",
-    "legal_reference",
+    *Alert.FINDING_FIELDS,
     "dedup_key",
-    "due_on",
-    "measure",
-    "convocation",
     "opened_at",
     "snooze_reason",
     "without_referent",

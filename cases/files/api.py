@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from cases.files.filters import CaseFilterSet, PersonFilterSet
+from cases.files.models import PERSON_CONTACT_FIELDS
 from cases.files.selectors import IDENTITY_FIELDS, first_contact, person_search, timeline
 from cases.models import Case, Person
 from cases.workload.api import AllocationMixin
@@ -33,12 +34,7 @@ class PersonSerializer(serializers.ModelSerializer):
             "sex",
             "birth_date",
             "birth_place",
-            "address",
-            "postal_code",
-            "commune",
-            "phone",
-            "email",
-            "accepts_messages",
+            *PERSON_CONTACT_FIELDS,
             "national_number",
         ]
 

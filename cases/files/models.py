@@ -26,6 +26,10 @@ class PersonQuerySet(access.ScopedQuerySet):
         return self.filter(access.person_search_q(user))
 
 
+# How a person is reached: written by the court desk, read by the API and the messages.
+PERSON_CONTACT_FIELDS = ("address", "postal_code", "commune", "phone", "email", "accepts_messages")
+
+
 class Person(models.Model):
     """A PPSMJ (personne placée sous main de justice)."""
 

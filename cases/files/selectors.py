@@ -12,6 +12,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -69,34 +70,78 @@ def covered_by(user, agent) -> list[int]:
     return list(covered_agents(agent.pk))
 
 
+def _follow_up_columns() -> dict:
+    """What a list of cases shows of each one's follow-up: the last contact held, the next
+    appointment booked, the open alerts (one correlated subquery each)."""
+    return {
+        "last_contact": Subquery(
+            Interview.objects.filter(
+                case=OuterRef("pk"), attendance__in=[Attendance.PRESENT, Attendance.LATE]
+            )
+            .order_by("-held_at")
+            .values("held_at")[:1]
+        ),
+        "next_convocation": Subquery(
+            Convocation.objects.filter(
+                case=OuterRef("pk"), status=ConvocationStatus.BOOKED, starts_at__gte=timezone.now()
+            )
+            .order_by("starts_at")
+            .values("starts_at")[:1]
+        ),
+        "open_alerts": _count(Alert.objects.filter(case=OuterRef("pk"), closed_at__isnull=True)),
+    }
+
+
+def _open_measures() -> Prefetch:
+    return Prefetch(
+        "measures",
+        queryset=Measure.objects.filter(actual_end_date__isnull=True).select_related(
+            "measure_type"
+        ),
+        to_attr="open_measures",
+    )
+
+
+# The directors' list of cases: the columns it sorts by (nulls last either way).
+CASE_LIST_ORDERINGS = {
+    "personne": ("person__birth_name", "person__first_names"),
+    "referent": ("referent__user__last_name", "referent__user__first_name"),
+    "intensite": ("intensity",),
+    "risque": ("risk_level",),
+    "dernier_contact": ("last_contact",),
+    "prochain_rdv": ("next_convocation",),
+    "alertes": ("open_alerts",),
+}
+
+
+def case_list_rows(queryset, ordering: str = ""):
+    """Cases (already scoped and filtered) with their follow-up columns and open measures,
+    sorted by ``ordering`` (a key of CASE_LIST_ORDERINGS, "-" first for descending)."""
+    key = ordering.removeprefix("-")
+    fields = CASE_LIST_ORDERINGS.get(key, CASE_LIST_ORDERINGS["personne"])
+    descending = ordering.startswith("-") and key in CASE_LIST_ORDERINGS
+    order = [
+        (F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True)) for f in fields
+    ]
+    return (
+        queryset.select_related("person", "referent__user", "antenna")
+        .annotate(**_follow_up_columns())
+        .prefetch_related(_open_measures())
+        .order_by(*order, "id")
+    )
+
+
 def caseload(user, agent):
     """The CPIP's active cases, and those of colleagues they cover today, with what the
     list shows, in one query (plus one for the measures)."""
-    now = timezone.now()
     since = timezone.localdate() - timedelta(days=PROOF_FRESH_DAYS)
-    last_contact = (
-        Interview.objects.filter(
-            case=OuterRef("pk"), attendance__in=[Attendance.PRESENT, Attendance.LATE]
-        )
-        .order_by("-held_at")
-        .values("held_at")[:1]
-    )
-    next_convocation = (
-        Convocation.objects.filter(
-            case=OuterRef("pk"), status=ConvocationStatus.BOOKED, starts_at__gte=now
-        )
-        .order_by("starts_at")
-        .values("starts_at")[:1]
-    )
     return (
         Case.objects.visible_to(user)
         .filter(Q(referent=agent) | Q(referent_id__in=covered_by(user, agent)))
         .filter(status__in=[CaseStatus.ACTIVE, CaseStatus.SUSPENDED])
         .select_related("person", "referent__user")
         .annotate(
-            last_contact=Subquery(last_contact),
-            next_convocation=Subquery(next_convocation),
-            open_alerts=_count(Alert.objects.filter(case=OuterRef("pk"), closed_at__isnull=True)),
+            **_follow_up_columns(),
             report_due=Subquery(
                 Alert.objects.filter(
                     case=OuterRef("pk"), closed_at__isnull=True, alert_type="report_due"
@@ -122,15 +167,7 @@ def caseload(user, agent):
                 Value(0),
             ),
         )
-        .prefetch_related(
-            Prefetch(
-                "measures",
-                queryset=Measure.objects.filter(actual_end_date__isnull=True).select_related(
-                    "measure_type"
-                ),
-                to_attr="open_measures",
-            )
-        )
+        .prefetch_related(_open_measures())
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,11 +12,11 @@ from django.utils.translation import gettext as _
 from cases.choices import OPEN_STATUSES
 from cases.files.filters import CaseFilterSet
 from cases.files.forms import FollowUpForm
-from cases.files.selectors import timeline
+from cases.files.selectors import case_list_rows, timeline
 from cases.followup.forms import interview_form_for
 from cases.models import Alert, Case, Report
 from cases.workload.models import WorkloadPolicy
-from measures.models import ImposedObligation, Measure, in_legal_order
+from measures.selectors import measures_of_case
 from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
 
@@ -30,18 +29,20 @@ def _require_personal_data(user) -> None:
 @login_required
 def case_list(request):
     _require_personal_data(request.user)
-    cases = (
-        Case.objects.visible_to(request.user)
-        .select_related("person", "referent__user", "antenna")
-        .order_by("person__birth_name", "person__first_names", "id")
-    )
+    cases = Case.objects.visible_to(request.user)
     data = request.GET.copy()
     if "status" not in data:
         cases = cases.filter(status__in=OPEN_STATUSES)
     filterset = CaseFilterSet(data, queryset=cases, request=request)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    ordering = request.GET.get("tri", "")
+    rows = case_list_rows(filterset.qs, ordering)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     audit_page(request, "cases.case", page.object_list, _("Liste des dossiers"))
-    return render(request, "cases/case_list.html", {"filter": filterset, "page_obj": page})
+    return render(
+        request,
+        "cases/case_list.html",
+        {"filter": filterset, "page_obj": page, "ordering": ordering},
+    )
 
 
 @login_required
@@ -59,20 +60,8 @@ def case_detail(request, pk: int):
 def case_context(request, case, interview_form=None) -> dict:
 
     scope = scope_for(request.user)
-    measures = (
-        Measure.objects.visible_to(request.user)
-        .filter(case=case)
-        .select_related("measure_type", "court")
-        .prefetch_related(
-            Prefetch(
-                "obligations", queryset=ImposedObligation.objects.select_related("obligation_type")
-            )
-        )
-    )
+    measures = measures_of_case(request.user, case)
     writer = scope.records_interviews
-    measures = list(measures)
-    for m in measures:
-        m.obligations_in_order = in_legal_order(m.obligations.all())
     return {
         "case": case,
         "person": case.person,

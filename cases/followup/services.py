@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.agenda.models import Convocation
 from cases.agenda.services import convocation_create, convocation_set_outcome
 from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
@@ -20,17 +21,9 @@ from cases.choices import (
     ReportKind,
     ReportStatus,
 )
+from cases.files.models import Case
+from cases.followup.models import Cover, Incident, Interview, Proof, Report, proof_path
 from cases.followup.uploads import sniff
-from cases.models import (
-    Case,
-    Convocation,
-    Cover,
-    Incident,
-    Interview,
-    Proof,
-    Report,
-    proof_path,
-)
 from spip.audit import audit_write
 from spip.choices import AuditAction, Role
 from spip.models import Agent
@@ -185,34 +178,17 @@ def proof_record(*, actor, case: Case, obligation, upload, received_on: date, in
 def interview_log(
     *,
     actor,
-    case: Case,
-    agent: Agent,
-    held_at: datetime,
-    kind: str,
-    duration_minutes: int,
-    attendance: str,
-    notes: str = "",
-    private_notes: str = "",
-    convocation: Convocation | None = None,
     proofs: list | tuple = (),
     next_at: datetime | None = None,
     next_kind: str = "follow_up",
+    **fields,
 ) -> Interview:
-    """The whole form in one transaction: the interview, its proofs, the convocation it
-    honours, and the next appointment. Any error and nothing is written."""
+    """The whole form in one transaction: the interview (``fields`` are those of
+    ``interview_record``), its proofs, the convocation it honours, and the next
+    appointment. Any error and nothing is written."""
 
-    interview = interview_record(
-        actor=actor,
-        case=case,
-        agent=agent,
-        held_at=held_at,
-        kind=kind,
-        duration_minutes=duration_minutes,
-        attendance=attendance,
-        notes=notes,
-        private_notes=private_notes,
-        convocation=convocation,
-    )
+    interview = interview_record(actor=actor, **fields)
+    case, convocation, held_at = interview.case, interview.convocation, interview.held_at
     if convocation is not None and convocation.status == ConvocationStatus.BOOKED:
         convocation_set_outcome(
             actor=actor, convocation=convocation, status=ConvocationStatus.HONOURED

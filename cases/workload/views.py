@@ -23,6 +23,7 @@ from cases.workload.services import (
     case_reassign,
     cases_allocate_to_top,
 )
+from measures.selectors import measures_of_case
 from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
@@ -92,7 +93,14 @@ def allocate(request, pk: int):
             messages.success(request, _("Dossier attribué à %(name)s.") % {"name": referent})
             return redirect("workload:arrivals")
     return render(
-        request, "workload/allocate.html", {"case": case, "options": options, "form": form}
+        request,
+        "workload/allocate.html",
+        {
+            "case": case,
+            "options": options,
+            "form": form,
+            "measures": measures_of_case(request.user, case),
+        },
     )
 
 

@@ -18,6 +18,21 @@ from spip.models import InterregionalUnit, Service
 SERVICES_CSV = Path(__file__).with_name("services.csv")
 
 
+def _catalogue(name: str, model) -> list[dict]:
+    """The rows of ``<name>.csv``, each value converted by its model field (an empty cell
+    is None where the field allows it); a column that is not a concrete field (a
+    many-to-many's codes) stays text."""
+    with Path(__file__).with_name(f"{name}.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    for row in rows:
+        for column, text in row.items():
+            field = model._meta.get_field(column)
+            if field.many_to_many:
+                continue
+            row[column] = None if text == "" and field.null else field.to_python(text)
+    return rows
+
+
 def _upsert(model, lookup: dict, defaults: dict, counts: Counter, create_only: dict | None = None):
     """Create the row, or bring the listed fields back to the reference values.
     ``create_only`` fields are set at creation and then left to the administrators."""
@@ -61,91 +76,17 @@ def reference_load(*, actor=None) -> Counter:
                 create_only={"seat_address": row["seat_city"]},
             )
 
-    measure_types = {}
-    for (
-        code,
-        legacy,
-        label,
-        category,
-        setting,
-        basis,
-        min_m,
-        max_m,
-        tig_min,
-        tig_max,
-        valid_from,
-        valid_to,
-        check,
-        notes,
-    ) in data.MEASURE_TYPES:
-        measure_types[code] = _upsert(
-            MeasureType,
-            {"code": code},
-            {
-                "legacy_code": legacy,
-                "label": label,
-                "category": category,
-                "setting": setting,
-                "legal_basis": basis,
-                "min_duration_months": min_m,
-                "max_duration_months": max_m,
-                "tig_hours_min": tig_min,
-                "tig_hours_max": tig_max,
-                "valid_from": valid_from,
-                "valid_to": valid_to,
-                "needs_legal_check": check,
-                "notes": notes,
-            },
-            counts,
-        )
-    for code, family, group, article, label, proof, hint, check in data.OBLIGATION_TYPES:
-        _upsert(
-            ObligationType,
-            {"code": code},
-            {
-                "family": family,
-                "group": group,
-                "article": article,
-                "label": label,
-                "needs_proof": proof,
-                "proof_hint": hint,
-                "needs_legal_check": check,
-                "valid_from": data.D1994,
-            },
-            counts,
-        )
-    for (
-        code,
-        version,
-        label,
-        trigger,
-        target,
-        amount,
-        unit,
-        codes,
-        condition,
-        reference,
-        check,
-        valid_from,
-    ) in data.DEADLINE_RULES:
-        rule = _upsert(
-            DeadlineRule,
-            {"code": code, "version": version},
-            {
-                "label": label,
-                "trigger": trigger,
-                "target": target,
-                "amount": amount,
-                "unit": unit,
-                "condition": condition,
-                "provisionally_enforceable": data.ENFORCEABLE.get(code),
-                "legal_reference": reference,
-                "needs_legal_check": check,
-                "valid_from": valid_from,
-            },
-            counts,
-        )
-        wanted = {measure_types[c].pk for c in codes}
+    measure_types = {
+        row["code"]: _upsert(MeasureType, {"code": row.pop("code")}, row, counts)
+        for row in _catalogue("measure_types", MeasureType)
+    }
+    for row in _catalogue("obligation_types", ObligationType):
+        _upsert(ObligationType, {"code": row.pop("code")}, row, counts)
+    for row in _catalogue("deadline_rules", DeadlineRule):
+        codes = row.pop("measure_types")
+        lookup = {"code": row.pop("code"), "version": row.pop("version")}
+        rule = _upsert(DeadlineRule, lookup, row, counts)
+        wanted = {measure_types[c].pk for c in codes.split()}
         if set(rule.measure_types.values_list("pk", flat=True)) != wanted:
             rule.measure_types.set(wanted)
 
