@@ -106,6 +106,7 @@ def late_cases(user, params: ReportParams, *, today: date, limit: int | None = L
             "judgment_date",
             "measure_type__code",
             "case__person__birth_name",
+            "case__person__usage_name",
             "case__person__first_names",
             "case__antenna__name",
             "case__referent__user__last_name",

@@ -78,12 +78,15 @@ def trend_chart(points, policy, caption):
     """A line of load % over the weeks, with the thresholds."""
     width, height, left, top, bottom = 640, 220, 50, 15, 35
     values = [float(p["load_percent"] or 0) for p in points]
-    top_value = max([*values, float(policy.threshold_red) + 10, 120.0])
+    # The axis spans the values and the thresholds with a margin, not 0 to the top: loads
+    # live between 80 and 130 %, where a 0-based axis squeezes them into a thin band.
+    top_value = max([*values, float(policy.threshold_red)]) + 10
+    floor = max(min([*values, float(policy.threshold_amber)]) - 10, 0)
     plot_h = height - top - bottom
     step = (width - left - 20) / max(len(points) - 1, 1)
 
     def y(value):
-        return round(top + plot_h * (1 - value / top_value), 1)
+        return round(top + plot_h * (top_value - value) / (top_value - floor), 1)
 
     dots = [
         {

@@ -127,3 +127,21 @@ def test_the_allocation_page_shows_the_arrivals_measure_and_obligations(world, c
     # The general obligation (132-44) comes before the particular one (132-45).
     assert section.index("Répondre aux convocations") < section.index("soins")
     assert "132-44" in section and "132-45" in section
+
+
+def test_a_director_is_offered_to_allocate_an_arrival_not_to_record_its_interview(
+    world, client_for
+):
+    arrival = world.cases["arrival"]
+    Alert.objects.create(
+        alert_type="late_start",
+        severity="critical",
+        case=arrival,
+        rule="Prise en charge tardive",
+        dedup_key="late-arrival",
+        opened_at=timezone.now(),
+    )
+    html = client_for(world.users["dpip"]).get("/").content.decode()
+    groups = html.split('data-testid="alert-groups"', 1)[1]
+    assert reverse("workload:allocate", args=[arrival.pk]) in groups
+    assert "Saisir l&#x27;entretien" not in groups and "Saisir l'entretien" not in groups

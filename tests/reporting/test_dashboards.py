@@ -474,3 +474,22 @@ def test_the_setting_filter_names_what_it_filters_and_what_it_does_not(world, cl
     assert 'data-testid="setting-note"' in page
     assert "Charge si tout était attribué" not in page  # the whole team's figure, not shown
     assert "Arrivées à attribuer (tous milieux)" in page
+
+
+def test_the_trend_axis_spans_the_loads_not_zero_to_the_top():
+    """Loads of 95 % and 105 % with thresholds 90/110: the axis runs from 80 to 120 %, so
+    the two weeks stand 42 px apart in a 170 px plot (they were 14 px apart from 0 %)."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from reporting.templatetags.charts import trend_chart
+
+    policy = SimpleNamespace(threshold_amber=90, threshold_red=110)
+    points = [
+        {"day": date(2026, 11, 16), "load_percent": 95},
+        {"day": date(2026, 11, 23), "load_percent": 105},
+    ]
+    chart = trend_chart(points, policy, "")
+    # y = 15 + 170 × (120 − value) / 40
+    assert [d["y"] for d in chart["dots"]] == ["121.2", "78.8"]
+    assert [line["y"] for line in chart["lines"]] == ["142.5", "100.0", "57.5"]
