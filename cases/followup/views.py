@@ -30,6 +30,7 @@ from cases.followup.forms import CoverForm, interview_form_for
 from cases.models import Case, Convocation, Cover, Proof, Report
 from cases.normalize import search_key
 from cases.workload.selectors import agent_breakdown
+from measures.models import Measure
 from spip.access import scope_for
 from spip.audit import audit_denied, audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
@@ -375,6 +376,28 @@ def report_edit(request, pk: int, report_id: int):
     )
 
 
+def report_document(report) -> str:
+    """The report as the judge receives it (HTML for the PDF): sender, addressee (the
+    judge of the measure reported on, else of the case's latest measure), references,
+    the text, and the signature block."""
+    measure = report.measure or (
+        Measure.objects.filter(case=report.case)
+        .select_related("court", "measure_type")
+        .order_by("-judgment_date", "-id")
+        .first()
+    )
+    return render_to_string(
+        "cases/report_pdf.html",
+        {
+            "report": report,
+            "case": report.case,
+            "measure": measure,
+            "court": measure.court if measure else None,
+            "today": timezone.localdate(),
+        },
+    )
+
+
 @login_required
 def report_pdf(request, pk: int, report_id: int):
     """The report as a PDF (WeasyPrint), from an HTML template: escaped like any page."""
@@ -386,13 +409,14 @@ def report_pdf(request, pk: int, report_id: int):
             "case__service",
             "case__antenna",
             "measure__measure_type",
+            "measure__court",
             "author__user",
         ),
         pk=report_id,
         case_id=pk,
     )
     audit_view(actor=request.user, obj=report)
-    html = render_to_string("cases/report_pdf.html", {"report": report, "case": report.case})
+    html = report_document(report)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="rapport-{report.pk}.pdf"'

@@ -183,8 +183,10 @@ def test_interview_notes_come_back_as_plain_text_in_the_api(world, api_for):
     assert body["results"][0]["notes"] == "<script>alert('x')</script>"
 
 
-def test_report_pdf_escapes_the_text_and_names_the_person(world, client_for):
-    from django.template.loader import render_to_string
+def test_report_pdf_escapes_the_text_and_names_the_person_the_judge_and_the_signatory(
+    world, client_for
+):
+    from cases.followup.views import report_document
 
     report = followup_services.report_draft(
         actor=world.users["cpip"], case=world.cases["mine"], kind="incident"
@@ -193,9 +195,16 @@ def test_report_pdf_escapes_the_text_and_names_the_person(world, client_for):
         actor=world.users["cpip"], report=report, body="<script>x</script> Absences répétées"
     )
     report.refresh_from_db()
-    html = render_to_string("cases/report_pdf.html", {"report": report, "case": report.case})
+    html = report_document(report)
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
     assert world.cases["mine"].person.full_name in html
+    # Addressed to the judge of the court that imposed the measure, and signed.
+    addressee = html.split('data-testid="addressee"', 1)[1].split("</div>", 1)[0]
+    assert "juge de l'application des peines" in addressee.replace("&#x27;", "'")
+    assert "Tribunal judiciaire de Lyon" in addressee
+    signature = html.split('data-testid="signature"', 1)[1]
+    assert "Fait à" in signature and timezone.localdate().strftime("%d/%m/%Y") in signature
+    assert "Signature" in signature
     response = client_for(world.users["cpip"]).get(
         reverse("cases:report-pdf", args=[world.cases["mine"].pk, report.pk])
     )
