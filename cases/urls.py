@@ -1,5 +1,6 @@
 from django.urls import path
 
+from cases.agenda.desk import convocation_pdf
 from cases.files import views
 from cases.followup import views as workspace
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("<int:pk>/rapports/<int:report_id>/", workspace.report_edit, name="report"),
     path("<int:pk>/rapports/<int:report_id>/pdf/", workspace.report_pdf, name="report-pdf"),
     path("convocations/<int:pk>/issue/", workspace.convocation_outcome, name="convocation-outcome"),
+    path("convocations/<int:pk>/pdf/", convocation_pdf, name="convocation-pdf"),
+    path("convocations/<int:pk>/envoyer/", workspace.convocation_send, name="convocation-send"),
 ]
 
 # Mounted at the root: the CPIP's own pages.

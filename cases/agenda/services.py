@@ -34,6 +34,7 @@ from cases.models import (
     Case,
     Convocation,
     Notification,
+    NotificationStatus,
     Slot,
 )
 from measures import deadlines
@@ -563,3 +564,40 @@ def convocation_react(
         changes={"reaction": ["", reaction]},
     )
     return convocation
+
+
+@transaction.atomic
+def convocation_send(*, actor, convocation: Convocation) -> list[str]:
+    """Send (or send again) a booked convocation to the person, by SMS and email as they
+    accept: the confirmation now, the reminder before the day. A confirmation already sent
+    or failed is queued again with today's text. Returns the channels used."""
+    convocation = (
+        Convocation.objects.select_for_update()
+        .select_related("case__person", "case__service", "antenna")
+        .get(pk=convocation.pk)
+    )
+    if convocation.status != ConvocationStatus.BOOKED or convocation.starts_at <= timezone.now():
+        raise ValidationError(_("Seule une convocation à venir peut être envoyée."))
+    person = convocation.case.person
+    if not person.accepts_messages:
+        raise ValidationError(_("La personne n'a pas accepté de recevoir des messages."))
+    if not (is_french_mobile(person.phone) or person.email):
+        raise ValidationError(_("Aucun numéro de mobile ni courriel pour cette personne."))
+    # The earlier confirmations make way for the new one; the audit row keeps when they went.
+    earlier = convocation.notifications.filter(event="booked").exclude(
+        status=NotificationStatus.QUEUED
+    )
+    previously = [f"{n.channel} {n.sent_at or n.send_after:%d/%m/%Y %H:%M}" for n in earlier]
+    earlier.delete()
+    notifications_plan(convocation, events=["booked", "reminder"])
+    channels = sorted(
+        convocation.notifications.filter(event="booked").values_list("channel", flat=True)
+    )
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=convocation,
+        service_id=convocation.case.service_id,
+        changes={"message": channels, "previously": previously},
+    )
+    return channels

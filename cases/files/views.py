@@ -82,6 +82,7 @@ def case_context(request, case, interview_form=None) -> dict:
         else None,
         "intervals": _intervals(),
         "sees_notes": scope.sees_interview_notes,
+        "now": timezone.now(),
         "reports": Report.objects.visible_to(request.user)
         .filter(case=case)
         .order_by("-created_at"),

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from weasyprint import HTML
@@ -43,6 +44,9 @@ SORTS = {
     "rdv": ("next_convocation", "person__birth_name"),
     "alertes": ("-open_alerts", "person__birth_name"),
 }
+
+# Past convocations without an outcome, and absences without a follow-up: rows per page.
+DAY_LIST_PAGE = 20
 
 
 def _agent(user) -> Agent:
@@ -105,19 +109,63 @@ def day(request):
     agent = _agent(request.user)
     days = 7 if request.GET.get("vue") == "semaine" else 1
     context = agenda_selectors.agenda(request.user, agent, days=days)
-    lists = ("upcoming", "to_record", "missed_without_reaction")
-    context |= {key: list(context[key]) for key in lists}
+    context["upcoming"] = list(context["upcoming"])
+    # The backlogs can be long (a CPIP back from leave): a page of each at a time.
+    for key, param in (("to_record", "issues"), ("missed_without_reaction", "absences")):
+        context[key] = Paginator(context[key], DAY_LIST_PAGE).get_page(request.GET.get(param))
+        context[f"{key}_param"] = param
     audit_page(
         request,
         "cases.convocation",
-        [c for key in lists for c in context[key]],
+        [
+            *context["upcoming"],
+            *context["to_record"].object_list,
+            *context["missed_without_reaction"].object_list,
+        ],
         _("Convocations du jour"),
     )
     return render(
         request,
         "cases/day.html",
-        {**context, "agent": agent, "week": days == 7, "reactions": MissedReaction.choices},
+        {
+            **context,
+            "agent": agent,
+            "week": days == 7,
+            "reactions": MissedReaction.choices,
+            "now": timezone.now(),
+        },
     )
+
+
+@login_required
+@require_POST
+def convocation_send(request, pk: int):
+    """Send the convocation to the person again (SMS, email), from the day list or the
+    case file: after a reschedule, or when the person lost it."""
+    convocation = get_visible_or_404(
+        request.user, Convocation.objects.select_related("case__person"), pk=pk
+    )
+    if not scope_for(request.user).records_interviews:
+        raise PermissionDenied
+    try:
+        channels = agenda_services.convocation_send(actor=request.user, convocation=convocation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        labels = {"sms": _("SMS"), "email": _("courriel")}
+        messages.success(
+            request,
+            _("Convocation du %(date)s envoyée à %(person)s (%(channels)s).")
+            % {
+                "date": timezone.localtime(convocation.starts_at).strftime("%d/%m/%Y %H:%M"),
+                "person": convocation.case.person,
+                "channels": ", ".join(labels[c] for c in channels),
+            },
+        )
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("workspace:day")
 
 
 @login_required
@@ -165,7 +213,12 @@ def convocation_outcome(request, pk: int):
         return render(
             request,
             "cases/_convocation_row.html",
-            {"c": convocation, "error": error, "reactions": MissedReaction.choices},
+            {
+                "c": convocation,
+                "error": error,
+                "reactions": MissedReaction.choices,
+                "now": timezone.now(),
+            },
         )
     if error:
         messages.error(request, error)

@@ -576,3 +576,83 @@ def test_a_past_appointment_still_to_record_shows_its_year(world, client_for):
     )
     page = client_for(world.users["cpip"]).get(reverse("workspace:day")).content.decode()
     assert timezone.localtime(when).strftime("%d/%m/%Y") in page
+
+
+def test_a_rescheduled_convocation_is_printed_and_sent_from_the_day_list(world, client_for):
+    """After an absence, the new convocation can be printed and sent to the person; sending
+    again replaces the confirmation (its first sending stays in the audit row)."""
+    from cases.agenda import services as agenda_services
+    from cases.models import Notification
+    from spip.models import AuditEntry
+
+    case = world.cases["mine"]
+    person = case.person
+    person.phone, person.email, person.accepts_messages = "06 12 34 56 78", "p@example.org", True
+    person.save()
+    when = timezone.now() + timedelta(days=3)
+    conv = agenda_services.convocation_create(
+        actor=world.users["cpip"], case=case, kind="follow_up", starts_at=when
+    )
+    client = client_for(world.users["cpip"])
+    page = client.get(reverse("workspace:day") + "?vue=semaine").content.decode()
+    assert reverse("cases:convocation-pdf", args=[conv.pk]) in page
+    assert f'data-testid="send-{conv.pk}"' in page
+    assert client.get(reverse("cases:convocation-pdf", args=[conv.pk])).status_code == 200
+
+    response = client.post(
+        reverse("cases:convocation-send", args=[conv.pk]), {"next": "https://evil.example/"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("workspace:day")
+    booked = Notification.objects.filter(convocation=conv, event="booked")
+    assert sorted(booked.values_list("channel", flat=True)) == ["email", "sms"]
+    assert Notification.objects.filter(convocation=conv, event="reminder").count() == 2
+    booked.update(status="sent", sent_at=timezone.now())
+
+    client.post(reverse("cases:convocation-send", args=[conv.pk]))
+    assert list(booked.values_list("status", flat=True)) == ["queued", "queued"]
+    rows = AuditEntry.objects.filter(object_type="cases.convocation", object_id=str(conv.pk))
+    last = rows.filter(action="update").order_by("-id").first()
+    assert last.changes["message"] == ["email", "sms"] and len(last.changes["previously"]) == 2
+
+
+def test_a_convocation_is_not_sent_to_whom_refused_messages_nor_by_another_cpips_hand(
+    world, client_for
+):
+    from cases.agenda import services as agenda_services
+    from cases.models import Notification
+
+    case = world.cases["mine"]
+    case.person.accepts_messages = False
+    case.person.save()
+    conv = agenda_services.convocation_create(
+        actor=None, case=case, kind="follow_up", starts_at=timezone.now() + timedelta(days=3)
+    )
+    client = client_for(world.users["cpip"])
+    response = client.post(reverse("cases:convocation-send", args=[conv.pk]), follow=True)
+    assert "pas accepté de recevoir des messages" in response.content.decode()
+    assert not Notification.objects.filter(convocation=conv).exists()
+    other = client_for(world.users["cpip_other"]).post(
+        reverse("cases:convocation-send", args=[conv.pk])
+    )
+    assert other.status_code == 404
+
+
+def test_the_day_lists_of_past_convocations_come_a_page_at_a_time(world, client_for):
+    case = world.cases["mine"]
+    start = timezone.now() - timedelta(days=60)
+    Convocation.objects.bulk_create(
+        Convocation(
+            case=case,
+            kind="follow_up",
+            issued_from="spip",
+            antenna=case.antenna,
+            starts_at=start + timedelta(days=i),
+        )
+        for i in range(25)
+    )
+    client = client_for(world.users["cpip"])
+    first = client.get(reverse("workspace:day")).content.decode()
+    assert first.count('name="status" value="honoured"') == 20
+    assert "Page 1 sur 2 (25 convocations)" in first and "issues=2" in first
+    second = client.get(reverse("workspace:day"), {"issues": 2}).content.decode()
+    assert second.count('name="status" value="honoured"') == 5
