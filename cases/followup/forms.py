@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
+from cases.agenda.services import free_slots
 from cases.choices import Attendance, ConvocationStatus, InterviewKind
-from cases.models import Convocation
+from cases.models import Convocation, Slot
 from measures.models import ImposedObligation
+
+# The next appointment: the antenna's first free slots offered, within this many days.
+NEXT_SLOTS_OFFERED = 15
+NEXT_SLOT_DAYS = 45
+
+
+def _local_label(moment, zone: str) -> str:
+    local = timezone.localtime(moment, ZoneInfo(zone)) if zone else timezone.localtime(moment)
+    return date_format(local, "l j F Y à H:i")
 
 
 class InterviewForm(DsfrBaseForm):
@@ -43,9 +56,21 @@ class InterviewLogForm(InterviewForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
-    def __init__(self, *args, obligations=(), has_next=False, **kwargs):
+    next_slot = forms.ModelChoiceField(
+        label=_("Prochain rendez-vous sur un créneau libre de l'antenne"),
+        queryset=Slot.objects.none(),
+        required=False,
+        empty_label=_("— Choisir un créneau —"),
+        help_text=_("Ou une autre heure ci-dessous."),
+    )
+
+    def __init__(self, *args, obligations=(), has_next=False, slots=(), zone="", **kwargs):
         super().__init__(*args, **kwargs)
         self.has_next = has_next
+        slots = list(slots)
+        field = self.fields["next_slot"]
+        field.queryset = Slot.objects.filter(pk__in=[s.pk for s in slots]).order_by("starts_at")
+        field.label_from_instance = lambda s: _local_label(s.starts_at, zone)
         self.obligations = list(obligations)
         for obligation in self.obligations:
             self.fields[f"proof_{obligation.pk}"] = forms.FileField(
@@ -62,7 +87,9 @@ class InterviewLogForm(InterviewForm):
 
     def clean(self):
         data = super().clean()
-        if not self.has_next and not data.get("next_at"):
+        if data.get("next_slot") and data.get("next_at"):
+            self.add_error("next_at", _("Choisissez un créneau ou une autre heure, pas les deux."))
+        if not self.has_next and not data.get("next_at") and not data.get("next_slot"):
             self.add_error(
                 "next_at",
                 _("Programmez le prochain rendez-vous : aucun n'est prévu pour ce dossier."),
@@ -108,6 +135,13 @@ def interview_form_for(case, data=None, files=None):
         case=case, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
     ).exists()
     initial = {"held_at": timezone.localtime().replace(second=0, microsecond=0)}
+    slots = free_slots(antenna=case.antenna, days=NEXT_SLOT_DAYS)[:NEXT_SLOTS_OFFERED]
     return InterviewLogForm(
-        data, files, obligations=obligations, has_next=has_next, initial=initial
+        data,
+        files,
+        obligations=obligations,
+        has_next=has_next,
+        slots=slots,
+        zone=case.service.time_zone,
+        initial=initial,
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.agenda.models import Convocation
-from cases.agenda.services import convocation_create, convocation_set_outcome
+from cases.agenda.services import convocation_book, convocation_create, convocation_set_outcome
 from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
     ConvocationStatus,
@@ -180,6 +180,7 @@ def interview_log(
     actor,
     proofs: list | tuple = (),
     next_at: datetime | None = None,
+    next_slot=None,
     next_kind: str = "follow_up",
     **fields,
 ) -> Interview:
@@ -193,6 +194,18 @@ def interview_log(
         convocation_set_outcome(
             actor=actor, convocation=convocation, status=ConvocationStatus.HONOURED
         )
+    if next_slot is not None:
+        try:
+            convocation_book(
+                actor=actor,
+                case=case,
+                slot=next_slot,
+                kind=next_kind or ConvocationType.FOLLOW_UP,
+                issued_from=IssuedFrom.SPIP,
+                notify=False,
+            )
+        except ValidationError as error:  # the slot taken meanwhile, or past: the form's field
+            raise ValidationError({"next_slot": error.messages}) from error
     if next_at is not None:
         if next_at <= timezone.now():
             raise ValidationError(

@@ -260,6 +260,7 @@ def interview_log(request, pk: int):
                 convocation=convocation,
                 proofs=form.proofs(),
                 next_at=data.get("next_at"),
+                next_slot=data.get("next_slot"),
             )
         except ValidationError as exc:
             form.add_error(None, exc)

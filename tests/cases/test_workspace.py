@@ -656,3 +656,47 @@ def test_the_day_lists_of_past_convocations_come_a_page_at_a_time(world, client_
     assert "Page 1 sur 2 (25 convocations)" in first and "issues=2" in first
     second = client.get(reverse("workspace:day"), {"issues": 2}).content.decode()
     assert second.count('name="status" value="honoured"') == 5
+
+
+def test_the_next_appointment_is_picked_among_the_antennas_free_slots(world, client_for):
+    """The interview form offers the antenna's free slots (a full one is not offered);
+    picking one books its seat; a slot and a free time together are refused."""
+    from cases.models import Agenda, Slot
+
+    case = world.cases["mine"]
+    agenda = Agenda.objects.create(name="Antenne de Lyon", antenna=case.antenna)
+    soon = timezone.now().replace(second=0, microsecond=0) + timedelta(days=2)
+    free = Slot.objects.create(agenda=agenda, starts_at=soon, capacity=1)
+    full = Slot.objects.create(agenda=agenda, starts_at=soon + timedelta(hours=1), capacity=1)
+    Convocation.objects.create(
+        case=world.cases["colleague"],
+        kind="follow_up",
+        issued_from="spip",
+        slot=full,
+        seat=1,
+        starts_at=full.starts_at,
+    )
+    client = client_for(world.users["cpip"])
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert f'<option value="{free.pk}">' in page
+    assert f'<option value="{full.pk}">' not in page
+
+    form = {
+        "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "kind": "office",
+        "duration_minutes": 30,
+        "attendance": "present",
+        "next_slot": free.pk,
+    }
+    both = client.post(
+        reverse("cases:interview-new", args=[case.pk]),
+        {**form, "next_at": (timezone.localtime() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert both.status_code == 400
+    assert "pas les deux" in both.content.decode()
+    assert not Convocation.objects.filter(slot=free).exists()
+
+    done = client.post(reverse("cases:interview-new", args=[case.pk]), form)
+    assert done.status_code == 302
+    booked = Convocation.objects.get(slot=free)
+    assert (booked.case, booked.seat, booked.status) == (case, 1, "booked")
