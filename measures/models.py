@@ -277,7 +277,12 @@ class Measure(models.Model):
     tig_hours_done = models.PositiveSmallIntegerField(_("heures de TIG effectuées"), default=0)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("créé par"),
     )
 
     objects = MeasureQuerySet.as_manager()

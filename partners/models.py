@@ -45,10 +45,20 @@ class ConventionQuerySet(access.ScopedQuerySet):
 
 
 class Convention(models.Model):
-    partner = models.ForeignKey(PartnerBody, on_delete=models.PROTECT, related_name="conventions")
+    partner = models.ForeignKey(
+        PartnerBody,
+        on_delete=models.PROTECT,
+        related_name="conventions",
+        verbose_name=_("partenaire"),
+    )
     kind = models.CharField(_("type"), max_length=8, choices=ConventionKind.choices)
     court = models.ForeignKey(
-        "spip.Court", on_delete=models.PROTECT, null=True, blank=True, related_name="conventions"
+        "spip.Court",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conventions",
+        verbose_name=_("juridiction"),
     )
     service = models.ForeignKey(
         "spip.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="conventions"
@@ -83,8 +93,15 @@ class ReferralQuerySet(access.ScopedQuerySet):
 
 
 class Referral(models.Model):
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="referrals")
-    partner = models.ForeignKey(PartnerBody, on_delete=models.PROTECT, related_name="referrals")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("dossier")
+    )
+    partner = models.ForeignKey(
+        PartnerBody,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        verbose_name=_("partenaire"),
+    )
     domain = models.CharField(_("domaine"), max_length=12, choices=Domain.choices)
     status = models.CharField(
         _("statut"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.SENT
@@ -93,7 +110,11 @@ class Referral(models.Model):
     ended_on = models.DateField(_("terminée le"), null=True, blank=True)
     message = models.TextField(_("message au partenaire"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("créé par"),
     )
 
     objects = ReferralQuerySet.as_manager()

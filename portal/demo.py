@@ -8,10 +8,12 @@ written through the service functions, so the demo has an audit trail like real 
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from datetime import time as t
 from decimal import Decimal
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -443,6 +445,9 @@ class DemoSeeder:
         obligations = {o.code: o for o in ObligationType.objects.all()}
         bex_user = agents["demo.bex"].user
         created = 0
+        total = sum(
+            max(1, round(s["spec"].cases * self.scale)) for c, s in sites.items() if c != "partner"
+        )
         for code, site in ((c, s) for c, s in sites.items() if c != "partner"):
             spec: SiteSpec = site["spec"]
             tz = ZoneInfo(site["service"].time_zone)
@@ -463,6 +468,8 @@ class DemoSeeder:
                     bex_user,
                 )
                 created += 1
+                if created % max(total // 10, 1) == 0:
+                    self.say(f"  {created} / {total} dossiers")
         return created
 
     def _one_case(self, code, i, site, antenna, team, types, obligations, tz, bex_user) -> None:
@@ -916,15 +923,27 @@ class DemoSeeder:
 
     @transaction.atomic
     def run(self) -> dict:
-        sites = self.organisation()
-        agents = self.accounts(sites)
-        teams = self.colleagues(sites, agents)
-        created = self.caseload(sites, teams, agents)
-        self.late_start_case(sites, agents)
-        self.today_for(agents["demo.cpip"], sites)
-        self.referrals(sites)
-        self.reductions(teams)
-        self.overload(teams)
-        self.ended_measures(sites, teams)
-        self.agendas(sites)
+        with self.step("Organisation et comptes"):
+            sites = self.organisation()
+            agents = self.accounts(sites)
+            teams = self.colleagues(sites, agents)
+        with self.step("Dossiers"):
+            created = self.caseload(sites, teams, agents)
+        with self.step("Journée de demo.cpip, orientations, réductions, fins de mesure"):
+            self.late_start_case(sites, agents)
+            self.today_for(agents["demo.cpip"], sites)
+            self.referrals(sites)
+            self.reductions(teams)
+            self.overload(teams)
+            self.ended_measures(sites, teams)
+        with self.step("Agendas et créneaux"):
+            self.agendas(sites)
         return {"cases_created": created, "accounts": [a[0] for a in ACCOUNTS]}
+
+    @contextmanager
+    def step(self, label: str):
+        """A step line with its duration, so that a newcomer sees the seed advance."""
+        started = monotonic()
+        self.say(f"{label}…")
+        yield
+        self.say(f"  fait en {monotonic() - started:.1f} s".replace(".", ","))

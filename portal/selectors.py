@@ -14,6 +14,7 @@ from cases.models import Alert, Case, Convocation
 from cases.workload.models import ReferenceNorm
 from cases.workload.selectors import agent_breakdown
 from measures.models import DeadlineRule, MeasureType, ObligationType
+from partners.choices import ReferralStatus
 from partners.models import PartnerBody, Referral
 from reporting.models import WorkloadSnapshot
 from reporting.selectors import team_load
@@ -182,9 +183,10 @@ def partner_home(user, scope: Scope) -> dict:
     referrals = Referral.objects.visible_to(user)
     return {
         "partner": PartnerBody.objects.visible_to(user).first(),
-        "referrals_by_status": list(
-            referrals.values("status").annotate(n=Count("id")).order_by("status")
-        ),
+        "referrals_by_status": [
+            {"status": ReferralStatus(row["status"]).label, "n": row["n"]}
+            for row in referrals.values("status").annotate(n=Count("id")).order_by("status")
+        ],
     }
 
 

@@ -49,23 +49,42 @@ class WorkloadSnapshot(models.Model):
         "spip.Agent", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     antenna = models.ForeignKey(
-        "spip.Antenna", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "spip.Antenna",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("antenne"),
     )
     service = models.ForeignKey(
         "spip.Service", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     interregional_unit = models.ForeignKey(
-        "spip.InterregionalUnit", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "spip.InterregionalUnit",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("direction interrégionale"),
     )
-    policy = models.ForeignKey(WorkloadPolicy, on_delete=models.PROTECT, related_name="snapshots")
+    policy = models.ForeignKey(
+        WorkloadPolicy,
+        on_delete=models.PROTECT,
+        related_name="snapshots",
+        verbose_name=_("politique de charge"),
+    )
     persons = models.PositiveIntegerField(_("personnes suivies"), default=0)
     measures = models.PositiveIntegerField(_("mesures"), default=0)
-    cases_high = models.PositiveIntegerField(default=0)
-    cases_moderate = models.PositiveIntegerField(default=0)
-    cases_low = models.PositiveIntegerField(default=0)
-    cases_not_assessed = models.PositiveIntegerField(default=0)
-    cases_mo = models.PositiveIntegerField(default=0)
-    cases_mf = models.PositiveIntegerField(default=0)
+    cases_high = models.PositiveIntegerField(default=0, verbose_name=_("dossiers à risque élevé"))
+    cases_moderate = models.PositiveIntegerField(
+        default=0, verbose_name=_("dossiers à risque modéré")
+    )
+    cases_low = models.PositiveIntegerField(default=0, verbose_name=_("dossiers à risque faible"))
+    cases_not_assessed = models.PositiveIntegerField(
+        default=0, verbose_name=_("dossiers non évalués")
+    )
+    cases_mo = models.PositiveIntegerField(default=0, verbose_name=_("dossiers en milieu ouvert"))
+    cases_mf = models.PositiveIntegerField(default=0, verbose_name=_("dossiers en milieu fermé"))
     # Open cases of the entity that no CPIP in post follows (arrivals to allocate, cases of
     # departed agents): beside the load, never inside it.
     awaiting_allocation = models.PositiveIntegerField(_("dossiers à attribuer"), default=0)

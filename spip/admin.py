@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from spip.admin_base import ReadOnlyAdmin, ScopedModelAdmin
 from spip.models import (
@@ -80,9 +81,17 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 class JobRunAdmin(ScopedModelAdmin):
     """Each run of the Celery jobs: administrators see what ran, when, and how it ended."""
 
-    list_display = ["name", "service", "started_at", "finished_at", "status", "counts"]
+    list_display = ["job", "service", "started_at", "finished_at", "status", "counters"]
     list_filter = ["name", "status"]
     readonly_fields = [f.name for f in JobRun._meta.fields]
+
+    @admin.display(description=_("tâche"), ordering="name")
+    def job(self, run):
+        return run.label
+
+    @admin.display(description=_("compteurs"))
+    def counters(self, run):
+        return ", ".join(f"{label} : {value}" for label, value in run.counts_display) or "—"
 
     def has_add_permission(self, request):
         return False

@@ -412,6 +412,16 @@ COUNT_LABELS = {
 }
 
 
+# The jobs by the name they run under, as administrators and directors read them.
+JOB_LABELS = {
+    "alerts_refresh": _("Calcul des alertes"),
+    "notifications_send": _("Envoi des messages aux personnes"),
+    "slots_generate": _("Création des créneaux"),
+    "workload_snapshot_compute": _("Calcul des charges de travail"),
+    "national_export": _("Export des indicateurs"),
+}
+
+
 class JobRunQuerySet(access.ScopedQuerySet):
     rule = staticmethod(access.job_run_q)
 
@@ -419,7 +429,7 @@ class JobRunQuerySet(access.ScopedQuerySet):
 class JobRun(models.Model):
     """One run of a Celery job: when, what it did, how it ended. Visible to administrators."""
 
-    name = models.CharField(_("tâche"), max_length=80)
+    name = models.CharField(_("tâche"), max_length=80, choices=list(JOB_LABELS.items()))
     service = models.ForeignKey(
         Service, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
@@ -450,7 +460,12 @@ class JobRun(models.Model):
         indexes = [models.Index(fields=["name", "-started_at"])]
 
     def __str__(self) -> str:
-        return f"{self.name} {self.started_at:%d/%m/%Y %H:%M} ({self.get_status_display()})"
+        started = timezone.localtime(self.started_at)
+        return f"{self.label} {started:%d/%m/%Y %H:%M} ({self.get_status_display()})"
+
+    @property
+    def label(self) -> str:
+        return str(JOB_LABELS.get(self.name, self.name))
 
     @property
     def counts_display(self) -> list[tuple[str, object]]:

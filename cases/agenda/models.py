@@ -31,10 +31,20 @@ class Agenda(models.Model):
     )
     name = models.CharField(_("nom"), max_length=160)
     antenna = models.ForeignKey(
-        "spip.Antenna", on_delete=models.PROTECT, null=True, blank=True, related_name="agendas"
+        "spip.Antenna",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agendas",
+        verbose_name=_("antenne"),
     )
     court = models.ForeignKey(
-        "spip.Court", on_delete=models.PROTECT, null=True, blank=True, related_name="agendas"
+        "spip.Court",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agendas",
+        verbose_name=_("juridiction"),
     )
     is_active = models.BooleanField(_("actif"), default=True)
     weeks_ahead = models.PositiveSmallIntegerField(_("semaines publiées à l'avance"), default=8)
@@ -163,13 +173,24 @@ class Convocation(models.Model):
         null=True,
         blank=True,
         related_name="convocations",
+        verbose_name=_("mesure"),
     )
     kind = models.CharField(_("type"), max_length=16, choices=ConvocationType.choices)
     antenna = models.ForeignKey(
-        "spip.Antenna", on_delete=models.PROTECT, null=True, blank=True, related_name="convocations"
+        "spip.Antenna",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="convocations",
+        verbose_name=_("antenne"),
     )
     slot = models.ForeignKey(
-        Slot, on_delete=models.PROTECT, null=True, blank=True, related_name="convocations"
+        Slot,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="convocations",
+        verbose_name=_("créneau"),
     )
     seat = models.PositiveSmallIntegerField(_("place"), null=True, blank=True)
     starts_at = models.DateTimeField(_("date et heure"))
@@ -184,17 +205,29 @@ class Convocation(models.Model):
     outcome_recorded_at = models.DateTimeField(_("issue saisie le"), null=True, blank=True)
     issued_from = models.CharField(_("émise par"), max_length=4, choices=IssuedFrom.choices)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("émise par"),
     )
     issued_at = models.DateTimeField(_("émise le"), auto_now_add=True)
     deadline_exceeded_reason = models.CharField(
         _("motif du dépassement du délai légal"), max_length=255, blank=True
     )
     rescheduled_from = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rescheduled_to"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rescheduled_to",
+        verbose_name=_("reportée depuis"),
     )
     # The caller's idempotency key: unique per issuing user, not across users.
-    request_token = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    request_token = models.CharField(
+        max_length=64, null=True, blank=True, editable=False, verbose_name=_("jeton de la demande")
+    )
     reaction = models.CharField(
         _("suite donnée à l'absence"), max_length=16, choices=MissedReaction.choices, blank=True
     )
@@ -283,9 +316,9 @@ class Notification(models.Model):
         choices=NotificationStatus.choices,
         default=NotificationStatus.QUEUED,
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=255, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("tentatives"))
+    last_error = models.CharField(max_length=255, blank=True, verbose_name=_("dernière erreur"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("envoyé le"))
 
     objects = NotificationQuerySet.as_manager()
 

@@ -38,17 +38,24 @@ class Alert(models.Model):
 
     alert_type = models.CharField(_("type"), max_length=40, choices=AlertType.choices)
     severity = models.CharField(_("gravité"), max_length=8, choices=AlertSeverity.choices)
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="alerts", verbose_name=_("dossier")
+    )
     agent = models.ForeignKey(
         "spip.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
     )
     rule = models.CharField(_("règle"), max_length=255)
     legal_reference = models.CharField(_("référence"), max_length=120, blank=True)
-    dedup_key = models.CharField(max_length=120)
+    dedup_key = models.CharField(max_length=120, verbose_name=_("clé de dédoublonnage"))
     opened_at = models.DateTimeField(_("ouverte le"))
     closed_at = models.DateTimeField(_("close le"), null=True, blank=True)
     measure = models.ForeignKey(
-        "measures.Measure", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "measures.Measure",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("mesure"),
     )
     convocation = models.ForeignKey(
         Convocation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"

@@ -49,10 +49,21 @@ class Person(models.Model):
         _("n° de dossier national"), max_length=20, unique=True, null=True, blank=True
     )
     # Accent- and case-folded "NAME FIRSTNAMES" for duplicate detection and search.
-    search_key = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    search_key = models.CharField(
+        max_length=255,
+        db_index=True,
+        editable=False,
+        default="",
+        verbose_name=_("clé de recherche"),
+    )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("créé par"),
     )
 
     objects = PersonQuerySet.as_manager()
@@ -140,7 +151,12 @@ class Case(models.Model):
         default=1, help_text=_("Contrôle des modifications concurrentes.")
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("créé par"),
     )
 
     objects = CaseQuerySet.as_manager()
@@ -211,7 +227,7 @@ class RiskAssessment(models.Model):
         verbose_name=_("évaluateur"),
     )
     reason = models.TextField(_("motif"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
 
     objects = RiskAssessmentQuerySet.as_manager()
 
@@ -230,14 +246,21 @@ class IntensityChangeQuerySet(access.ScopedQuerySet):
 
 
 class IntensityChange(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="intensity_changes")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="intensity_changes", verbose_name=_("dossier")
+    )
     intensity = models.CharField(_("intensité"), max_length=10, choices=Intensity.choices)
     changed_on = models.DateField(_("le"))
     changed_by = models.ForeignKey(
-        "spip.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "spip.Agent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("modifié par"),
     )
     reason = models.TextField(_("motif"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
 
     objects = IntensityChangeQuerySet.as_manager()
 
@@ -257,11 +280,28 @@ class TransferQuerySet(access.ScopedQuerySet):
 class Transfer(models.Model):
     """A case handed from one service to another (change of residence, release)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
-    from_service = models.ForeignKey("spip.Service", on_delete=models.PROTECT, related_name="+")
-    to_service = models.ForeignKey("spip.Service", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="transfers", verbose_name=_("dossier")
+    )
+    from_service = models.ForeignKey(
+        "spip.Service",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("service d'origine"),
+    )
+    to_service = models.ForeignKey(
+        "spip.Service",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("service d'accueil"),
+    )
     new_case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("nouveau dossier"),
     )
     requested_on = models.DateField(_("demandé le"))
     completed_on = models.DateField(_("effectué le"), null=True, blank=True)

@@ -44,7 +44,7 @@ class Interview(models.Model):
         blank=True,
         help_text=_("Jamais communiquées aux partenaires ni à la juridiction."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
 
     objects = InterviewQuerySet.as_manager()
 
@@ -71,9 +71,16 @@ class IncidentQuerySet(access.ScopedQuerySet):
 class Incident(models.Model):
     """A breach (manquement) and the incident report to the judge."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="incidents")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("dossier")
+    )
     measure = models.ForeignKey(
-        "measures.Measure", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "measures.Measure",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("mesure"),
     )
     noticed_on = models.DateField(_("constaté le"))
     facts = models.TextField(_("faits"), max_length=12000)
@@ -81,8 +88,10 @@ class Incident(models.Model):
         _("statut"), max_length=6, choices=IncidentStatus.choices, default=IncidentStatus.DRAFT
     )
     sent_on = models.DateField(_("transmis le"), null=True, blank=True)
-    author = models.ForeignKey("spip.Agent", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    author = models.ForeignKey(
+        "spip.Agent", on_delete=models.PROTECT, related_name="+", verbose_name=_("auteur")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
 
     objects = IncidentQuerySet.as_manager()
 
@@ -109,9 +118,16 @@ class ReportQuerySet(access.ScopedQuerySet):
 class Report(models.Model):
     """A report to the judge (evaluation, end of measure, yearly, incident)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="reports", verbose_name=_("dossier")
+    )
     measure = models.ForeignKey(
-        "measures.Measure", on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+        "measures.Measure",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("mesure"),
     )
     kind = models.CharField(_("type"), max_length=10, choices=ReportKind.choices)
     status = models.CharField(
@@ -120,9 +136,14 @@ class Report(models.Model):
     body = models.TextField(_("contenu"), max_length=20000, blank=True)
     sent_on = models.DateField(_("transmis le"), null=True, blank=True)
     author = models.ForeignKey(
-        "spip.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "spip.Agent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("auteur"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
 
     objects = ReportQuerySet.as_manager()
 
@@ -159,7 +180,9 @@ def proof_path(instance, filename: str) -> str:
 class Proof(models.Model):
     """A document proving an obligation (care certificate, pay slip, receipt)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="proofs")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="proofs", verbose_name=_("dossier")
+    )
     obligation = models.ForeignKey(
         "measures.ImposedObligation",
         on_delete=models.PROTECT,
@@ -167,17 +190,25 @@ class Proof(models.Model):
         verbose_name=_("obligation"),
     )
     interview = models.ForeignKey(
-        Interview, on_delete=models.SET_NULL, null=True, blank=True, related_name="proofs"
+        Interview,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proofs",
+        verbose_name=_("entretien"),
     )
     received_on = models.DateField(_("reçu le"))
     file = models.FileField(_("fichier"), upload_to=proof_path, max_length=200)
     original_name = models.CharField(_("nom du fichier"), max_length=200)
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=40, verbose_name=_("type de fichier"))
+    size = models.PositiveIntegerField(verbose_name=_("taille (octets)"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("déposé par"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
 
     objects = ProofQuerySet.as_manager()
 
@@ -203,16 +234,25 @@ class Cover(models.Model):
     """While an agent is away, a colleague is the temporary referent of their cases."""
 
     absent_agent = models.ForeignKey(
-        "spip.Agent", on_delete=models.PROTECT, related_name="covered_by"
+        "spip.Agent",
+        on_delete=models.PROTECT,
+        related_name="covered_by",
+        verbose_name=_("CPIP absent"),
     )
     covering_agent = models.ForeignKey(
-        "spip.Agent", on_delete=models.PROTECT, related_name="covering"
+        "spip.Agent",
+        on_delete=models.PROTECT,
+        related_name="covering",
+        verbose_name=_("CPIP qui assure l'intérim"),
     )
     starts_on = models.DateField(_("du"))
     ends_on = models.DateField(_("au"))
     reason = models.CharField(_("motif"), max_length=255, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("créé par"),
     )
 
     objects = CoverQuerySet.as_manager()

@@ -760,8 +760,11 @@ def test_a_past_convocation_is_reprinted_from_the_desk_home_and_the_case_file(
     conv.case.status = "active"
     conv.case.save()
     case_file = client_for(world.users["cpip"]).get(f"/dossiers/{conv.case_id}/")
-    assert pdf_url in case_file.content.decode()
-    assert client_for(world.users["cpip"]).get(pdf_url).status_code == 200
+    # The CPIP's own address of the same document (the case file sits under /dossiers/).
+    cpip_pdf_url = f"/dossiers/convocations/{conv.pk}/pdf/"
+    assert cpip_pdf_url in case_file.content.decode()
+    assert client_for(world.users["cpip"]).get(cpip_pdf_url).status_code == 200
+    assert client_for(world.users["cpip_other"]).get(cpip_pdf_url).status_code == 404
 
 
 def test_obligations_follow_the_order_of_the_code_under_their_article():
