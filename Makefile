@@ -8,7 +8,7 @@ DEMO_PASSWORD ?= spip-demo-2026
 # Settings fail closed (production unless told): every target here says development.
 export DJANGO_ENV ?= development
 
-.PHONY: run test lint format typecheck e2e bench install browser migrate demo clean help purge-audit
+.PHONY: run test lint format typecheck e2e bench install browser migrate demo clean help purge-audit messages
 
 help:
 	@echo "make run   - installe, prépare la base et les données de démonstration, lance le site, le worker et le beat Celery"
@@ -52,6 +52,13 @@ browser:
 		echo "Installation de Chromium (Debian)…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium absent : les tests navigateur seront ignorés (apt-get install chromium)."; fi
+
+# The French catalogue's plural forms (GNU gettext: apt-get install gettext).
+messages: install
+	rm -f locale/fr/LC_MESSAGES/django.po
+	$(PY) manage.py makemessages -l fr --no-obsolete -i ".venv/*" -i "var/*" -i "tests/*"
+	$(PY) scripts/plural_catalog.py locale/fr/LC_MESSAGES/django.po
+	msgfmt --check -o locale/fr/LC_MESSAGES/django.mo locale/fr/LC_MESSAGES/django.po
 
 lint: install
 	$(VENV)/bin/ruff check .
