@@ -25,7 +25,6 @@ from django.utils import timezone
 from faker import Faker
 
 from cases.agenda import services as agenda_services
-from cases.agenda import services as booking
 from cases.agenda.services import slots_generate
 from cases.alerts.rules import add_months
 from cases.choices import (
@@ -41,6 +40,7 @@ from cases.choices import (
 )
 from cases.files import services as case_services
 from cases.followup import services as followup_services
+from cases.followup.services import PastAppointment
 from cases.models import Agenda, Case, Convocation, Person, SlotTemplate
 from cases.workload.models import CapacityReduction, ReductionKind
 from cases.workload.selectors import policy_in_force, weight_expression_for
@@ -456,17 +456,20 @@ class DemoSeeder:
                 antenna = site["antennas"][i % len(site["antennas"])]
                 team = teams[antenna.name]
                 rank = per_antenna[antenna.pk] = per_antenna.get(antenna.pk, -1) + 1
-                self._one_case(
-                    code,
-                    i,
-                    site,
-                    antenna,
-                    team[rank % len(team) :] + team,
-                    types,
-                    obligations,
-                    tz,
-                    bex_user,
-                )
+                # One transaction a case: its services' own atomic blocks become savepoints,
+                # one commit instead of some thirty (the seed's time went to commits).
+                with transaction.atomic():
+                    self._one_case(
+                        code,
+                        i,
+                        site,
+                        antenna,
+                        team[rank % len(team) :] + team,
+                        types,
+                        obligations,
+                        tz,
+                        bex_user,
+                    )
                 created += 1
                 if created % max(total // 10, 1) == 0:
                     self.say(f"  {created} / {total} dossiers")
@@ -602,61 +605,58 @@ class DemoSeeder:
 
     def _history(self, case, referent, start, tz, measure) -> None:
         """Monthly convocations since the start: honoured (with an interview) or missed; the
-        most recent sometimes without outcome; the next one booked."""
+        most recent sometimes without outcome; the next one booked. The past in one go."""
         rng = self.rng
         now = timezone.now()
         day = start + timedelta(days=rng.randint(3, 12))
-        first = True
+        kind = ConvocationType.FIRST_FOLLOW_UP
+        past: list[PastAppointment] = []
         while True:
             when = datetime.combine(
                 day, time(rng.choice([9, 10, 11, 14, 15, 16]), rng.choice([0, 30])), tzinfo=tz
             )
-            kind = ConvocationType.FIRST_FOLLOW_UP if first else ConvocationType.FOLLOW_UP
-            if when > now and rng.random() >= 0.9:
-                break  # some cases are left without a next appointment
-            convocation = agenda_services.convocation_create(
-                actor=None,
-                case=case,
-                kind=kind,
-                starts_at=when,
-                issued_from=IssuedFrom.SPIP,
-                measure=measure,
-                allow_past=when <= now,
-            )
             if when > now:
+                if rng.random() < 0.9:  # some cases are left without a next appointment
+                    agenda_services.convocation_create(
+                        actor=None,
+                        case=case,
+                        kind=kind,
+                        starts_at=when,
+                        issued_from=IssuedFrom.SPIP,
+                        measure=measure,
+                    )
                 break
             recent = (now - when).days < 10
             if recent and rng.random() < 0.35:
-                pass  # outcome not recorded yet
+                past.append(PastAppointment(starts_at=when, kind=kind))  # outcome to record
             elif rng.random() < 0.12:
-                booking.convocation_set_outcome(
-                    actor=None,
-                    convocation=convocation,
-                    status=ConvocationStatus.MISSED,
-                    at=when + timedelta(hours=2),
+                past.append(
+                    PastAppointment(
+                        starts_at=when,
+                        kind=kind,
+                        status=ConvocationStatus.MISSED,
+                        outcome_at=when + timedelta(hours=2),
+                    )
                 )
             else:
-                booking.convocation_set_outcome(
-                    actor=None,
-                    convocation=convocation,
-                    status=ConvocationStatus.HONOURED,
-                    at=when + timedelta(hours=1),
+                past.append(
+                    PastAppointment(
+                        starts_at=when,
+                        kind=kind,
+                        status=ConvocationStatus.HONOURED,
+                        outcome_at=when + timedelta(hours=1),
+                        interview_kind=InterviewKind.IN_PRISON
+                        if case.setting == CaseSetting.CLOSED
+                        else InterviewKind.OFFICE,
+                        duration_minutes=rng.choice([20, 30, 45, 60]),
+                        notes=self.fake.paragraph(nb_sentences=4),
+                    )
                 )
-                followup_services.interview_record(
-                    actor=None,
-                    case=case,
-                    agent=referent,
-                    held_at=when,
-                    convocation=convocation,
-                    kind=InterviewKind.IN_PRISON
-                    if case.setting == CaseSetting.CLOSED
-                    else InterviewKind.OFFICE,
-                    duration_minutes=rng.choice([20, 30, 45, 60]),
-                    attendance="present",
-                    notes=self.fake.paragraph(nb_sentences=4),
-                )
-            first = False
+            kind = ConvocationType.FOLLOW_UP
             day = day + timedelta(days=rng.randint(21, 40))
+        followup_services.history_record(
+            actor=None, case=case, agent=referent, appointments=past, measure=measure
+        )
 
     def today_for(self, agent: Agent, sites: dict) -> None:
         """A few appointments today for the demo CPIP, so that the home page has a day."""

@@ -3,10 +3,11 @@ incidents, reports to the judge, proofs, absence covers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,7 @@ from cases.agenda.models import Convocation
 from cases.agenda.services import convocation_book, convocation_create, convocation_set_outcome
 from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
+    Attendance,
     ConvocationStatus,
     ConvocationType,
     IncidentStatus,
@@ -24,7 +26,7 @@ from cases.choices import (
 from cases.files.models import Case
 from cases.followup.models import Cover, Incident, Interview, Proof, Report, proof_path
 from cases.followup.uploads import sniff
-from spip.audit import audit_write
+from spip.audit import audit_created, audit_write
 from spip.choices import AuditAction, Role
 from spip.models import Agent
 from spip.validation import create_audited, save_checked, validate
@@ -70,6 +72,88 @@ def interview_record(
         service_id=case.service_id,
     )
     return interview
+
+
+@dataclass(frozen=True)
+class PastAppointment:
+    """One appointment of a case's past: its outcome, and the interview held if honoured."""
+
+    starts_at: datetime
+    kind: str
+    status: str = ConvocationStatus.BOOKED  # booked: held, outcome not recorded yet
+    outcome_at: datetime | None = None
+    interview_kind: str = ""
+    duration_minutes: int = 30
+    notes: str = ""
+
+
+@transaction.atomic
+def history_record(
+    *, actor, case: Case, agent: Agent, appointments: list[PastAppointment], measure=None
+) -> int:
+    """A case's past follow-up written at once (an imported or seeded history): the past
+    convocations with their outcomes and the interviews held, each validated, then inserted
+    in bulk with one audit row each. Nothing in the future: that is a convocation to book."""
+    now = timezone.now()
+    if any(a.starts_at > now for a in appointments):
+        raise ValidationError(_("Un historique ne contient que des rendez-vous passés."))
+    convocations = [
+        Convocation(
+            case=case,
+            measure=measure,
+            kind=a.kind,
+            antenna=case.antenna,
+            starts_at=a.starts_at,
+            issued_from=IssuedFrom.SPIP,
+            status=a.status,
+            outcome_recorded_at=a.outcome_at,
+        )
+        for a in appointments
+    ]
+    # Field by field here (the related rows are the case's own, already checked); the
+    # table constraints hold at the insert, which is all or nothing.
+    related = ["case", "measure", "antenna", "slot", "issued_by", "rescheduled_from"]
+    for convocation in convocations:
+        convocation.clean_fields(exclude=[*related, "request_token"])
+    interviews = [
+        Interview(
+            case=case,
+            agent=agent,
+            held_at=a.starts_at,
+            convocation=convocation,
+            kind=a.interview_kind,
+            duration_minutes=a.duration_minutes,
+            attendance=Attendance.PRESENT,
+            notes=a.notes,
+        )
+        for a, convocation in zip(appointments, convocations, strict=True)
+        if a.interview_kind
+    ]
+    for interview in interviews:
+        interview.clean_fields(exclude=["case", "agent", "convocation"])
+    try:
+        with transaction.atomic():
+            Convocation.objects.bulk_create(convocations)
+            # Each interview's convocation has its id now; bulk_create reads it.
+            Interview.objects.bulk_create(interviews)
+    except IntegrityError as error:
+        raise ValidationError(
+            _("Cet historique contredit le dossier : rien n'a été écrit.")
+        ) from error
+    audit_created(
+        actor=actor,
+        objects=convocations,
+        service_id=case.service_id,
+        changes=lambda c: {"kind": c.kind, "starts_at": c.starts_at, "status": c.status},
+    )
+    # Notes are personal data: the audit row says that they were written, not what they say.
+    audit_created(
+        actor=actor,
+        objects=interviews,
+        service_id=case.service_id,
+        changes=lambda i: {"kind": i.kind, "held_at": i.held_at, "notes": "…"},
+    )
+    return len(convocations)
 
 
 @transaction.atomic

@@ -700,3 +700,66 @@ def test_the_next_appointment_is_picked_among_the_antennas_free_slots(world, cli
     assert done.status_code == 302
     booked = Convocation.objects.get(slot=free)
     assert (booked.case, booked.seat, booked.status) == (case, 1, "booked")
+
+
+def test_a_history_is_written_at_once_with_one_audit_row_per_row(world):
+    """Three past appointments: one honoured (with its interview), one missed, one whose
+    outcome is still to record: three convocations, one interview, four audit rows."""
+    from cases.followup.services import PastAppointment, history_record
+    from cases.models import Interview
+    from spip.models import AuditEntry
+
+    case = world.cases["mine"]
+    now = timezone.now()
+    appointments = [
+        PastAppointment(
+            starts_at=now - timedelta(days=60),
+            kind="first",
+            status="honoured",
+            outcome_at=now - timedelta(days=60),
+            interview_kind="office",
+            duration_minutes=45,
+            notes="Secret",
+        ),
+        PastAppointment(
+            starts_at=now - timedelta(days=30),
+            kind="follow_up",
+            status="missed",
+            outcome_at=now - timedelta(days=30),
+        ),
+        PastAppointment(starts_at=now - timedelta(days=2), kind="follow_up"),
+    ]
+    before = AuditEntry.objects.count()
+    written = history_record(
+        actor=None, case=case, agent=world.agents["cpip"], appointments=appointments
+    )
+    assert written == 3
+    statuses = sorted(Convocation.objects.filter(case=case).values_list("status", flat=True))
+    assert statuses == ["booked", "honoured", "missed"]
+    interview = Interview.objects.get(case=case)
+    assert interview.convocation.status == "honoured" and interview.duration_minutes == 45
+    assert AuditEntry.objects.count() - before == 4
+    assert "Secret" not in str(list(AuditEntry.objects.values_list("changes", flat=True)))
+
+
+def test_a_history_with_a_future_or_invalid_row_writes_nothing(world):
+    from cases.followup.services import PastAppointment, history_record
+
+    case = world.cases["mine"]
+    now = timezone.now()
+    good = PastAppointment(starts_at=now - timedelta(days=9), kind="follow_up")
+    with pytest.raises(ValidationError, match="rendez-vous passés"):
+        history_record(
+            actor=None,
+            case=case,
+            agent=world.agents["cpip"],
+            appointments=[good, PastAppointment(starts_at=now + timedelta(days=1), kind="x")],
+        )
+    with pytest.raises(ValidationError):
+        history_record(
+            actor=None,
+            case=case,
+            agent=world.agents["cpip"],
+            appointments=[good, PastAppointment(starts_at=now, kind="not-a-kind")],
+        )
+    assert not Convocation.objects.filter(case=case).exists()
