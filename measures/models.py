@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +24,7 @@ from measures.choices import (
     Setting,
 )
 from spip import access
+from spip.fields import created_by_field
 
 # Legal range of TIG hours across all types (délits 20-400 h since 2020); each type
 # narrows it with its own tig_hours_min / tig_hours_max, checked by the service.
@@ -276,14 +276,7 @@ class Measure(models.Model):
     tig_deadline = models.DateField(_("date limite d'exécution du TIG"), null=True, blank=True)
     tig_hours_done = models.PositiveSmallIntegerField(_("heures de TIG effectuées"), default=0)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("créé par"),
-    )
+    created_by = created_by_field()
 
     objects = MeasureQuerySet.as_manager()
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from partners.choices import ConventionKind, Domain, PartnerKind, ReferralStatus
 from spip import access
+from spip.fields import created_by_field
 
 
 class PartnerBodyQuerySet(access.ScopedQuerySet):
@@ -109,13 +109,7 @@ class Referral(models.Model):
     sent_on = models.DateField(_("adressée le"))
     ended_on = models.DateField(_("terminée le"), null=True, blank=True)
     message = models.TextField(_("message au partenaire"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-        verbose_name=_("créé par"),
-    )
+    created_by = created_by_field()
 
     objects = ReferralQuerySet.as_manager()
 

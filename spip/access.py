@@ -23,6 +23,7 @@ by row: a DISP's figures cover every case of their region although they read non
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -160,6 +161,18 @@ def _q(prefix: str, **lookups) -> Q:
 # --- Reference data -------------------------------------------------------------------
 
 
+def admins_read_all(rule: Callable[..., Q]) -> Callable[..., Q]:
+    """Administrators read everything a rule scopes; the rule itself speaks of the others."""
+
+    @functools.wraps(rule)
+    def scoped(user, *args, **kwargs) -> Q:
+        if scope_for(user).is_admin:
+            return EVERYTHING
+        return rule(user, *args, **kwargs)
+
+    return scoped
+
+
 def reference_q(user) -> Q:
     """Reference catalogues and settings (measure types, policies): every signed-in user."""
     return EVERYTHING if user is not None and user.is_authenticated else NOTHING
@@ -208,12 +221,11 @@ def court_q(user) -> Q:
     return NOTHING
 
 
+@admins_read_all
 def agent_q(user, prefix: str = "") -> Q:
     """Agents: the colleagues of one's service. Above the service (DISP, DAP) figures are
     anonymous: no agent row but one's own."""
     s = scope_for(user)
-    if s.is_admin:
-        return EVERYTHING
     if s.role in SPIP_ROLES:
         return _q(prefix, service_id=s.service_id)
     if s.user_id:
@@ -221,12 +233,11 @@ def agent_q(user, prefix: str = "") -> Q:
     return NOTHING
 
 
+@admins_read_all
 def snapshot_q(user) -> Q:
     """Workload snapshots. Agent rows name a person (an agent), so they stay within the
     service; DISP and DAP read the antenna, service, regional and national rows."""
     s = scope_for(user)
-    if s.is_admin:
-        return EVERYTHING
     if s.role == Role.DAP:
         return ~Q(entity_type="agent")
     if s.role == Role.DISP:
@@ -242,14 +253,22 @@ def snapshot_q(user) -> Q:
     return NOTHING
 
 
-def statistics_q(user, prefix: str = "") -> Q:
-    """The cases an indicator counts for the user (``prefix`` reaches the case). Numbers
-    only: DPIP their antenna, DSPIP their service, DISP their region, DAP the nation."""
-    s = scope_for(user)
+def _report_bounds(s: Scope) -> Q | None:
+    """Where every indicator's scope starts: nothing without the right to read reports,
+    everything for administrators and the DAP; None: the rule goes on."""
     if not s.reads_reports:
         return NOTHING
     if s.is_admin or s.role == Role.DAP:
         return EVERYTHING
+    return None
+
+
+def statistics_q(user, prefix: str = "") -> Q:
+    """The cases an indicator counts for the user (``prefix`` reaches the case). Numbers
+    only: DPIP their antenna, DSPIP their service, DISP their region, DAP the nation."""
+    s = scope_for(user)
+    if (bounds := _report_bounds(s)) is not None:
+        return bounds
     if s.role == Role.DISP:
         return _q(prefix, service__interregional_unit_id=s.interregional_unit_id)
     if s.role == Role.DPIP and s.antenna_id:
@@ -263,10 +282,8 @@ def snapshot_statistics_q(user) -> Q:
     """Snapshot rows an indicator may fold into numbers (agent rows included, for the
     distribution of persons per CPIP); their labels reach only ``snapshot_q`` readers."""
     s = scope_for(user)
-    if not s.reads_reports:
-        return NOTHING
-    if s.is_admin or s.role == Role.DAP:
-        return EVERYTHING
+    if (bounds := _report_bounds(s)) is not None:
+        return bounds
     if s.role == Role.DISP:
         return Q(interregional_unit_id=s.interregional_unit_id)
     if s.role == Role.DPIP and s.antenna_id:
@@ -276,11 +293,10 @@ def snapshot_statistics_q(user) -> Q:
     return NOTHING
 
 
+@admins_read_all
 def agenda_q(user, prefix: str = "") -> Q:
     """Agendas (and their slots): the SPIP's of the visible services, the SAP's of the court."""
     s = scope_for(user)
-    if s.is_admin:
-        return EVERYTHING
     q = NOTHING
     if s.role in SPIP_ROLES or s.role == Role.BEX_CLERK:
         q = service_q(user, f"{prefix}antenna__service__")
@@ -289,22 +305,22 @@ def agenda_q(user, prefix: str = "") -> Q:
     return q
 
 
+@admins_read_all
 def job_run_q(user) -> Q:
     """Job runs: administrators see all; a director follows the runs of their service and
     the national runs (counts only, no personal data)."""
     s = scope_for(user)
-    if s.is_admin:
-        return EVERYTHING
     own = Q(requested_by_id=s.user_id) if s.user_id else NOTHING
     if s.allocates and s.service_id:
         return Q(service_id=s.service_id) | Q(service__isnull=True, requested_by__isnull=True) | own
     return own
 
 
+@admins_read_all
 def audit_q(user) -> Q:
+    """The audit journal: administrators read it all, a DSPIP the rows of their service
+    (who read or changed what in it); nobody else."""
     s = scope_for(user)
-    if s.is_admin:
-        return EVERYTHING
     if s.role == Role.DSPIP and s.service_id:
         return Q(service_id=s.service_id)
     return NOTHING
@@ -313,11 +329,10 @@ def audit_q(user) -> Q:
 # --- Personal data -------------------------------------------------------------------
 
 
+@admins_read_all
 def case_q(user, prefix: str = "") -> Q:
     """Case files the user may read. ``prefix`` reaches the case from a related model."""
     s = scope_for(user)
-    if s.is_admin:
-        return EVERYTHING
     if s.role == Role.CPIP:
         return (
             _q(prefix, referent_id=s.agent_id)
@@ -348,13 +363,12 @@ def covered_agents(agent_id):
     )
 
 
+@admins_read_all
 def person_q(user) -> Q:
     """Persons whose identity and contact details the user may read: those of the files
     they may read; a BEX clerk, the persons they recorded. Anyone else known to the
     court's services is only found through ``person_search_q`` (identity only)."""
     s = scope_for(user)
-    if s.is_admin:
-        return EVERYTHING
     if not s.sees_personal_data:
         return NOTHING
     q = Q(id__in=_model("cases.Case").objects.filter(case_q(user)).values("person_id"))

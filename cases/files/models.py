@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +15,7 @@ from cases.choices import (
     Sex,
 )
 from spip import access
+from spip.fields import created_by_field
 
 
 class PersonQuerySet(access.ScopedQuerySet):
@@ -57,14 +57,7 @@ class Person(models.Model):
         verbose_name=_("clé de recherche"),
     )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("créé par"),
-    )
+    created_by = created_by_field()
 
     objects = PersonQuerySet.as_manager()
 
@@ -150,14 +143,7 @@ class Case(models.Model):
     version = models.PositiveIntegerField(
         default=1, help_text=_("Contrôle des modifications concurrentes.")
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("créé par"),
-    )
+    created_by = created_by_field()
 
     objects = CaseQuerySet.as_manager()
 
@@ -208,11 +194,21 @@ class Case(models.Model):
         return f"Dossier {self.pk} — {self.person}"
 
 
+class CaseDecision(models.Model):
+    """A decision on a case's follow-up kept in its history: why, and when it was written."""
+
+    reason = models.TextField(_("motif"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
+
+    class Meta:
+        abstract = True
+
+
 class RiskAssessmentQuerySet(access.ScopedQuerySet):
     rule = staticmethod(access.case_activity_q)
 
 
-class RiskAssessment(models.Model):
+class RiskAssessment(CaseDecision):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("dossier")
     )
@@ -226,9 +222,6 @@ class RiskAssessment(models.Model):
         related_name="+",
         verbose_name=_("évaluateur"),
     )
-    reason = models.TextField(_("motif"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
-
     objects = RiskAssessmentQuerySet.as_manager()
 
     class Meta:
@@ -245,7 +238,7 @@ class IntensityChangeQuerySet(access.ScopedQuerySet):
     rule = staticmethod(access.case_activity_q)
 
 
-class IntensityChange(models.Model):
+class IntensityChange(CaseDecision):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="intensity_changes", verbose_name=_("dossier")
     )
@@ -259,9 +252,6 @@ class IntensityChange(models.Model):
         related_name="+",
         verbose_name=_("modifié par"),
     )
-    reason = models.TextField(_("motif"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
-
     objects = IntensityChangeQuerySet.as_manager()
 
     class Meta:

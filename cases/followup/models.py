@@ -19,6 +19,7 @@ from cases.choices import (
 )
 from cases.files.models import Case
 from spip import access
+from spip.fields import created_by_field
 
 
 class InterviewQuerySet(access.ScopedQuerySet):
@@ -248,12 +249,7 @@ class Cover(models.Model):
     starts_on = models.DateField(_("du"))
     ends_on = models.DateField(_("au"))
     reason = models.CharField(_("motif"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("créé par"),
-    )
+    created_by = created_by_field(optional=False)
 
     objects = CoverQuerySet.as_manager()
 
