@@ -24,7 +24,29 @@ class ConventionKind(models.TextChoices):
 
 
 class ReferralStatus(models.TextChoices):
-    SENT = "sent", _("Adressée")
+    SENT = "sent", _("Proposée")
     ACCEPTED = "accepted", _("Acceptée")
     REFUSED = "refused", _("Refusée")
+    FIRST_CONTACT = "contacted", _("Premier contact")
+    IN_PROGRESS = "ongoing", _("En cours")
     ENDED = "ended", _("Terminée")
+    ABANDONED = "abandoned", _("Abandonnée")
+
+
+# The referral's workflow: from each state, where it may go. Refused, ended and abandoned
+# referrals are closed. A progress note is not a step: it is written while in progress.
+REFERRAL_STEPS = {
+    ReferralStatus.SENT: {
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.REFUSED,
+        ReferralStatus.ABANDONED,
+    },
+    ReferralStatus.ACCEPTED: {ReferralStatus.FIRST_CONTACT, ReferralStatus.ABANDONED},
+    ReferralStatus.FIRST_CONTACT: {
+        ReferralStatus.IN_PROGRESS,
+        ReferralStatus.ENDED,
+        ReferralStatus.ABANDONED,
+    },
+    ReferralStatus.IN_PROGRESS: {ReferralStatus.ENDED, ReferralStatus.ABANDONED},
+}
+OPEN_REFERRAL_STATUSES = tuple(REFERRAL_STEPS)

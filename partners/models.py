@@ -108,7 +108,22 @@ class Referral(models.Model):
     )
     sent_on = models.DateField(_("adressée le"))
     ended_on = models.DateField(_("terminée le"), null=True, blank=True)
-    message = models.TextField(_("message au partenaire"), blank=True)
+    reason = models.TextField(_("motif de l'orientation"), max_length=2000, blank=True)
+    message = models.TextField(
+        _("ce que le partenaire doit savoir"),
+        max_length=2000,
+        blank=True,
+        help_text=_("Le strict nécessaire : le partenaire ne voit rien d'autre du dossier."),
+    )
+    outside_reason = models.CharField(
+        _("motif (hors domaine ou hors territoire du partenaire)"), max_length=255, blank=True
+    )
+    answered_on = models.DateField(_("réponse le"), null=True, blank=True)
+    refusal_reason = models.CharField(_("motif du refus"), max_length=255, blank=True)
+    first_contact_on = models.DateField(_("premier contact le"), null=True, blank=True)
+    attended = models.BooleanField(_("la personne a suivi l'accompagnement"), null=True, blank=True)
+    result = models.TextField(_("bilan de fin"), max_length=4000, blank=True)
+    reminded_on = models.DateField(_("relancée le"), null=True, blank=True)
     created_by = created_by_field()
 
     objects = ReferralQuerySet.as_manager()
@@ -127,3 +142,31 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_domain_display()} — {self.partner}"
+
+
+class ReferralEventQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.referral_q)
+    path = "referral__"
+
+
+class ReferralEvent(models.Model):
+    """One step of a referral, or a note the partner writes for the CPIP: the case's
+    timeline shows them."""
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="events", verbose_name=_("orientation")
+    )
+    at = models.DateTimeField(_("le"), auto_now_add=True)
+    status = models.CharField(_("étape"), max_length=10, choices=ReferralStatus.choices, blank=True)
+    note = models.TextField(_("note"), max_length=4000, blank=True)
+    created_by = created_by_field()
+
+    objects = ReferralEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("étape d'une orientation")
+        verbose_name_plural = _("étapes des orientations")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display() or _('Note')} ({self.at:%d/%m/%Y})"

@@ -419,13 +419,15 @@ def interview_q(user) -> Q:
     return case_activity_q(user)
 
 
-def referral_q(user) -> Q:
+def referral_q(user, prefix: str = "") -> Q:
+    """Referrals: partner staff, those addressed to their body (and nothing else of the
+    case); SPIP staff, those of the cases they read; never the court."""
     s = scope_for(user)
     if s.role == Role.PARTNER:
-        return Q(partner_id=s.partner_id) if s.partner_id else NOTHING
+        return _q(prefix, partner_id=s.partner_id) if s.partner_id else NOTHING
     if s.role in COURT_ROLES:
         return NOTHING
-    return case_activity_q(user)
+    return case_activity_q(user, prefix)
 
 
 def partner_q(user, prefix: str = "") -> Q:
