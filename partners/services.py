@@ -115,7 +115,7 @@ def referral_step(
         raise PermissionDenied
     if to not in allowed_by_role:
         raise PermissionDenied
-    if to not in REFERRAL_STEPS.get(referral.status, set()):
+    if to not in REFERRAL_STEPS.get(ReferralStatus(referral.status), set()):
         raise ValidationError(
             _("Une orientation « %(state)s » ne peut pas passer à « %(to)s ».")
             % {
