@@ -123,3 +123,4 @@ class AlertType(models.TextChoices):
     TIG_AT_RISK = "tig_at_risk", _("TIG en retard")
     ASSESSMENT_DUE = "assessment_due", _("Évaluation du risque à faire")
     MEASURE_EXPIRED = "measure_expired", _("Mesure échue : clôturer ou prolonger")
+    REFERRAL_UNANSWERED = "referral_unanswered", _("Orientation sans réponse du partenaire")

@@ -1,11 +1,17 @@
 """Alert jobs. Thin: record the run, call the engine."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from cases.agenda.notify import notifications_send_due
 from cases.agenda.services import slots_generate as generate
 from cases.alerts.services import alerts_refresh as refresh
+from cases.workload.models import AlertSettings
+from partners import services as partner_services
 from spip.jobs import HEAVY_JOB, job_run
+
+# Without alert settings in force: the default of the setting.
+REFERRAL_ANSWER_DAYS = 10
 
 
 @shared_task(**HEAVY_JOB)
@@ -31,3 +37,13 @@ def slots_generate() -> int:
     with job_run("slots_generate") as result:
         result["created"] = generate()
     return result["created"]
+
+
+@shared_task(soft_time_limit=240, time_limit=300, acks_late=True)
+def referrals_remind() -> int:
+    """Remind partners of the referrals they have not answered (the setting's delay)."""
+    with job_run("referrals_remind") as result:
+        settings = AlertSettings.objects.in_force(timezone.localdate())
+        days = settings.referral_answer_days if settings else REFERRAL_ANSWER_DAYS
+        result["reminded"] = partner_services.referrals_remind(days=days)
+    return result["reminded"]

@@ -58,13 +58,18 @@ def referral_propose(
     reason: str,
     message: str = "",
     outside_reason: str = "",
+    sent_on: date | None = None,
 ) -> Referral:
-    """A CPIP refers the person to a partner. Outside the partner's domain or territory,
-    a reason is required."""
+    """A CPIP refers the person to a partner (today, or on ``sent_on`` for a referral
+    made before, never in the future). Outside the partner's domain or territory, a
+    reason is required."""
     if not scope_for(actor).records_interviews:
         raise PermissionDenied
     if not reason.strip():
         raise ValidationError({"reason": _("Indiquez le motif de l'orientation.")})
+    today = timezone.localdate()
+    if sent_on is not None and sent_on > today:
+        raise ValidationError({"sent_on": _("Une orientation ne peut pas être datée du futur.")})
     warnings = partner_fits(partner, case, domain)
     if warnings and not outside_reason.strip():
         raise ValidationError(
@@ -77,7 +82,7 @@ def referral_propose(
         reason=reason.strip(),
         message=message.strip(),
         outside_reason=outside_reason.strip() if warnings else "",
-        sent_on=timezone.localdate(),
+        sent_on=sent_on or today,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     referral.full_clean()

@@ -47,7 +47,8 @@ from cases.workload.selectors import policy_in_force, weight_expression_for
 from measures import services as measure_services
 from measures.choices import EndReason, FollowedBy
 from measures.models import MeasureType, ObligationType
-from partners.choices import ConventionKind, Domain, PartnerKind, ReferralStatus
+from partners import services as partner_services
+from partners.choices import ConventionKind, Domain, PartnerKind
 from partners.models import Convention, PartnerBody, Referral
 from spip import services as org_services
 from spip.audit import audit_write, snapshot
@@ -678,29 +679,48 @@ class DemoSeeder:
             )
 
     def referrals(self, sites: dict) -> None:
-
+        """Referrals to the housing association at each step of the workflow, some of them
+        waiting for an answer for weeks (the partner is reminded, the CPIP alerted)."""
         partner = sites["partner"]
         if Referral.objects.filter(partner=partner).exists():
             return
-        for case in Case.objects.filter(service=sites["69"]["service"], status="active").order_by(
-            "pk"
-        )[:6]:
-            referral = Referral(
+        partner_user = get_user_model().objects.get(username="demo.partenaire")
+        today = timezone.localdate()
+        cases = Case.objects.filter(
+            service=sites["69"]["service"], status="active", referent__isnull=False
+        ).select_related("referent__user", "person")
+        # (days ago, steps the partner took)
+        plan = [
+            (21, []),
+            (4, []),
+            (15, ["accepted"]),
+            (30, ["accepted", "contacted"]),
+            (45, ["accepted", "contacted", "ongoing"]),
+            (12, ["refused"]),
+            (60, ["accepted", "contacted", "ongoing", "ended"]),
+            (2, []),
+        ]
+        for case, (days, steps) in zip(cases.order_by("pk")[: len(plan)], plan, strict=False):
+            assert case.referent is not None  # filtered above
+            referral = partner_services.referral_propose(
+                actor=case.referent.user,
                 case=case,
                 partner=partner,
                 domain=Domain.HOUSING,
-                status=ReferralStatus.SENT,
-                sent_on=timezone.localdate() - timedelta(days=self.rng.randint(5, 60)),
-                message="Recherche d'hébergement stable.",
+                reason="Recherche d'un hébergement stable",
+                message="Sans solution de logement à la fin du mois ; joignable le matin.",
+                sent_on=today - timedelta(days=days),
             )
-            referral.save()
-            audit_write(
-                actor=None,
-                action=AuditAction.CREATE,
-                obj=referral,
-                object_repr=str(case),
-                service_id=case.service_id,
-            )
+            for step in steps:
+                partner_services.referral_step(
+                    actor=partner_user,
+                    referral=referral,
+                    to=step,
+                    note="Plus de place avant le printemps" if step == "refused" else "",
+                    on=today - timedelta(days=days // 2) if step == "contacted" else None,
+                    attended=True if step == "ended" else None,
+                    result="Hébergée en résidence sociale" if step == "ended" else "",
+                )
 
     def late_start_case(self, sites: dict, agents: dict[str, Agent]) -> None:
         """A sursis probatoire pronounced 50 days ago, never seen since: the late-start alert."""

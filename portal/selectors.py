@@ -183,6 +183,7 @@ def partner_home(user, scope: Scope) -> dict:
     referrals = Referral.objects.visible_to(user)
     return {
         "partner": PartnerBody.objects.visible_to(user).first(),
+        "to_answer": referrals.filter(status=ReferralStatus.SENT).count(),
         "referrals_by_status": [
             {"status": ReferralStatus(row["status"]).label, "n": row["n"]}
             for row in referrals.values("status").annotate(n=Count("id")).order_by("status")

@@ -13,6 +13,7 @@ from cases.files.api import CaseViewSet, PersonViewSet
 from cases.followup.api import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
 from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
+from partners.api import ReferralViewSet
 from portal import views as portal_views
 from reporting.api import ReportViewSet, WorkloadSnapshotViewSet
 from spip import views
@@ -38,6 +39,7 @@ router.register("incidents", IncidentViewSet, basename="incident")
 router.register("proofs", ProofViewSet, basename="proof")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("reports", ReportViewSet, basename="report")
+router.register("referrals", ReferralViewSet, basename="referral")
 
 admin.site.site_header = "Suivi SPIP — administration"
 admin.site.site_title = "Suivi SPIP"
@@ -70,6 +72,7 @@ urlpatterns = [
     ),
     path("journal/", views.audit_list, name="audit-list"),
     path("dossiers/", include("cases.urls")),
+    path("orientations/", include("partners.urls")),
     path("bex/", include("cases.agenda.urls")),
     path("", include((workspace_urlpatterns, "workspace"))),
     path("", include("cases.workload.urls")),

@@ -43,6 +43,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 10 * 60},
     },
+    "referrals-remind-daily": {
+        "task": "cases.tasks.referrals_remind",
+        "schedule": crontab(hour=7, minute=30),
+        "options": {"expires": 12 * 3600},
+    },
     "exports-purge": {
         "task": "reporting.tasks.exports_purge",
         "schedule": crontab(hour=2, minute=45),

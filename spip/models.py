@@ -409,6 +409,7 @@ COUNT_LABELS = {
     "interrupted": _("interrompus"),
     "unchanged": _("alertes inchangées"),
     "moved": _("alertes réattribuées"),
+    "reminded": _("orientations relancées"),
 }
 
 
@@ -419,6 +420,7 @@ JOB_LABELS = {
     "slots_generate": _("Création des créneaux"),
     "workload_snapshot_compute": _("Calcul des charges de travail"),
     "national_export": _("Export des indicateurs"),
+    "referrals_remind": _("Relance des orientations sans réponse"),
 }
 
 

@@ -34,6 +34,8 @@ from cases.workload.models import AlertSettings, WorkloadPolicy
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.deadlines import last_day, latest_start_expired
 from measures.models import DeadlineRule, Measure
+from partners.choices import ReferralStatus
+from partners.models import Referral
 from spip.models import Service
 
 CONTACT = [Attendance.PRESENT, Attendance.LATE]
@@ -182,6 +184,25 @@ def no_convocation(ctx: Context) -> Iterator[Finding]:
             legal_reference="474 CPP",
             measure_id=row["id"],
             due_on=row["judgment_date"] + timedelta(days=n),
+        )
+
+
+def referral_unanswered(ctx: Context) -> Iterator[Finding]:
+    """A referral the partner has not answered after n days: the CPIP hears of it (the
+    partner is reminded by the referrals job); the alert closes with the answer."""
+    n = ctx.settings.referral_answer_days
+    rows = Referral.objects.filter(
+        case__in=_open_cases(ctx),
+        status=ReferralStatus.SENT,
+        sent_on__lt=ctx.today - timedelta(days=n),
+    ).values("id", "case_id", "case__referent_id", "sent_on", "partner__name")
+    for row in rows:
+        yield Finding(
+            case_id=row["case_id"],
+            agent_id=row["case__referent_id"],
+            dedup_key=f"referral:{row['id']}",
+            rule=f"{row['partner__name']} n'a pas répondu à l'orientation depuis {n} jours",
+            due_on=row["sent_on"] + timedelta(days=n),
         )
 
 
@@ -443,4 +464,5 @@ RULES = {
     AlertType.TIG_AT_RISK: (tig_at_risk, AlertSeverity.WARNING),
     AlertType.ASSESSMENT_DUE: (assessment_due, AlertSeverity.INFO),
     AlertType.MEASURE_EXPIRED: (measure_expired, AlertSeverity.WARNING),
+    AlertType.REFERRAL_UNANSWERED: (referral_unanswered, AlertSeverity.INFO),
 }

@@ -43,7 +43,7 @@ from cases.models import (
 )
 from cases.normalize import search_key
 from measures.models import ImposedObligation, Measure
-from partners.models import Referral
+from partners.models import ReferralEvent
 from spip.access import covered_agents, scope_for
 from spip.audit import audit_list
 from spip.choices import AuditAction, Role
@@ -251,14 +251,19 @@ def timeline(user, case) -> list[dict]:
     for r in Report.objects.visible_to(user).filter(case_id__in=case_ids):
         add(r.sent_on or r.created_at, "report", r.get_kind_display(), r.get_status_display(), r)
 
-    for ref in (
-        Referral.objects.visible_to(user).filter(case_id__in=case_ids).select_related("partner")
+    # Each step of a referral, and the partner's notes, as the case's own events.
+    for event in (
+        ReferralEvent.objects.visible_to(user)
+        .filter(referral__case_id__in=case_ids)
+        .select_related("referral__partner")
     ):
+        ref = event.referral
+        step = event.get_status_display() if event.status else _("note du partenaire")
         add(
-            ref.sent_on,
+            event.at,
             "referral",
-            f"Orientation vers {ref.partner}",
-            ref.get_domain_display(),
+            f"Orientation vers {ref.partner} : {step}",
+            event.note or ref.get_domain_display(),
             ref,
         )
     for t in (

@@ -17,6 +17,7 @@ from cases.followup.forms import interview_form_for
 from cases.models import Alert, Case, Report
 from cases.workload.models import WorkloadPolicy
 from measures.selectors import measures_of_case
+from partners.models import Referral
 from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
 
@@ -82,6 +83,10 @@ def case_context(request, case, interview_form=None) -> dict:
         else None,
         "intervals": _intervals(),
         "sees_notes": scope.sees_interview_notes,
+        "referrals": Referral.objects.visible_to(request.user)
+        .filter(case=case)
+        .select_related("partner")
+        .order_by("-sent_on", "-id"),
         "now": timezone.now(),
         "reports": Report.objects.visible_to(request.user)
         .filter(case=case)

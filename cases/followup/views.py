@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -32,6 +33,9 @@ from cases.models import Case, Convocation, Cover, Proof, Report
 from cases.normalize import search_key
 from cases.workload.selectors import agent_breakdown
 from measures.models import Measure
+from partners import services as partner_services
+from partners.forms import ReferralProposeForm
+from partners.models import PartnerBody
 from spip.access import scope_for
 from spip.audit import audit_denied, audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
@@ -302,6 +306,44 @@ def follow_up(request, pk: int):
     else:
         messages.error(request, _("Indiquez le niveau de risque, l'intensité et le motif."))
     return redirect("cases:detail", pk=case.pk)
+
+
+@login_required
+def referral_new(request, pk: int):
+    """Refer the person to a partner from the case file: the directory's partners serving
+    the service first; outside a partner's domain or territory, a reason."""
+    case = get_visible_or_404(request.user, Case.objects.select_related("person"), pk=pk)
+    if not scope_for(request.user).records_interviews:
+        raise PermissionDenied
+    partners = (
+        PartnerBody.objects.visible_to(request.user)
+        .annotate(serves=Count("services", filter=Q(services=case.service_id)))
+        .order_by("-serves", "name")
+    )
+    form = ReferralProposeForm(request.POST or None, partners=partners)
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = partner_services.referral_propose(
+                actor=request.user, case=case, **form.cleaned_data
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Orientation proposée à %(partner)s.") % {"partner": referral.partner},
+            )
+            return redirect("cases:detail", pk=case.pk)
+    return render(
+        request,
+        "cases/referral_new.html",
+        {"case": case, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

@@ -226,6 +226,9 @@ class AlertSettings(models.Model):
     report_warning_days = models.PositiveSmallIntegerField(
         _("rapport : alerte avant l'échéance (jours)"), default=15
     )
+    referral_answer_days = models.PositiveSmallIntegerField(
+        _("orientation : relance du partenaire sans réponse après (jours)"), default=10
+    )
 
     objects = AlertSettingsQuerySet.as_manager()
 

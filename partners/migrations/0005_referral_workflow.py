@@ -80,3 +80,23 @@ class Migration(migrations.Migration):
             },
         ),
     ]
+
+
+def _first_steps(apps, schema_editor):
+    """Referrals made before the workflow keep their place in the case's timeline: one
+    "proposed" event each, on the day they were sent."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    Referral = apps.get_model("partners", "Referral")
+    ReferralEvent = apps.get_model("partners", "ReferralEvent")
+    zone = timezone.get_default_timezone()
+    for referral in Referral.objects.filter(events__isnull=True):
+        event = ReferralEvent.objects.create(referral=referral, status="sent")
+        ReferralEvent.objects.filter(pk=event.pk).update(
+            at=datetime.combine(referral.sent_on, time(12, 0), tzinfo=zone)
+        )
+
+
+Migration.operations.append(migrations.RunPython(_first_steps, migrations.RunPython.noop))

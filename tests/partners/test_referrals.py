@@ -186,3 +186,130 @@ def test_unanswered_referrals_are_reminded_once_per_period(world, relais):
     old.refresh_from_db()
     assert old.reminded_on == today + timedelta(days=11)
     assert ReferralEvent.objects.filter(referral=old, note__startswith="Relance").count() == 2
+
+
+def test_the_partner_sees_its_referrals_and_nothing_else_of_the_case(world, relais, client_for):
+    from cases.models import Interview
+
+    mine = _referral(world, relais)
+    other_partner = PartnerBody.objects.create(name="Autre association", kind="association")
+    theirs = Referral.objects.create(
+        case=world.cases["colleague"],
+        partner=other_partner,
+        domain="housing",
+        reason="x",
+        sent_on=timezone.localdate(),
+    )
+    Interview.objects.create(
+        case=mine.case,
+        agent=world.agents["cpip"],
+        held_at=timezone.now(),
+        kind="office",
+        duration_minutes=30,
+        attendance="present",
+        notes="Confidentiel : conflit familial",
+    )
+    client = client_for(world.users["partner"])
+    listing = client.get("/orientations/").content.decode()
+    assert f"/orientations/{mine.pk}/" in listing and f"/orientations/{theirs.pk}/" not in listing
+    page = client.get(f"/orientations/{mine.pk}/").content.decode()
+    assert str(mine.case.person) in page and "Hébergement" in page
+    assert "Confidentiel" not in page and mine.case.get_risk_level_display() not in page
+    assert client.get(f"/orientations/{theirs.pk}/").status_code == 404  # a guessed id
+    assert client.get(f"/dossiers/{mine.case_id}/").status_code in (403, 404)
+    api = client.get(f"/api/v1/cases/{mine.case_id}/")
+    assert api.status_code in (403, 404)
+
+
+def test_the_cpip_proposes_from_the_case_file_and_the_partner_answers_in_its_space(
+    world, relais, client_for
+):
+    case = world.cases["mine"]
+    cpip = client_for(world.users["cpip"])
+    page = cpip.get(f"/dossiers/{case.pk}/orientations/nouvelle/").content.decode()
+    assert "Association Le Relais" in page
+    refused = cpip.post(
+        f"/dossiers/{case.pk}/orientations/nouvelle/",
+        {"partner": relais.pk, "domain": "health", "reason": "Soins"},
+    )
+    assert refused.status_code == 400
+    assert "domaine" in refused.content.decode()
+    done = cpip.post(
+        f"/dossiers/{case.pk}/orientations/nouvelle/",
+        {"partner": relais.pk, "domain": "housing", "reason": "Hébergement d'urgence"},
+    )
+    assert done.status_code == 302
+    referral = Referral.objects.get(case=case)
+
+    partner = client_for(world.users["partner"])
+    assert "1 orientation attend votre réponse." in partner.get("/").content.decode()
+    out_of_order = partner.post(f"/orientations/{referral.pk}/", {"to": "ended"})
+    assert out_of_order.status_code == 400
+    assert "ne peut pas passer" in out_of_order.content.decode()
+    partner.post(f"/orientations/{referral.pk}/", {"to": "accepted"})
+    partner.post(
+        f"/orientations/{referral.pk}/",
+        {"to": "contacted", "on": timezone.localdate().isoformat()},
+    )
+    referral.refresh_from_db()
+    assert referral.status == "contacted"
+    cpip = client_for(world.users["cpip"])  # the test client is shared: sign in again
+    timeline = cpip.get(f"/dossiers/{case.pk}/").content.decode()
+    assert "Orientation vers Association Le Relais : Premier contact" in timeline
+
+
+def test_the_cpip_hears_of_an_unanswered_referral_until_the_partner_answers(world, relais):
+    from cases.alerts.services import alerts_refresh
+    from cases.models import Alert
+    from cases.tasks import referrals_remind
+    from spip.models import JobRun
+
+    referral = _referral(world, relais, days_ago=11)  # the setting's default: 10 days
+    assert referrals_remind() == 1
+    run = JobRun.objects.get(name="referrals_remind")
+    assert run.label == "Relance des orientations sans réponse" and run.counts == {"reminded": 1}
+    alerts_refresh()
+    alert = Alert.objects.get(alert_type="referral_unanswered", closed_at__isnull=True)
+    assert (alert.case, alert.agent) == (referral.case, world.agents["cpip"])
+    services.referral_step(actor=world.users["partner"], referral=referral, to="accepted")
+    alerts_refresh()
+    alert.refresh_from_db()
+    assert alert.closed_at is not None
+
+
+def test_the_referrals_api_follows_the_same_rules(world, relais, api_for):
+    mine = _referral(world, relais)
+    other_partner = PartnerBody.objects.create(name="Autre association", kind="association")
+    theirs = Referral.objects.create(
+        case=world.cases["colleague"],
+        partner=other_partner,
+        domain="housing",
+        reason="x",
+        sent_on=timezone.localdate(),
+    )
+    partner = api_for(world.users["partner"])
+    listed = [r["id"] for r in partner.get("/api/v1/referrals/").json()["results"]]
+    assert listed == [mine.pk]
+    assert partner.get(f"/api/v1/referrals/{theirs.pk}/").status_code == 404
+    out_of_order = partner.post(f"/api/v1/referrals/{mine.pk}/step/", {"to": "ended"})
+    assert out_of_order.status_code == 400
+    assert "ne peut pas passer" in str(out_of_order.json())
+    refused = partner.post(f"/api/v1/referrals/{mine.pk}/step/", {"to": "refused"})
+    assert refused.status_code == 400 and "note" in refused.json()
+    accepted = partner.post(f"/api/v1/referrals/{mine.pk}/step/", {"to": "accepted"})
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    proposal = {"case": world.cases["mine"].pk, "partner": relais.pk, "domain": "health"}
+    # The case is not the partner's to read: not found, whether it exists or not.
+    assert partner.post("/api/v1/referrals/", {**proposal, "reason": "x"}).status_code == 404
+
+    cpip = api_for(world.users["cpip"])
+    outside = cpip.post("/api/v1/referrals/", {**proposal, "reason": "Soins"})
+    assert outside.status_code == 400 and "outside_reason" in outside.json()
+    created = cpip.post(
+        "/api/v1/referrals/",
+        {**proposal, "reason": "Soins", "outside_reason": "Seule permanence santé"},
+    )
+    assert created.status_code == 201 and created.json()["status"] == "sent"
+    far = {**proposal, "case": world.cases["other"].pk, "reason": "x"}
+    assert cpip.post("/api/v1/referrals/", far).status_code == 404
+    assert api_for(world.users["bex"]).get("/api/v1/referrals/").json()["results"] == []
