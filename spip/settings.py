@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "InterviewKindEnum": "cases.choices.InterviewKind",
         "AgendaKindEnum": "cases.choices.AgendaKind",
         "AntennaKindEnum": "spip.choices.AntennaKind",
+        "ReferralStatusEnum": "partners.choices.ReferralStatus",
     },
 }
 
