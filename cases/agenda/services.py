@@ -572,7 +572,7 @@ def convocation_send(*, actor, convocation: Convocation) -> list[str]:
     accept: the confirmation now, the reminder before the day. A confirmation already sent
     or failed is queued again with today's text. Returns the channels used."""
     convocation = (
-        Convocation.objects.select_for_update()
+        Convocation.objects.select_for_update(of=("self",))
         .select_related("case__person", "case__service", "antenna")
         .get(pk=convocation.pk)
     )

@@ -29,9 +29,10 @@ def test_a_head_of_antenna_reduces_a_cpips_capacity_and_the_load_follows(ui, dem
     form.get_by_role("button", name="Enregistrer la réduction").click()
     page.wait_for_load_state()
     ui.check()
-    # Half the time off: the same cases weigh on half the capacity, the load doubles.
+    # Half the time off: the same cases weigh on half the capacity, the load doubles (the
+    # page shows one decimal: doubling the rounded figure may be off by 0.1 either way).
     after = _percent(page)
-    assert after == round(before * 2, 1) or abs(after - before * 2) <= 0.1
+    assert abs(after - before * 2) < 0.15, (before, after)
     assert "réduction" in page.get_by_role("main").inner_text().lower()
 
 
