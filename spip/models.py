@@ -373,7 +373,11 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}#{self.object_id}"
+        at = timezone.localtime(self.at)
+        return (
+            f"{at:%d/%m/%Y %H:%M} {self.username} : {self.get_action_display()} "
+            f"{self.object_type} n° {self.object_id}"
+        )
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -410,6 +414,7 @@ COUNT_LABELS = {
     "unchanged": _("alertes inchangées"),
     "moved": _("alertes réattribuées"),
     "reminded": _("orientations relancées"),
+    "retry": _("à réessayer"),
 }
 
 

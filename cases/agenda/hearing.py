@@ -60,6 +60,20 @@ def hearing_convocation_book(
     ).first()
     if case is None:
         case = case_open(actor=user, person=person, antenna=antenna)
+    elif case.measures.filter(
+        measure_type=data["measure_type"], judgment_date=data["judgment_date"]
+    ).exists():
+        # The same sentence recorded twice (a second clerk, the back button): one is enough.
+        raise ValidationError(
+            _(
+                "Cette mesure (%(measure)s, jugement du %(day)s) est déjà enregistrée pour "
+                "cette personne : réimprimez sa convocation depuis l'accueil."
+            )
+            % {
+                "measure": data["measure_type"].code,
+                "day": data["judgment_date"].strftime("%d/%m/%Y"),
+            }
+        )
     obligations = list(ObligationType.objects.filter(family="general")) + list(data["obligations"])
     measure = measure_record(
         actor=user,

@@ -332,6 +332,14 @@ def convocation_set_outcome(
     if status == ConvocationStatus.EXCUSED and not reason:
         raise ValidationError({"outcome_reason": _("Une absence excusée demande un motif.")})
     convocation = Convocation.objects.select_for_update().get(pk=convocation.pk)
+    # Honoured or missed is known on the day, not before (excused or cancelled may be).
+    held = status in (ConvocationStatus.HONOURED, ConvocationStatus.MISSED)
+    if held and timezone.localdate(convocation.starts_at) > timezone.localdate(
+        at or timezone.now()
+    ):
+        raise ValidationError(
+            {"status": _("Cette convocation est à venir : elle sera honorée ou non le jour venu.")}
+        )
     before = snapshot(convocation, ["status", "outcome_reason"])
     convocation.status = status
     convocation.outcome_reason = reason

@@ -120,9 +120,14 @@ def case_list_rows(queryset, ordering: str = ""):
     key = ordering.removeprefix("-")
     fields = CASE_LIST_ORDERINGS.get(key, CASE_LIST_ORDERINGS["personne"])
     descending = ordering.startswith("-") and key in CASE_LIST_ORDERINGS
-    order = [
-        (F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True)) for f in fields
-    ]
+    # Never met (no last contact) is the most urgent: first when the oldest contact is.
+    never_first = key == "dernier_contact" and not descending
+    if descending:
+        order = [F(f).desc(nulls_last=True) for f in fields]
+    elif never_first:
+        order = [F(f).asc(nulls_first=True) for f in fields]
+    else:
+        order = [F(f).asc(nulls_last=True) for f in fields]
     return (
         queryset.select_related("person", "referent__user", "antenna")
         .annotate(**_follow_up_columns())

@@ -135,7 +135,16 @@ def interview_form_for(case, data=None, files=None):
         case=case, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
     ).exists()
     initial = {"held_at": timezone.localtime().replace(second=0, microsecond=0)}
-    slots = free_slots(antenna=case.antenna, days=NEXT_SLOT_DAYS)[:NEXT_SLOTS_OFFERED]
+    # The antenna's free seats, but not at a time the referent already receives someone.
+    busy = Convocation.objects.filter(
+        case__referent_id=case.referent_id,
+        status=ConvocationStatus.BOOKED,
+        starts_at__gte=timezone.now(),
+    ).values("starts_at")
+    slots = free_slots(antenna=case.antenna, days=NEXT_SLOT_DAYS)
+    if case.referent_id:
+        slots = slots.exclude(starts_at__in=busy)
+    slots = slots[:NEXT_SLOTS_OFFERED]
     return InterviewLogForm(
         data,
         files,

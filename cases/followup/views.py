@@ -3,6 +3,8 @@ the interview form, follow-up changes, proofs, absence cover."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -108,6 +110,12 @@ def caseload(request):
     )
 
 
+def _tomorrow():
+    """Midnight ahead, local time: an appointment from then on has no outcome yet."""
+    today = timezone.localdate()
+    return timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+
+
 @login_required
 def day(request):
     agent = _agent(request.user)
@@ -137,6 +145,7 @@ def day(request):
             "week": days == 7,
             "reactions": MissedReaction.choices,
             "now": timezone.now(),
+            "tomorrow": _tomorrow(),
         },
     )
 
@@ -222,6 +231,7 @@ def convocation_outcome(request, pk: int):
                 "error": error,
                 "reactions": MissedReaction.choices,
                 "now": timezone.now(),
+                "tomorrow": _tomorrow(),
             },
         )
     if error:
@@ -459,6 +469,16 @@ def report_edit(request, pk: int, report_id: int):
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
+            if "send" in request.POST:
+                # Sending refused: what was typed is kept as the draft all the same.
+                try:
+                    followup_services.report_update(
+                        actor=request.user, report=report, body=request.POST.get("body", "")
+                    )
+                    report.refresh_from_db()
+                    error = _("Brouillon enregistré, mais pas transmis. %(why)s") % {"why": error}
+                except ValidationError:
+                    pass
         else:
             messages.success(
                 request,
@@ -468,7 +488,10 @@ def report_edit(request, pk: int, report_id: int):
     else:
         audit_view(actor=request.user, obj=report)
     return render(
-        request, "cases/report.html", {"report": report, "case": report.case, "error": error}
+        request,
+        "cases/report.html",
+        {"report": report, "case": report.case, "error": error},
+        status=400 if error else 200,
     )
 
 

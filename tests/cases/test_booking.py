@@ -832,3 +832,21 @@ def test_the_judges_convocation_has_its_own_place_words_and_subject_and_is_print
         },
     )
     assert "juge de l'application des peines" in html and "67 rue Servient" in html
+
+
+def test_the_same_sentence_for_a_known_person_is_not_booked_twice(world, desk):
+    """A second booking of the same measure (same type, same judgment day) for the person
+    found at the desk is refused with a French message; nothing more is written."""
+    page = desk.post("/bex/", desk_data()).content.decode()
+    slot = re.search(r'name="slot" value="(\d+)"', page).group(1)
+    desk.post("/bex/", desk_data(action="book", slot=slot))
+    person = Person.objects.get(birth_name="Lefèvre")
+    before = Convocation.objects.count()
+    again = desk_data(request_token="t-2", person=person.pk)
+    page = desk.post("/bex/", again).content.decode()
+    slot = re.search(r'name="slot" value="(\d+)"', page).group(1)
+    refused = desk.post("/bex/", {**again, "action": "book", "slot": slot})
+    assert refused.status_code == 400
+    assert "déjà enregistrée pour cette personne" in refused.content.decode()
+    assert Convocation.objects.count() == before
+    assert Case.objects.get(person=person).measures.count() == 1

@@ -78,8 +78,9 @@ def test_columns_sort_both_ways_with_the_empty_last(world, listed, client_for):
     url = reverse("cases:list")
     names = [str(c.person) for c in (mine, colleague, arrival)]
 
+    # Oldest contact first, and before it whoever was never met (the most urgent).
     oldest_first = _rows(client.get(url, {"tri": "dernier_contact"}).content.decode())
-    assert oldest_first == [names[1], names[0], names[2]]
+    assert oldest_first == [names[2], names[1], names[0]]
     newest_first = _rows(client.get(url, {"tri": "-dernier_contact"}).content.decode())
     assert newest_first == [names[0], names[1], names[2]]
     most_alerts = _rows(client.get(url, {"tri": "-alertes"}).content.decode())

@@ -676,10 +676,18 @@ def test_the_next_appointment_is_picked_among_the_antennas_free_slots(world, cli
         seat=1,
         starts_at=full.starts_at,
     )
+    busy = Slot.objects.create(agenda=agenda, starts_at=soon + timedelta(hours=2), capacity=3)
+    Convocation.objects.create(  # the CPIP already receives someone then, elsewhere
+        case=world.cases["mine"],
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=busy.starts_at,
+    )
     client = client_for(world.users["cpip"])
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert f'<option value="{free.pk}">' in page
     assert f'<option value="{full.pk}">' not in page
+    assert f'<option value="{busy.pk}">' not in page
 
     form = {
         "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
@@ -763,3 +771,47 @@ def test_a_history_with_a_future_or_invalid_row_writes_nothing(world):
             appointments=[good, PastAppointment(starts_at=now, kind="not-a-kind")],
         )
     assert not Convocation.objects.filter(case=case).exists()
+
+
+def test_an_appointment_to_come_is_not_honoured_or_missed_in_advance(world, client_for):
+    tomorrow = Convocation.objects.create(
+        case=world.cases["mine"],
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=timezone.now() + timedelta(days=1, hours=1),
+    )
+    client = client_for(world.users["cpip"])
+    row = client.get(reverse("workspace:day") + "?vue=semaine").content.decode()
+    row = row.split(f'id="conv-{tomorrow.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert 'value="honoured"' not in row and 'value="cancelled"' in row
+    response = client.post(
+        reverse("cases:convocation-outcome", args=[tomorrow.pk]),
+        {"status": "missed"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "à venir" in response.content.decode()
+    tomorrow.refresh_from_db()
+    assert tomorrow.status == "booked"
+    # Excused ahead of time (the person called): allowed.
+    client.post(
+        reverse("cases:convocation-outcome", args=[tomorrow.pk]),
+        {"status": "excused", "reason": "Hospitalisation prévue"},
+        HTTP_HX_REQUEST="true",
+    )
+    tomorrow.refresh_from_db()
+    assert tomorrow.status == "excused"
+
+
+def test_a_refused_sending_keeps_what_was_typed_as_the_draft(world, client_for):
+    report = followup_services.report_draft(
+        actor=world.users["cpip"], case=world.cases["mine"], kind="evaluation"
+    )
+    typed = report.body + "\nLa personne a trouvé un emploi en novembre."
+    response = client_for(world.users["cpip"]).post(
+        reverse("cases:report", args=[world.cases["mine"].pk, report.pk]),
+        {"body": typed, "send": "1"},
+    )
+    assert response.status_code == 400
+    assert "Brouillon enregistré, mais pas transmis" in response.content.decode()
+    report.refresh_from_db()
+    assert report.status == "draft" and "trouvé un emploi en novembre" in report.body
