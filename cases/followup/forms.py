@@ -121,8 +121,9 @@ class CoverForm(DsfrBaseForm):
     def __init__(self, *args, agents=(), **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(a.pk, str(a)) for a in agents]
-        self.fields["absent_agent"].choices = choices
-        self.fields["covering_agent"].choices = choices
+        # Nobody is chosen in advance: the same name preselected twice is a trap.
+        self.fields["absent_agent"].choices = [("", _("— Choisir —")), *choices]
+        self.fields["covering_agent"].choices = [("", _("— Choisir —")), *choices]
 
 
 def interview_form_for(case, data=None, files=None):

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.agenda.models import Convocation
 from cases.agenda.services import convocation_book, convocation_create, convocation_set_outcome
@@ -423,11 +424,19 @@ def _report_body(case: Case, kind: str, measure) -> str:
             "Proposition : à préciser (rappel des obligations, audition par le juge, révocation…)."
         )
     else:
-        interviews = Interview.objects.filter(case=case)
-        held = interviews.filter(attendance="present").count()
+        # Both counts over the same year, written out in French.
+        held = Interview.objects.filter(
+            case=case, attendance="present", held_at__gte=year_ago
+        ).count()
         lines.append("")
         lines.append(
-            f"Suivi : {held} entretien(s) réalisé(s), {len(missed)} convocation(s) non honorée(s) sur un an."
+            "Suivi sur les douze derniers mois : "
+            + ngettext("%(n)s entretien réalisé", "%(n)s entretiens réalisés", held) % {"n": held}
+            + ", "
+            + ngettext(
+                "%(n)s convocation non honorée.", "%(n)s convocations non honorées.", len(missed)
+            )
+            % {"n": len(missed)}
         )
         lines.append(
             f"Niveau de risque : {case.get_risk_level_display().lower()} ; "

@@ -38,4 +38,4 @@ class CapacityReductionForm(DsfrBaseForm):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    note = forms.CharField(label=_("Précision (obligatoire)"), max_length=255)
+    note = forms.CharField(label=_("Précision"), max_length=255)

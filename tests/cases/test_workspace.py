@@ -815,3 +815,31 @@ def test_a_refused_sending_keeps_what_was_typed_as_the_draft(world, client_for):
     assert "Brouillon enregistré, mais pas transmis" in response.content.decode()
     report.refresh_from_db()
     assert report.status == "draft" and "trouvé un emploi en novembre" in report.body
+
+
+def test_the_evaluation_draft_counts_the_same_year_in_french(world):
+    case = world.cases["mine"]
+    now = timezone.now()
+    for days, attendance in ((400, "present"), (100, "present"), (20, "present")):
+        Interview.objects.create(
+            case=case,
+            agent=world.agents["cpip"],
+            held_at=now - timedelta(days=days),
+            kind="office",
+            duration_minutes=30,
+            attendance=attendance,
+        )
+    Convocation.objects.create(
+        case=case,
+        kind="follow_up",
+        issued_from="spip",
+        starts_at=now - timedelta(days=50),
+        status="missed",
+        outcome_recorded_at=now - timedelta(days=50),
+    )
+    report = followup_services.report_draft(actor=world.users["cpip"], case=case, kind="evaluation")
+    # The interview of 400 days ago is outside the year.
+    assert (
+        "Suivi sur les douze derniers mois : 2 entretiens réalisés, "
+        "1 convocation non honorée." in report.body
+    )
