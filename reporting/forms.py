@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.choices import CaseSetting
 from reporting.stats import last_twelve_months
+from spip.access import scope_for
+from spip.choices import Role
 from spip.models import Antenna, Service
 
 MAX_PERIOD_DAYS = 3 * 366
@@ -57,9 +59,13 @@ class ReportFilterForm(forms.Form):
         super().__init__(data, **kwargs)
         self.user = user
         self.fields["service"].queryset = Service.objects.visible_to(user).order_by("code")
-        self.fields["antenna"].queryset = (
-            Antenna.objects.visible_to(user).select_related("service").order_by("name")
-        )
+        antennas = Antenna.objects.visible_to(user).select_related("service").order_by("name")
+        scope = scope_for(user)
+        if scope.role == Role.DPIP and scope.antenna_id:
+            # A head of antenna's figures are those of the antenna: no other is offered
+            # (another would only ever show "no measure").
+            antennas = antennas.filter(pk=scope.antenna_id)
+        self.fields["antenna"].queryset = antennas
 
     def clean(self):
         data = super().clean()

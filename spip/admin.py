@@ -12,6 +12,7 @@ from spip.models import (
     Prison,
     Service,
 )
+from spip.views import ROLE_LABELS, object_label
 
 
 @admin.register(InterregionalUnit)
@@ -65,14 +66,23 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = [
         "at",
         "username",
-        "role",
+        "role_name",
         "action",
-        "object_type",
+        "object_name",
         "object_id",
         "object_repr",
         "ip",
     ]
     list_filter = ["action", "object_type"]
+
+    @admin.display(description=_("rôle"), ordering="role")
+    def role_name(self, entry):
+        return ROLE_LABELS.get(entry.role, entry.role or "—")
+
+    @admin.display(description=_("type d'objet"), ordering="object_type")
+    def object_name(self, entry):
+        return object_label(entry.object_type)
+
     search_fields = ["username", "object_id"]
     date_hierarchy = "at"
 

@@ -61,7 +61,7 @@ def audit_list(request):
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     for entry in page.object_list:
         entry.role_label = ROLE_LABELS.get(entry.role, entry.role or "—")
-        entry.object_label = _object_label(entry.object_type)
+        entry.object_label = object_label(entry.object_type)
         entry.read_detail = _read_detail(entry.changes)
     return render(request, "spip/audit_list.html", {"page_obj": page, "username": username})
 
@@ -100,7 +100,7 @@ def _read_detail(changes: dict) -> str:
     return " → ".join(parts)
 
 
-def _object_label(object_type: str) -> str:
+def object_label(object_type: str) -> str:
     """``cases.case`` → "dossier": the model's French name, or the code when unknown."""
     try:
         return str(apps.get_model(MOVED_LABELS.get(object_type, object_type))._meta.verbose_name)

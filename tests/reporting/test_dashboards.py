@@ -493,3 +493,9 @@ def test_the_trend_axis_spans_the_loads_not_zero_to_the_top():
     # y = 15 + 170 × (120 − value) / 40
     assert [d["y"] for d in chart["dots"]] == ["121.2", "78.8"]
     assert [line["y"] for line in chart["lines"]] == ["142.5", "100.0", "57.5"]
+
+
+def test_a_head_of_antenna_is_offered_only_their_antenna_in_the_filters(world, client_for):
+    html = client_for(world.users["dpip"]).get("/tableaux/delais/").content.decode()
+    assert "Antenne de Lyon" in html
+    assert "Antenne de Villefranche" not in html

@@ -61,3 +61,15 @@ def test_every_admin_column_has_a_french_name(client, reference):
             if label == name.replace("_", " ") and name not in FRENCH_ALREADY:
                 english.append(f"{model.__name__}.{name}")
     assert english == []
+
+
+def test_the_audit_list_names_roles_and_objects_in_french(client, world):
+    from spip.audit import audit_write
+
+    audit_write(actor=world.users["cpip"], action="view", obj=world.cases["mine"])
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 16)
+    client.force_login(admin)
+    html = client.get("/admin/spip/auditentry/").content.decode()
+    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert 'field-role_name">CPIP<' in rows and 'field-object_name">dossier<' in rows
+    assert "cases.case" not in rows
