@@ -188,18 +188,25 @@ def test_unanswered_referrals_are_reminded_once_per_period(world, relais):
     assert ReferralEvent.objects.filter(referral=old, note__startswith="Relance").count() == 2
 
 
-def test_the_partner_sees_its_referrals_and_nothing_else_of_the_case(world, relais, client_for):
-    from cases.models import Interview
-
-    mine = _referral(world, relais)
+@pytest.fixture
+def theirs(world):
+    """A referral of a colleague's case to another association."""
     other_partner = PartnerBody.objects.create(name="Autre association", kind="association")
-    theirs = Referral.objects.create(
+    return Referral.objects.create(
         case=world.cases["colleague"],
         partner=other_partner,
         domain="housing",
         reason="x",
         sent_on=timezone.localdate(),
     )
+
+
+def test_the_partner_sees_its_referrals_and_nothing_else_of_the_case(
+    world, relais, theirs, client_for
+):
+    from cases.models import Interview
+
+    mine = _referral(world, relais)
     Interview.objects.create(
         case=mine.case,
         agent=world.agents["cpip"],
@@ -277,16 +284,8 @@ def test_the_cpip_hears_of_an_unanswered_referral_until_the_partner_answers(worl
     assert alert.closed_at is not None
 
 
-def test_the_referrals_api_follows_the_same_rules(world, relais, api_for):
+def test_the_referrals_api_follows_the_same_rules(world, relais, theirs, api_for):
     mine = _referral(world, relais)
-    other_partner = PartnerBody.objects.create(name="Autre association", kind="association")
-    theirs = Referral.objects.create(
-        case=world.cases["colleague"],
-        partner=other_partner,
-        domain="housing",
-        reason="x",
-        sent_on=timezone.localdate(),
-    )
     partner = api_for(world.users["partner"])
     listed = [r["id"] for r in partner.get("/api/v1/referrals/").json()["results"]]
     assert listed == [mine.pk]
