@@ -76,3 +76,27 @@ class ReferralFilterSet(django_filters.FilterSet):
     class Meta:
         model = Referral
         fields = ["status", "since", "until"]
+
+
+class PartnerFilterSet(django_filters.FilterSet):
+    """The directory's filters: a name, a domain, a territory (the service served)."""
+
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Nom"))
+    domain = django_filters.ChoiceFilter(
+        label=_("Domaine"), choices=Domain.choices, method="filter_domain"
+    )
+    service = django_filters.ModelChoiceFilter(
+        field_name="services", label=_("Territoire (service)"), queryset=None
+    )
+
+    class Meta:
+        model = PartnerBody
+        fields = ["q", "domain", "service"]
+
+    def __init__(self, *args, services=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["service"].queryset = services
+
+    def filter_domain(self, queryset, name, value):
+        # Domains are a JSON list of codes: matched as the quoted code, on every backend.
+        return queryset.filter(domains__icontains=f'"{value}"')

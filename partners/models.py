@@ -38,6 +38,10 @@ class PartnerBody(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def domain_labels(self) -> list[str]:
+        return [str(Domain(d).label) for d in self.domains if d in Domain.values]
+
 
 class ConventionQuerySet(access.ScopedQuerySet):
     rule = staticmethod(access.partner_q)

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 
 from partners import services
 from partners.choices import REFERRAL_STEPS, ReferralStatus
-from partners.forms import ReferralFilterSet, ReferralStepForm
-from partners.models import Referral
+from partners.forms import PartnerFilterSet, ReferralFilterSet, ReferralStepForm
+from partners.models import PartnerBody, Referral
 from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
+from spip.models import Service
 
 
 def _reader(user):
@@ -105,3 +106,22 @@ def referral_detail(request, pk: int):
         },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+def directory(request):
+    """The partners directory: who works on what, where, and how to reach them. Agents
+    see it whole; partner staff, their own body."""
+    scope = scope_for(request.user)
+    if scope.role != Role.PARTNER and not (scope.sees_personal_data or scope.reads_reports):
+        raise PermissionDenied
+    data = request.GET.copy()
+    if "service" not in data and scope.service_id:
+        data["service"] = str(scope.service_id)  # one's own territory first
+    filterset = PartnerFilterSet(
+        data,
+        queryset=PartnerBody.objects.visible_to(request.user).prefetch_related("services"),
+        services=Service.objects.visible_to(request.user).order_by("code"),
+    )
+    page = Paginator(filterset.qs.distinct().order_by("name"), 25).get_page(request.GET.get("page"))
+    return render(request, "partners/directory.html", {"filter": filterset, "page_obj": page})

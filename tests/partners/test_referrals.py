@@ -312,3 +312,21 @@ def test_the_referrals_api_follows_the_same_rules(world, relais, theirs, api_for
     far = {**proposal, "case": world.cases["other"].pk, "reason": "x"}
     assert cpip.post("/api/v1/referrals/", far).status_code == 404
     assert api_for(world.users["bex"]).get("/api/v1/referrals/").json()["results"] == []
+
+
+def test_the_directory_finds_partners_by_domain_and_territory(world, relais, client_for):
+    elsewhere = PartnerBody.objects.create(
+        name="Addictions Sud", kind="association", domains=["health"]
+    )
+    elsewhere.services.add(world.other_service)
+    client = client_for(world.users["cpip"])
+    own_territory = client.get("/orientations/annuaire/").content.decode()
+    assert "Association Le Relais" in own_territory and "Hébergement, logement" in own_territory
+    assert "Addictions Sud" not in own_territory  # another service's territory by default
+    everywhere = client.get("/orientations/annuaire/", {"service": ""}).content.decode()
+    assert "Addictions Sud" in everywhere
+    health = client.get("/orientations/annuaire/", {"service": "", "domain": "health"})
+    assert "Addictions Sud" in health.content.decode()
+    assert "Association Le Relais" not in health.content.decode()
+    partner = client_for(world.users["partner"]).get("/orientations/annuaire/")
+    assert "Addictions Sud" not in partner.content.decode()
