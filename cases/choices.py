@@ -80,6 +80,11 @@ class Attendance(models.TextChoices):
     LATE = "late", _("En retard")
 
 
+# An interview that counts as a contact held: the person came, on time or late. The one
+# definition for first and last contact, the alerts, the delays and the reports.
+CONTACT = (Attendance.PRESENT, Attendance.LATE)
+
+
 class IncidentStatus(models.TextChoices):
     DRAFT = "draft", _("Brouillon")
     SENT = "sent", _("Transmis au juge")

@@ -10,14 +10,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from partners import services
 from partners.choices import Domain, ReferralStatus
 from partners.models import PartnerBody, Referral
-from spip.api_base import AuditedReadsMixin
+from spip.api_base import AuditedReadsMixin, field_errors
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -65,12 +64,6 @@ class ReferralStepInput(serializers.Serializer):
     result = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
 
-def _field_errors(exc: DjangoValidationError) -> DRFValidationError:
-    return DRFValidationError(
-        exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    )
-
-
 class ReferralViewSet(
     AuditedReadsMixin,
     mixins.ListModelMixin,
@@ -110,7 +103,7 @@ class ReferralViewSet(
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(_("Votre rôle ne permet pas d'orienter.")) from exc
         except DjangoValidationError as exc:
-            raise _field_errors(exc) from exc
+            raise field_errors(exc) from exc
         return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReferralStepInput, responses={200: ReferralSerializer})
@@ -126,5 +119,5 @@ class ReferralViewSet(
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(_("Cette étape ne vous revient pas.")) from exc
         except DjangoValidationError as exc:
-            raise _field_errors(exc) from exc
+            raise field_errors(exc) from exc
         return Response(self.get_serializer(referral).data)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from partners import services
 from partners.choices import REFERRAL_STEPS, ReferralStatus
 from partners.forms import PartnerFilterSet, ReferralFilterSet, ReferralStepForm
-from partners.models import PartnerBody, Referral
+from partners.models import PartnerBody, Referral, ReferralEvent
 from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
@@ -97,7 +97,7 @@ def referral_detail(request, pk: int):
         {
             "referral": referral,
             "person": referral.case.person,
-            "events": referral.events.select_related("created_by"),
+            "events": ReferralEvent.objects.visible_to(request.user).filter(referral=referral),
             "steps": steps,
             "partner_side": partner_side,
             "form": form,

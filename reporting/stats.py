@@ -27,7 +27,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, TruncDate
 
 from cases.choices import (
-    Attendance,
     CaseSetting,
     ConvocationStatus,
     ConvocationType,
@@ -43,7 +42,6 @@ from spip.models import Service
 from spip.numbers import share
 
 EPSILON = 1e-9
-CONTACT = [Attendance.PRESENT, Attendance.LATE]
 
 
 def last_twelve_months(day: date) -> tuple[date, date]:

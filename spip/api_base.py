@@ -3,10 +3,12 @@ audit of every read of personal data (lists, details, refused attempts)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -90,3 +92,11 @@ def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = NotFound(_("Introuvable, ou hors de votre périmètre."))
     return drf_exception_handler(exc, context)
+
+
+def field_errors(exc: DjangoValidationError) -> DRFValidationError:
+    """A service's refusal as the API answers it: 400, messages under their fields, or
+    under ``non_field_errors`` when the refusal names none."""
+    return DRFValidationError(
+        exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    )

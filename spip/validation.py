@@ -44,3 +44,13 @@ def create_audited(*, actor, obj: models.Model, unique: bool = False, **audit) -
     save_checked(obj)
     audit_write(actor=actor, action=AuditAction.CREATE, obj=obj, **audit)
     return obj
+
+
+def errors_onto(form, error: ValidationError) -> None:
+    """A service's refusal shown on the form: each message under its field when the form
+    has that field, otherwise above the form (a refusal without fields included)."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)

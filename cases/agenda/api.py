@@ -24,7 +24,7 @@ from cases.choices import ConvocationStatus, ConvocationType
 from cases.models import Agenda, Case, Convocation, Slot
 from measures.models import Measure, MeasureType
 from spip.access import scope_for
-from spip.api_base import ScopedReadOnlyViewSet, SeesPersonalData
+from spip.api_base import ScopedReadOnlyViewSet, SeesPersonalData, field_errors
 
 
 class AgendaSerializer(serializers.ModelSerializer):
@@ -172,8 +172,7 @@ class OutcomeInput(serializers.Serializer):
 
 
 def _errors(exc: DjangoValidationError) -> Response:
-    body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return Response(field_errors(exc).detail, status=status.HTTP_400_BAD_REQUEST)
 
 
 class ConvocationViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):

@@ -28,6 +28,7 @@ from spip.access import scope_for
 from spip.audit import audit_view, get_visible_or_404
 from spip.choices import Role
 from spip.models import Agent, Antenna
+from spip.validation import errors_onto
 
 PERSON_FIELDS = hearing.DESK_PERSON_FIELDS
 
@@ -206,8 +207,7 @@ def desk(request):
         )
         request.session.pop(DUPLICATES_KEY, None)
     except ValidationError as exc:
-        for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-            form.add_error(field if field in form.fields else None, errors)
+        errors_onto(form, exc)
         return render(request, "cases/bex_desk.html", context, status=400)
     return redirect("bex:convocation", pk=convocation.pk)
 

@@ -17,6 +17,7 @@ from cases.choices import Sex
 from cases.files.services import birth_date_check
 from measures.models import MeasureType, ObligationType, in_legal_order
 from measures.services import measure_terms_check
+from spip.validation import errors_onto
 
 
 class PersonSearchForm(DsfrBaseForm):
@@ -167,6 +168,5 @@ class DeskForm(DsfrBaseForm):
                     tig_deadline=data.get("tig_deadline"),
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    self.add_error(field if field in self.fields else None, errors)
+                errors_onto(self, exc)
         return data

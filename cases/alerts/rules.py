@@ -19,7 +19,6 @@ from cases.choices import (
     OPEN_STATUSES,
     AlertSeverity,
     AlertType,
-    Attendance,
     CaseSetting,
     CaseStatus,
     ConvocationStatus,
@@ -37,8 +36,6 @@ from measures.models import DeadlineRule, Measure
 from partners.choices import ReferralStatus
 from partners.models import Referral
 from spip.models import Service
-
-CONTACT = [Attendance.PRESENT, Attendance.LATE]
 
 
 def add_months(day: date, months: int) -> date:

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.choices import Attendance, CaseStatus, ConvocationStatus, ConvocationType
+from cases.choices import CONTACT, CaseStatus, ConvocationStatus, ConvocationType
 from cases.models import (
     Alert,
     Case,
@@ -75,9 +75,7 @@ def _follow_up_columns() -> dict:
     appointment booked, the open alerts (one correlated subquery each)."""
     return {
         "last_contact": Subquery(
-            Interview.objects.filter(
-                case=OuterRef("pk"), attendance__in=[Attendance.PRESENT, Attendance.LATE]
-            )
+            Interview.objects.filter(case=OuterRef("pk"), attendance__in=CONTACT)
             .order_by("-held_at")
             .values("held_at")[:1]
         ),
@@ -267,7 +265,7 @@ def timeline(user, case) -> list[dict]:
         add(
             event.at,
             "referral",
-            f"Orientation vers {ref.partner} : {step}",
+            _("Orientation vers %(partner)s : %(step)s") % {"partner": ref.partner, "step": step},
             event.note or ref.get_domain_display(),
             ref,
         )
@@ -287,8 +285,6 @@ def timeline(user, case) -> list[dict]:
 
 
 # --- First contact and who answers for a case ---------------------------------------------
-
-CONTACT = [Attendance.PRESENT, Attendance.LATE]
 
 
 def first_contact(case_ref: str = "case", since_ref: str | None = "judgment_date"):

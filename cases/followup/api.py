@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -23,7 +22,7 @@ from cases.followup import services as followup_services
 from cases.models import Case, Incident, Interview, Proof, RiskAssessment
 from measures.models import ImposedObligation
 from spip.access import scope_for
-from spip.api_base import AuditedReadsMixin, SeesPersonalData
+from spip.api_base import AuditedReadsMixin, SeesPersonalData, field_errors
 from spip.audit import audit_denied
 from spip.models import Agent
 
@@ -42,12 +41,6 @@ def _writable_case(request, case_id) -> Case:
     if not scope.records_interviews or scope.agent_id is None:
         raise PermissionDenied(_("Votre rôle ne permet pas cette saisie."))
     return case
-
-
-def _field_errors(exc: DjangoValidationError):
-    return DRFValidationError(
-        exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    )
 
 
 class WorkspaceSchema(AutoSchema):
@@ -87,7 +80,7 @@ class WorkspaceViewSet(
         try:
             obj = self.perform_write(request, case, agent, body.validated_data)
         except DjangoValidationError as exc:
-            raise _field_errors(exc) from exc
+            raise field_errors(exc) from exc
         return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
 
 

@@ -16,6 +16,7 @@ from cases.agenda.models import Convocation
 from cases.agenda.services import convocation_book, convocation_create, convocation_set_outcome
 from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
+    CONTACT,
     Attendance,
     ConvocationStatus,
     ConvocationType,
@@ -425,8 +426,9 @@ def _report_body(case: Case, kind: str, measure) -> str:
         )
     else:
         # Both counts over the same year, written out in French.
+        # Held as the caseload counts a contact: present, or late.
         held = Interview.objects.filter(
-            case=case, attendance="present", held_at__gte=year_ago
+            case=case, attendance__in=CONTACT, held_at__gte=year_ago
         ).count()
         lines.append("")
         lines.append(

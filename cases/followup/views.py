@@ -42,6 +42,7 @@ from spip.access import scope_for
 from spip.audit import audit_denied, audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
 from spip.models import Agent
+from spip.validation import errors_onto
 
 SORTS = {
     "nom": ("person__birth_name", "person__first_names"),
@@ -331,17 +332,15 @@ def referral_new(request, pk: int):
         .order_by("-serves", "name")
     )
     form = ReferralProposeForm(request.POST or None, partners=partners)
+    if request.method != "POST":
+        audit_view(actor=request.user, obj=case)  # the page names the person
     if request.method == "POST" and form.is_valid():
         try:
             referral = partner_services.referral_propose(
                 actor=request.user, case=case, **form.cleaned_data
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            errors_onto(form, error)
         else:
             messages.success(
                 request,

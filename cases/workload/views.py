@@ -28,6 +28,7 @@ from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
 from spip.models import Agent
+from spip.validation import errors_onto
 
 
 def _pct(value: str) -> str:
@@ -49,8 +50,7 @@ def _submit(request, form, options, case, day, service):
             on=day,
         )
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        errors_onto(form, exc)
         return referent, None
     return referent, result
 
@@ -147,10 +147,7 @@ def agent_load(request, pk: int):
                     actor=request.user, agent=agent, **reduction_form.cleaned_data
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    reduction_form.add_error(
-                        field if field in reduction_form.fields else None, errors
-                    )
+                errors_onto(reduction_form, exc)
             else:
                 messages.success(
                     request,
