@@ -5,3 +5,16 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "cases"
     verbose_name = "Personnes et dossiers"
+
+    def ready(self) -> None:
+        from partners.tig import tig_absence_recorded
+
+        tig_absence_recorded.connect(_tig_absence_alert, dispatch_uid="cases.tig_absence")
+
+
+def _tig_absence_alert(sender, **kwargs) -> None:
+    """An unexcused TIG absence reaches the CPIP's alerts at once, not at the next run."""
+    from cases.alerts.services import alerts_refresh
+    from cases.choices import AlertType
+
+    alerts_refresh(types=[AlertType.TIG_ABSENCE])

@@ -126,6 +126,7 @@ class AlertType(models.TextChoices):
     REPEATED_BREACHES = "repeated_breaches", _("Absences répétées non signalées")
     REPORT_DUE = "report_due", _("Rapport à rendre")
     TIG_AT_RISK = "tig_at_risk", _("TIG en retard")
+    TIG_ABSENCE = "tig_absence", _("Absence non excusée au TIG")
     ASSESSMENT_DUE = "assessment_due", _("Évaluation du risque à faire")
     MEASURE_EXPIRED = "measure_expired", _("Mesure échue : clôturer ou prolonger")
     REFERRAL_UNANSWERED = "referral_unanswered", _("Orientation sans réponse du partenaire")

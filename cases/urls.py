@@ -11,6 +11,11 @@ urlpatterns = [
     path("<int:pk>/entretiens/nouveau/", workspace.interview_log, name="interview-new"),
     path("<int:pk>/suivi/", workspace.follow_up, name="follow-up"),
     path("<int:pk>/orientations/nouvelle/", workspace.referral_new, name="referral-new"),
+    path(
+        "<int:pk>/presentenciel/<int:record_id>/",
+        workspace.presentencing_handover,
+        name="presentencing-handover",
+    ),
     path("<int:pk>/justificatifs/<int:proof_id>/", workspace.proof_file, name="proof"),
     path("<int:pk>/rapports/nouveau/", workspace.report_new, name="report-new"),
     path("<int:pk>/rapports/<int:report_id>/", workspace.report_edit, name="report"),

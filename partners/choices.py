@@ -50,3 +50,35 @@ REFERRAL_STEPS = {
     ReferralStatus.IN_PROGRESS: {ReferralStatus.ENDED, ReferralStatus.ABANDONED},
 }
 OPEN_REFERRAL_STATUSES = tuple(REFERRAL_STEPS)
+
+
+class MandateKind(models.TextChoices):
+    """What a judicial-mandate convention entrusts to the association."""
+
+    SOCIO_EDUCATIONAL = "cjse", _("Contrôle judiciaire socio-éducatif")
+    SOCIAL_INQUIRY = "esr", _("Enquête sociale rapide")
+    DOMESTIC_VIOLENCE = "471", _("Suivi probatoire violences conjugales (471 CPP)")
+    OUTSIDE_PLACEMENT = "pe", _("Placement extérieur")
+    MEDIATION = "mediation", _("Médiation pénale")
+
+
+# Pre-sentencing mandates: what the association did before the judgment.
+PRESENTENCING_MANDATES = (
+    MandateKind.SOCIO_EDUCATIONAL,
+    MandateKind.SOCIAL_INQUIRY,
+    MandateKind.MEDIATION,
+)
+PRESENTENCING_MANDATE_CHOICES = [(m.value, m.label) for m in PRESENTENCING_MANDATES]
+
+
+class TigOutcome(models.TextChoices):
+    DONE = "done", _("Effectuée")
+    EXCUSED = "excused", _("Absence excusée")
+    UNEXCUSED = "unexcused", _("Absence non excusée")
+    SENT_HOME = "sent_home", _("Renvoyé(e) par le tuteur")
+
+
+class Rating(models.TextChoices):
+    GOOD = "good", _("Bon")
+    FAIR = "fair", _("Correct")
+    POOR = "poor", _("Insuffisant")

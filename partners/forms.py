@@ -27,7 +27,7 @@ class ReferralProposeForm(DsfrBaseForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     outside_reason = forms.CharField(
-        label=_("Si le partenaire est hors domaine ou hors territoire : pourquoi"),
+        label=_("Si le partenaire est hors domaine, hors territoire ou complet : pourquoi"),
         max_length=255,
         required=False,
     )

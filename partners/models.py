@@ -1,12 +1,23 @@
-"""Partner bodies, conventions and referrals (behaviour comes later; tables now)."""
+"""Partner bodies, their conventions, the referrals they answer, the TIG posts they host
+(placements, sessions) and the pre-sentencing mandates they hand over to the SPIP."""
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from partners.choices import ConventionKind, Domain, PartnerKind, ReferralStatus
+from partners.choices import (
+    PRESENTENCING_MANDATE_CHOICES,
+    ConventionKind,
+    Domain,
+    MandateKind,
+    PartnerKind,
+    Rating,
+    ReferralStatus,
+    TigOutcome,
+)
 from spip import access
 from spip.fields import created_by_field
 
@@ -67,8 +78,15 @@ class Convention(models.Model):
     service = models.ForeignKey(
         "spip.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="conventions"
     )
+    mandate = models.CharField(
+        _("mandat confié"), max_length=10, choices=MandateKind.choices, blank=True
+    )
     starts_on = models.DateField(_("début"))
     ends_on = models.DateField(_("fin"), null=True, blank=True)
+    places = models.PositiveIntegerField(
+        _("places (personnes suivies en même temps)"), null=True, blank=True
+    )
+    funding = models.CharField(_("financement"), max_length=255, blank=True)
 
     objects = ConventionQuerySet.as_manager()
 
@@ -89,7 +107,11 @@ class Convention(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.partner} — {self.get_kind_display()}"
+        what = self.get_mandate_display() if self.mandate else self.get_kind_display()
+        return f"{self.partner} — {what}"
+
+    def in_force(self, day) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
 
 
 class ReferralQuerySet(access.ScopedQuerySet):
@@ -174,3 +196,201 @@ class ReferralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display() or _('Note')} ({self.at:%d/%m/%Y})"
+
+
+# --- Travail d'intérêt général ----------------------------------------------------------
+
+
+class TigPostQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.partner_q)
+    path = "partner__"
+
+
+class TigPost(models.Model):
+    """A post a host body offers for TIG: what is done, where, when, by how many."""
+
+    partner = models.ForeignKey(
+        PartnerBody,
+        on_delete=models.PROTECT,
+        related_name="tig_posts",
+        verbose_name=_("structure d'accueil"),
+    )
+    title = models.CharField(_("intitulé"), max_length=200)
+    tasks = models.TextField(_("tâches"), max_length=2000, blank=True)
+    place = models.CharField(_("lieu"), max_length=255)
+    schedule = models.CharField(_("horaires"), max_length=255, blank=True)
+    weekly_hours = models.PositiveSmallIntegerField(
+        _("heures proposées par semaine"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(35)],
+    )
+    places = models.PositiveSmallIntegerField(
+        _("places"), default=1, validators=[MinValueValidator(1)]
+    )
+    tutor_name = models.CharField(_("tuteur"), max_length=150)
+    tutor_phone = models.CharField(_("téléphone du tuteur"), max_length=20, blank=True)
+    equipment = models.CharField(_("équipement fourni ou à prévoir"), max_length=255, blank=True)
+    active = models.BooleanField(_("ouvert"), default=True)
+
+    objects = TigPostQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("poste de TIG")
+        verbose_name_plural = _("postes de TIG")
+        ordering = ["partner__name", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} — {self.partner}"
+
+
+class TigPlacementQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.tig_placement_q)
+
+
+class TigPlacement(models.Model):
+    """A TIG measure placed on a post, from a date until it ends."""
+
+    measure = models.ForeignKey(
+        "measures.Measure",
+        on_delete=models.PROTECT,
+        related_name="tig_placements",
+        verbose_name=_("mesure"),
+    )
+    post = models.ForeignKey(
+        TigPost, on_delete=models.PROTECT, related_name="placements", verbose_name=_("poste")
+    )
+    starts_on = models.DateField(_("début"))
+    ends_on = models.DateField(_("fin"), null=True, blank=True)
+    created_by = created_by_field()
+
+    objects = TigPlacementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("placement en TIG")
+        verbose_name_plural = _("placements en TIG")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="tig_placement_dates_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post.title} ({self.starts_on:%d/%m/%Y})"
+
+
+class TigSessionQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.tig_placement_q)
+    path = "placement__"
+
+
+class TigSession(models.Model):
+    """One session on the post: when, what came of it, how it went. Only a session done
+    credits hours (its length); one session per placement and start time."""
+
+    placement = models.ForeignKey(
+        TigPlacement, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("placement")
+    )
+    on = models.DateField(_("date"))
+    starts_at = models.TimeField(_("début"))
+    ends_at = models.TimeField(_("fin"))
+    outcome = models.CharField(_("issue"), max_length=10, choices=TigOutcome.choices)
+    behaviour = models.CharField(
+        _("comportement"), max_length=5, choices=Rating.choices, blank=True
+    )
+    work_quality = models.CharField(
+        _("qualité du travail"), max_length=5, choices=Rating.choices, blank=True
+    )
+    note = models.TextField(_("observations pour le CPIP"), max_length=2000, blank=True)
+    minutes = models.PositiveSmallIntegerField(_("minutes créditées"), default=0)
+    created_at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)
+    created_by = created_by_field()
+
+    objects = TigSessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("séance de TIG")
+        verbose_name_plural = _("séances de TIG")
+        ordering = ["-on", "-starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["placement", "on", "starts_at"], name="tig_session_one_per_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="tig_session_times_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome=TigOutcome.DONE) | Q(minutes=0),
+                name="tig_session_credit_only_when_done",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.on:%d/%m/%Y} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}"
+
+
+# --- Pre-sentencing -----------------------------------------------------------------------
+
+
+class PresentencingMandateQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.presentencing_q)
+
+
+class PresentencingMandate(models.Model):
+    """What an association did before the judgment (socio-educational judicial control,
+    social inquiry, mediation), handed over to the SPIP once the person is sentenced."""
+
+    partner = models.ForeignKey(
+        PartnerBody,
+        on_delete=models.PROTECT,
+        related_name="presentencing",
+        verbose_name=_("association"),
+    )
+    convention = models.ForeignKey(
+        Convention,
+        on_delete=models.PROTECT,
+        related_name="presentencing",
+        verbose_name=_("convention"),
+    )
+    mandate = models.CharField(_("mandat"), max_length=10, choices=PRESENTENCING_MANDATE_CHOICES)
+    birth_name = models.CharField(_("nom de naissance"), max_length=100)
+    usage_name = models.CharField(_("nom d'usage"), max_length=100, blank=True)
+    first_names = models.CharField(_("prénoms"), max_length=150)
+    birth_date = models.DateField(_("date de naissance"), db_index=True)
+    starts_on = models.DateField(_("début du mandat"))
+    ends_on = models.DateField(_("fin du mandat"), null=True, blank=True)
+    summary = models.TextField(_("synthèse de l'évaluation"), max_length=6000)
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="presentencing",
+        verbose_name=_("dossier SPIP"),
+    )
+    handed_over_on = models.DateField(_("transmis au SPIP le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("enregistré le"), auto_now_add=True)
+    created_by = created_by_field()
+
+    objects = PresentencingMandateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("mandat présentenciel")
+        verbose_name_plural = _("mandats présentenciels")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="presentencing_dates_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(case__isnull=True, handed_over_on__isnull=True)
+                | Q(case__isnull=False, handed_over_on__isnull=False),
+                name="presentencing_handover_with_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        name = self.usage_name or self.birth_name
+        return f"{self.get_mandate_display()} — {name.upper()} {self.first_names}"

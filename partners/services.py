@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.choices import REFERRAL_STEPS, ReferralStatus
+from partners.conventions import capacity
 from partners.models import PartnerBody, Referral, ReferralEvent
 from spip.access import scope_for
 from spip.audit import audit_write
@@ -45,6 +46,12 @@ def partner_fits(partner: PartnerBody, case, domain: str) -> list[str]:
         warnings.append(_("Ce partenaire n'intervient pas dans ce domaine."))
     if not partner.services.filter(pk=case.service_id).exists():
         warnings.append(_("Ce partenaire ne couvre pas le territoire du service."))
+    held = capacity(partner, timezone.localdate())
+    if held.full:
+        warnings.append(
+            _("Ce partenaire est à pleine capacité (%(used)s suivis pour %(places)s places).")
+            % {"used": held.used, "places": held.places}
+        )
     return warnings
 
 

@@ -46,14 +46,17 @@ from cases.workload.models import CapacityReduction, ReductionKind
 from cases.workload.selectors import policy_in_force, weight_expression_for
 from measures import services as measure_services
 from measures.choices import EndReason, FollowedBy
-from measures.models import MeasureType, ObligationType
+from measures.models import Measure, MeasureType, ObligationType
+from partners import presentencing as presentencing_services
 from partners import services as partner_services
-from partners.choices import ConventionKind, Domain, PartnerKind
-from partners.models import Convention, PartnerBody, Referral
+from partners import tig as tig_services
+from partners.choices import ConventionKind, Domain, MandateKind, PartnerKind
+from partners.models import Convention, PartnerBody, Referral, TigPost
 from spip import services as org_services
 from spip.audit import audit_write, snapshot
 from spip.choices import AntennaKind, AuditAction, PrisonKind, Role
 from spip.models import Agent, Antenna, Court, InterregionalUnit, Prison, Service
+from spip.normalize import search_key
 from spip.validation import create_audited
 
 DEMO_PREFIX = "DEMO-"
@@ -308,14 +311,38 @@ class DemoSeeder:
             },
         )
         partner.services.add(sites["69"]["service"])
+        if Domain.TIG not in partner.domains:
+            partner.domains = [*partner.domains, Domain.TIG]
+            partner.save(update_fields=["domains"])
+        today = timezone.localdate()
         self._get_or_create(
             Convention,
             {"partner": partner, "kind": ConventionKind.SOCIAL_SUPPORT},
             {
                 "service": sites["69"]["service"],
-                "starts_on": timezone.localdate() - timedelta(days=700),
+                "starts_on": today - timedelta(days=700),
+                "places": 30,
+                "funding": "Subvention DAP, 24 000 € par an",
             },
         )
+        # Socio-educational judicial control for the court, ending within the director's
+        # 60-day warning; the 471 CPP follow-up and social inquiries, open-ended.
+        for mandate, ends_on, places, funding in (
+            (MandateKind.SOCIO_EDUCATIONAL, today + timedelta(days=45), 40, "Frais de justice"),
+            (MandateKind.DOMESTIC_VIOLENCE, None, 15, "Fonds interministériel, 18 000 €"),
+            (MandateKind.SOCIAL_INQUIRY, None, None, "Frais de justice, à l'acte"),
+        ):
+            self._get_or_create(
+                Convention,
+                {"partner": partner, "kind": ConventionKind.JUDICIAL_MANDATE, "mandate": mandate},
+                {
+                    "court": sites["69"]["courts"][0],
+                    "starts_on": today - timedelta(days=700),
+                    "ends_on": ends_on,
+                    "places": places,
+                    "funding": funding,
+                },
+            )
         sites["partner"] = partner
         return sites
 
@@ -722,6 +749,114 @@ class DemoSeeder:
                     result="Hébergée en résidence sociale" if step == "ended" else "",
                 )
 
+    def partner_work(self, sites: dict) -> None:
+        """The association's TIG posts with people placed on them (one on pace, one behind
+        after an unexcused absence, one just placed), and its pre-sentencing records: one
+        handed over to a demo.cpip case, one proposed in another's file, one never
+        sentenced."""
+        partner = sites["partner"]
+        if TigPost.objects.filter(partner=partner).exists():
+            return
+        users = get_user_model().objects
+        tutor, cpip = users.get(username="demo.partenaire"), users.get(username="demo.cpip")
+        today = timezone.localdate()
+        garden = self._get_or_create(
+            TigPost,
+            {"partner": partner, "title": "Entretien des espaces verts"},
+            {
+                "tasks": "Tonte, désherbage, ramassage des feuilles",
+                "place": "Parc de Gerland, 69007 Lyon",
+                "schedule": "Mardi et jeudi, 9 h – 12 h",
+                "weekly_hours": 6,
+                "places": 3,
+                "tutor_name": "Marc Perrin",
+                "tutor_phone": "06 22 33 44 55",
+                "equipment": "Chaussures de sécurité fournies",
+            },
+        )
+        self._get_or_create(
+            TigPost,
+            {"partner": partner, "title": "Atelier de réparation de vélos"},
+            {
+                "tasks": "Démontage, réglages, tri des pièces",
+                "place": "12 rue Garibaldi, 69006 Lyon",
+                "schedule": "Mercredi, 14 h – 18 h",
+                "weekly_hours": 4,
+                "places": 2,
+                "tutor_name": "Nadia Benali",
+                "tutor_phone": "06 33 44 55 66",
+            },
+        )
+        measures = list(
+            Measure.objects.filter(
+                case__referent__user=cpip,
+                case__status="active",
+                tig_hours__gte=35,
+                actual_end_date__isnull=True,
+                judgment_date__lte=today - timedelta(days=70),
+                tig_deadline__gt=today + timedelta(days=90),
+            ).order_by("pk")[:3]
+        )
+        # (days since placed, sessions as (days ago, outcome))
+        plans = [
+            (60, [(d, "done") for d in (56, 49, 42, 35, 28, 21, 14, 7)]),
+            (60, [(56, "done"), (49, "done"), (42, "excused"), (4, "unexcused")]),
+            (2, []),
+        ]
+        for measure, (placed, sessions) in zip(measures, plans, strict=False):
+            placement = tig_services.tig_place(
+                actor=cpip, measure=measure, post=garden, starts_on=today - timedelta(days=placed)
+            )
+            for days, outcome in sessions:
+                tig_services.tig_sessions_record(
+                    actor=tutor,
+                    on=today - timedelta(days=days),
+                    starts_at=time(9, 0),
+                    ends_at=time(12, 0),
+                    rows=[
+                        tig_services.SessionInput(
+                            placement=placement,
+                            outcome=outcome,
+                            behaviour="good" if outcome == "done" else "",
+                            work_quality="good" if outcome == "done" else "",
+                        )
+                    ],
+                )
+        recent = list(
+            Case.objects.filter(referent__user=cpip, status="active")
+            .select_related("person")
+            .order_by("-opened_on", "-pk")[:2]
+        )
+        summary = (
+            "Contrôle judiciaire socio-éducatif de six mois. Présentations régulières, "
+            "démarches de soins engagées au CSAPA, recherche d'emploi accompagnée. "
+            "Points d'attention : hébergement précaire, consommation d'alcool en baisse."
+        )
+        for n, case in enumerate(recent):
+            person = case.person
+            record = presentencing_services.presentencing_record(
+                actor=tutor,
+                mandate=MandateKind.SOCIO_EDUCATIONAL,
+                # As the association wrote it: capitals, no accents, the first first name.
+                birth_name=search_key(person.birth_name),
+                first_names=person.first_names.split()[0],
+                birth_date=person.birth_date,
+                starts_on=max(case.opened_on - timedelta(days=200), today - timedelta(days=690)),
+                ends_on=case.opened_on - timedelta(days=5),
+                summary=summary,
+            )
+            if n == 0:
+                presentencing_services.presentencing_handover(actor=cpip, record=record, case=case)
+        presentencing_services.presentencing_record(
+            actor=tutor,
+            mandate=MandateKind.SOCIAL_INQUIRY,
+            birth_name="Lambert",
+            first_names="Inès",
+            birth_date=datetime(2001, 9, 14).date(),
+            starts_on=today - timedelta(days=20),
+            summary="Enquête sociale rapide avant comparution immédiate : logée chez sa mère.",
+        )
+
     def late_start_case(self, sites: dict, agents: dict[str, Agent]) -> None:
         """A sursis probatoire pronounced 50 days ago, never seen since: the late-start alert."""
 
@@ -949,10 +1084,11 @@ class DemoSeeder:
             teams = self.colleagues(sites, agents)
         with self.step("Dossiers"):
             created = self.caseload(sites, teams, agents)
-        with self.step("Journée de demo.cpip, orientations, réductions, fins de mesure"):
+        with self.step("Journée de demo.cpip, orientations, TIG, présentenciel, fins de mesure"):
             self.late_start_case(sites, agents)
             self.today_for(agents["demo.cpip"], sites)
             self.referrals(sites)
+            self.partner_work(sites)
             self.reductions(teams)
             self.overload(teams)
             self.ended_measures(sites, teams)

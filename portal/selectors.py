@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, ConvocationStatus
 from cases.models import Alert, Case, Convocation
-from cases.workload.models import ReferenceNorm
+from cases.workload.models import AlertSettings, ReferenceNorm
 from cases.workload.selectors import agent_breakdown
 from measures.models import DeadlineRule, MeasureType, ObligationType
+from partners import conventions as partner_conventions
 from partners.choices import ReferralStatus
-from partners.models import PartnerBody, Referral
+from partners.models import Convention, PartnerBody, PresentencingMandate, Referral, TigPlacement
 from reporting.models import WorkloadSnapshot
 from reporting.selectors import team_load
 from spip.access import Scope
@@ -110,10 +111,37 @@ def team_home(user, scope: Scope) -> dict:
         "service_snapshot": service_snapshot,
         "load": team_load(team),
         "last_run": _last_run(user),
+        "conventions_expiring": list(conventions_expiring(user, scope)),
         "antennas": service.antennas.annotate(
             open_cases=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES))
         ).order_by("name"),
     }
+
+
+def convention_warning_days(day) -> int:
+    settings = AlertSettings.objects.in_force(day)
+    return settings.convention_expiry_days if settings else 60
+
+
+def service_conventions(user, scope: Scope):
+    """The conventions a director works with: their service's, and those of the partners
+    serving it."""
+    rows = Convention.objects.visible_to(user)
+    if scope.service_id:
+        rows = rows.filter(
+            Q(service_id=scope.service_id)
+            | Q(partner__services=scope.service_id)
+            | Q(court__services=scope.service_id)
+        )
+    return rows.distinct()
+
+
+def conventions_expiring(user, scope: Scope):
+    """The director's warning: conventions in force that end within the setting's days."""
+    today = timezone.localdate()
+    return partner_conventions.expiring(
+        service_conventions(user, scope), today, convention_warning_days(today)
+    )
 
 
 def court_home(user, scope: Scope) -> dict:
@@ -183,6 +211,10 @@ def partner_home(user, scope: Scope) -> dict:
     referrals = Referral.objects.visible_to(user)
     return {
         "partner": PartnerBody.objects.visible_to(user).first(),
+        "tig_placed": TigPlacement.objects.visible_to(user).filter(ends_on__isnull=True).count(),
+        "presentencing_open": PresentencingMandate.objects.visible_to(user)
+        .filter(case__isnull=True)
+        .count(),
         "to_answer": referrals.filter(status=ReferralStatus.SENT).count(),
         "referrals_by_status": [
             {"status": ReferralStatus(row["status"]).label, "n": row["n"]}

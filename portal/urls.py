@@ -13,6 +13,7 @@ from cases.files.api import CaseViewSet, PersonViewSet
 from cases.followup.api import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
 from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
+from partners import api_tig as partners_api
 from partners.api import ReferralViewSet
 from portal import views as portal_views
 from reporting.api import ReportViewSet, WorkloadSnapshotViewSet
@@ -40,12 +41,19 @@ router.register("proofs", ProofViewSet, basename="proof")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("reports", ReportViewSet, basename="report")
 router.register("referrals", ReferralViewSet, basename="referral")
+router.register("partners", partners_api.PartnerViewSet, basename="partner")
+router.register("conventions", partners_api.ConventionViewSet, basename="convention")
+router.register("tig-posts", partners_api.TigPostViewSet, basename="tig-post")
+router.register("tig-placements", partners_api.TigPlacementViewSet, basename="tig-placement")
+router.register("tig-sessions", partners_api.TigSessionViewSet, basename="tig-session")
+router.register("presentencing", partners_api.PresentencingViewSet, basename="presentencing")
 
 admin.site.site_header = "Suivi SPIP — administration"
 admin.site.site_title = "Suivi SPIP"
 
 urlpatterns = [
     path("", portal_views.home, name="home"),
+    path("conventions/", portal_views.conventions, name="conventions"),
     path(
         "connexion/",
         auth_views.LoginView.as_view(

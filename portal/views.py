@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partners import conventions as partner_conventions
 from portal import selectors
 from spip.access import ANTENNA_ROLES, SERVICE_ROLES, scope_for
 from spip.audit import audit_page
@@ -86,3 +89,24 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Introuvable, ou hors de votre périmètre.")}, status=404)
     return render(request, "404.html", status=404)
+
+
+@login_required
+def conventions(request):
+    """The director's conventions: in force, ending soon, expired; each partner's places
+    and how many people it follows now."""
+    scope = scope_for(request.user)
+    if not (scope.is_admin or scope.role in (Role.DSPIP, Role.DPIP)):
+        raise PermissionDenied
+    today = timezone.localdate()
+    days = selectors.convention_warning_days(today)
+    rows = list(
+        selectors.service_conventions(request.user, scope)
+        .select_related("partner", "court", "service")
+        .order_by("partner__name", "-starts_on")
+    )
+    held = partner_conventions.capacities({c.partner_id for c in rows}, today)
+    for c in rows:
+        c.state = partner_conventions.status(c, today, days)
+        c.held = held.get(c.partner_id)
+    return render(request, "portal/conventions.html", {"conventions": rows, "days": days})

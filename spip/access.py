@@ -438,3 +438,26 @@ def partner_q(user, prefix: str = "") -> Q:
     if s.role == Role.PARTNER and s.partner_id:
         return _q(prefix, id=s.partner_id)
     return NOTHING
+
+
+def tig_placement_q(user, prefix: str = "") -> Q:
+    """TIG placements and sessions: the host's staff, those on their posts (the person's
+    name and the hours, nothing else of the file); SPIP staff, those of the cases they
+    read; never the court."""
+    s = scope_for(user)
+    if s.role == Role.PARTNER:
+        return _q(prefix, post__partner_id=s.partner_id) if s.partner_id else NOTHING
+    if s.role in COURT_ROLES:
+        return NOTHING
+    return case_q(user, f"{prefix}measure__case__")
+
+
+def presentencing_q(user, prefix: str = "") -> Q:
+    """Pre-sentencing mandates: the association's own; SPIP staff, those handed over to a
+    case they read (before that, only the proposal on a case they read names one)."""
+    s = scope_for(user)
+    if s.role == Role.PARTNER:
+        return _q(prefix, partner_id=s.partner_id) if s.partner_id else NOTHING
+    if s.role in COURT_ROLES:
+        return NOTHING
+    return case_q(user, f"{prefix}case__")

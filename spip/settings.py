@@ -264,6 +264,9 @@ SPECTACULAR_SETTINGS = {
         "AgendaKindEnum": "cases.choices.AgendaKind",
         "AntennaKindEnum": "spip.choices.AntennaKind",
         "ReferralStatusEnum": "partners.choices.ReferralStatus",
+        "ConventionMandateEnum": "partners.choices.MandateKind",
+        "PresentencingMandateEnum": "partners.choices.PRESENTENCING_MANDATE_CHOICES",
+        "RatingEnum": "partners.choices.Rating",
     },
 }
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from cases.choices import CaseStatus
 from cases.models import Case, Person
-from cases.normalize import search_key
 from measures.models import Measure, MeasureType
 from spip.choices import AntennaKind, Role
 from spip.models import Agent, Antenna, Court, Service
+from spip.normalize import search_key
 
 
 class UserFactory(factory.django.DjangoModelFactory):

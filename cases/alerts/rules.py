@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, F, OuterRef, Q
 
 from cases.choices import (
+    CONTACT,
     OPEN_STATUSES,
     AlertSeverity,
     AlertType,
@@ -33,9 +34,13 @@ from cases.workload.models import AlertSettings, WorkloadPolicy
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.deadlines import last_day, latest_start_expired
 from measures.models import DeadlineRule, Measure
-from partners.choices import ReferralStatus
-from partners.models import Referral
+from partners import tig
+from partners.choices import ReferralStatus, TigOutcome
+from partners.models import Referral, TigSession
 from spip.models import Service
+
+# How long an unexcused TIG absence stays an alert without a reaction.
+TIG_ABSENCE_DAYS = 30
 
 
 def add_months(day: date, months: int) -> date:
@@ -382,26 +387,79 @@ def report_due(ctx: Context) -> Iterator[Finding]:
 
 
 def tig_at_risk(ctx: Context) -> Iterator[Finding]:
+    """A TIG with hours left whose pace ends it after the deadline, or whose deadline is
+    less than n days away: the ledger's own projection (``partners.tig``)."""
     n = ctx.settings.tig_warning_days
-    rows = (
-        _measures(ctx)
-        .filter(
-            tig_hours__isnull=False,
-            tig_hours__gt=F("tig_hours_done"),
-            tig_deadline__lte=ctx.today + timedelta(days=n),
-        )
-        .values("id", "case_id", "case__referent_id", "tig_deadline", "tig_hours", "tig_hours_done")
-    )
-    for row in rows:
-        left = row["tig_hours"] - row["tig_hours_done"]
+    rows = {
+        row["id"]: row
+        for row in _measures(ctx)
+        .filter(tig_hours__isnull=False, tig_hours__gt=F("tig_hours_done"))
+        .values("id", "case_id", "case__referent_id", "tig_deadline")
+    }
+    for pk, ledger in tig.ledgers(rows, ctx.today).items():
+        row = rows[pk]
+        near = ledger.deadline is not None and ledger.deadline <= ctx.today + timedelta(days=n)
+        if ledger.complete or not (near or ledger.at_risk):
+            continue
+        left = tig.hours_label(ledger.remaining_minutes)
+        if ledger.at_risk and ledger.projected_end:
+            why = f"au rythme actuel, fin prévue le {ledger.projected_end:%d/%m/%Y}"
+        else:
+            why = f"échéance à moins de {n} jours"
         yield Finding(
             case_id=row["case_id"],
             agent_id=row["case__referent_id"],
-            dedup_key=f"measure:{row['id']}",
-            rule=f"TIG : {left} h restantes, échéance à moins de {n} jours",
+            dedup_key=f"measure:{pk}",
+            rule=f"TIG : {left} restantes, {why}",
             legal_reference="131-8 CP",
-            measure_id=row["id"],
+            measure_id=pk,
             due_on=row["tig_deadline"],
+        )
+
+
+def tig_absence(ctx: Context) -> Iterator[Finding]:
+    """An unexcused absence from a TIG session in the last n days: the CPIP hears of it at
+    once (the session's service refreshes this rule on commit). It closes when the person
+    does a later session or the CPIP holds an interview after it."""
+    since = ctx.today - timedelta(days=TIG_ABSENCE_DAYS)
+    later_done = TigSession.objects.filter(
+        placement__measure_id=OuterRef("placement__measure_id"),
+        outcome=TigOutcome.DONE,
+        on__gt=OuterRef("on"),
+    )
+    seen = Interview.objects.filter(
+        case_id=OuterRef("placement__measure__case_id"),
+        attendance__in=CONTACT,
+        held_at__date__gt=OuterRef("on"),
+    )
+    rows = (
+        TigSession.objects.filter(
+            outcome=TigOutcome.UNEXCUSED,
+            on__gte=since,
+            placement__measure__case__in=_open_cases(ctx),
+        )
+        .filter(~Exists(later_done), ~Exists(seen))
+        .values(
+            "id",
+            "on",
+            "placement__measure_id",
+            "placement__measure__case_id",
+            "placement__measure__case__referent_id",
+            "placement__post__partner__name",
+        )
+    )
+    for row in rows:
+        yield Finding(
+            case_id=row["placement__measure__case_id"],
+            agent_id=row["placement__measure__case__referent_id"],
+            dedup_key=f"tig_session:{row['id']}",
+            rule=(
+                f"Absence non excusée au TIG le {row['on']:%d/%m/%Y} "
+                f"({row['placement__post__partner__name']})"
+            ),
+            legal_reference="131-22 CP",
+            measure_id=row["placement__measure_id"],
+            due_on=row["on"],
         )
 
 
@@ -459,6 +517,7 @@ RULES = {
     AlertType.REPEATED_BREACHES: (repeated_breaches, AlertSeverity.CRITICAL),
     AlertType.REPORT_DUE: (report_due, AlertSeverity.WARNING),
     AlertType.TIG_AT_RISK: (tig_at_risk, AlertSeverity.WARNING),
+    AlertType.TIG_ABSENCE: (tig_absence, AlertSeverity.CRITICAL),
     AlertType.ASSESSMENT_DUE: (assessment_due, AlertSeverity.INFO),
     AlertType.MEASURE_EXPIRED: (measure_expired, AlertSeverity.WARNING),
     AlertType.REFERRAL_UNANSWERED: (referral_unanswered, AlertSeverity.INFO),

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.choices import CaseSetting, CaseStatus, RiskLevel
 from cases.models import Case, Person
-from cases.normalize import search_key
 from spip.models import Agent, Antenna
+from spip.normalize import search_key
 
 
 class PersonFilterSet(django_filters.FilterSet):

@@ -41,13 +41,14 @@ from cases.models import (
     RiskAssessment,
     Transfer,
 )
-from cases.normalize import search_key
 from measures.models import ImposedObligation, Measure
-from partners.models import ReferralEvent
+from partners.choices import TigOutcome
+from partners.models import PresentencingMandate, ReferralEvent, TigSession
 from spip.access import covered_agents, scope_for
 from spip.audit import audit_list
 from spip.choices import AuditAction, Role
 from spip.models import Agent
+from spip.normalize import search_key
 
 PROOF_FRESH_DAYS = 90
 
@@ -268,6 +269,34 @@ def timeline(user, case) -> list[dict]:
             _("Orientation vers %(partner)s : %(step)s") % {"partner": ref.partner, "step": step},
             event.note or ref.get_domain_display(),
             ref,
+        )
+    # What an association did before the judgment, once the CPIP confirmed it is the person.
+    for m in (
+        PresentencingMandate.objects.visible_to(user)
+        .filter(case_id__in=case_ids)
+        .select_related("partner")
+    ):
+        add(
+            m.starts_on,
+            "presentencing",
+            _("%(mandate)s — %(partner)s")
+            % {"mandate": m.get_mandate_display(), "partner": m.partner},
+            m.summary,
+            m,
+        )
+    # TIG: each placement, and each session that was not done (an absence is an event).
+    for session in (
+        TigSession.objects.visible_to(user)
+        .filter(placement__measure__case_id__in=case_ids)
+        .exclude(outcome=TigOutcome.DONE)
+        .select_related("placement__post")
+    ):
+        add(
+            session.on,
+            "tig",
+            _("TIG : %(outcome)s") % {"outcome": session.get_outcome_display().lower()},
+            f"{session.placement.post.title} {session.starts_at:%H:%M}–{session.ends_at:%H:%M}",
+            session,
         )
     for t in (
         Transfer.objects.visible_to(user).filter(case_id__in=case_ids).select_related("to_service")

@@ -23,10 +23,10 @@ from cases.models import (
     Person,
     RiskAssessment,
 )
-from cases.normalize import search_key
 from spip.audit import audit_write, diff, snapshot
 from spip.choices import AuditAction, Role
 from spip.models import Agent, Antenna, Prison
+from spip.normalize import search_key
 from spip.validation import save_checked, validate
 
 

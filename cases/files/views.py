@@ -18,6 +18,8 @@ from cases.models import Alert, Case, Report
 from cases.workload.models import WorkloadPolicy
 from measures.selectors import measures_of_case
 from partners.models import Referral
+from partners.presentencing import handover_candidates
+from partners.tig import attach_tig
 from spip.access import scope_for
 from spip.audit import audit_page, audit_view, get_visible_or_404
 
@@ -63,6 +65,7 @@ def case_context(request, case, interview_form=None) -> dict:
     scope = scope_for(request.user)
     measures = measures_of_case(request.user, case)
     writer = scope.records_interviews
+    attach_tig(request.user, measures)
     return {
         "case": case,
         "person": case.person,
@@ -88,6 +91,7 @@ def case_context(request, case, interview_form=None) -> dict:
         .select_related("partner")
         .order_by("-sent_on", "-id"),
         "now": timezone.now(),
+        "handover_candidates": handover_candidates(request.user, case) if writer else [],
         "reports": Report.objects.visible_to(request.user)
         .filter(case=case)
         .order_by("-created_at"),

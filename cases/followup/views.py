@@ -32,16 +32,17 @@ from cases.files.views import case_context
 from cases.followup import services as followup_services
 from cases.followup.forms import CoverForm, interview_form_for
 from cases.models import Case, Convocation, Cover, Proof, Report
-from cases.normalize import search_key
 from cases.workload.selectors import agent_breakdown
 from measures.models import Measure
+from partners import presentencing
 from partners import services as partner_services
 from partners.forms import ReferralProposeForm
-from partners.models import PartnerBody
+from partners.models import PartnerBody, PresentencingMandate
 from spip.access import scope_for
 from spip.audit import audit_denied, audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
 from spip.models import Agent
+from spip.normalize import search_key
 from spip.validation import errors_onto
 
 SORTS = {
@@ -353,6 +354,27 @@ def referral_new(request, pk: int):
         {"case": case, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def presentencing_handover(request, pk: int, record_id: int):
+    """The CPIP confirms the association's record proposed in the case file."""
+    case = get_visible_or_404(request.user, Case.objects.select_related("person"), pk=pk)
+    record = PresentencingMandate.objects.filter(pk=record_id).first()
+    try:
+        if record is None:
+            raise ValidationError(_("Ce mandat ne correspond pas à la personne de ce dossier."))
+        presentencing.presentencing_handover(actor=request.user, record=record, case=case)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("La synthèse de %(partner)s a rejoint le dossier.") % {"partner": record.partner},
+        )
+    return redirect("cases:detail", pk=case.pk)
 
 
 @login_required

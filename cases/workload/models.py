@@ -229,6 +229,9 @@ class AlertSettings(models.Model):
     referral_answer_days = models.PositiveSmallIntegerField(
         _("orientation : relance du partenaire sans réponse après (jours)"), default=10
     )
+    convention_expiry_days = models.PositiveSmallIntegerField(
+        _("convention : alerte avant l'échéance (jours)"), default=60
+    )
 
     objects = AlertSettingsQuerySet.as_manager()
 
