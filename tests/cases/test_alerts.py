@@ -2,7 +2,7 @@
 
 Time is frozen; dates are the service's local dates (Paris, and Nouméa at UTC+11)."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +15,7 @@ from cases.files import services as case_services
 from cases.followup import services as followup_services
 from cases.models import Alert, Convocation, Interview
 from measures.models import MeasureType
+from partners.models import PartnerBody, TigPlacement, TigPost, TigSession
 from spip.choices import Role
 from spip.models import Service
 from tests.factories import AgentFactory, AntennaFactory, CaseFactory, MeasureFactory
@@ -291,20 +292,35 @@ def test_end_of_measure_report_due_one_month_before_the_end(cpip):
 
 
 def test_tig_at_risk(cpip):
+    """Hours left and the deadline within the warning: the hours done are the sessions'."""
     case = sp_case(
         cpip,
         date(2025, 6, 1),
         measure_type=MeasureType.objects.get(code="TIG"),
         tig_hours=105,
         tig_deadline=date(2026, 8, 1),
-        tig_hours_done=40,
     )
+    measure = case.measures.get()
+    host = PartnerBody.objects.create(name="Chantier d'insertion", kind="tig_host")
+    post = TigPost.objects.create(partner=host, title="Voirie", place="Lyon", tutor_name="M. B")
+    placement = TigPlacement.objects.create(measure=measure, post=post, starts_on=date(2026, 4, 1))
+    for day in range(20, 30):  # ten sessions of 4 h in late April: 40 h done, a good pace
+        TigSession.objects.create(
+            placement=placement,
+            on=date(2026, 4, day),
+            starts_at=time(8, 0),
+            ends_at=time(12, 0),
+            outcome="done",
+            minutes=240,
+        )
+    case.measures.update(tig_hours_done=40)
     with time_machine.travel(at(2026, 5, 2, 9), tick=False):  # 91 days left, setting 90
         alerts_refresh()
     assert open_alerts("tig_at_risk") == set()
     with time_machine.travel(at(2026, 5, 4, 9), tick=False):
         alerts_refresh()
         assert "65 h restantes" in Alert.objects.get(alert_type="tig_at_risk").rule
+        TigSession.objects.filter(placement=placement).update(minutes=630, ends_at=time(18, 30))
         case.measures.update(tig_hours_done=105)
         alerts_refresh()
     assert open_alerts("tig_at_risk") == set()

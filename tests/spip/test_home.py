@@ -137,18 +137,20 @@ def test_a_user_without_profile_is_told_so(db, client, django_user_model):
 # Session, user, scope (a CPIP's scope also reads their covers), then the page's own reads. The team home adds: service, agents with
 # their counts and last snapshot, case counts, open alerts (count and list), outcomes share,
 # norms, service snapshot, the antenna's snapshot for a head of antenna (the team's load shown
-# at once), last job run, antennas. The regional and national homes add the last snapshot day
-# and, once a snapshot exists, its rows.
+# at once), last job run, antennas, the conventions ending soon (the setting, the list). The
+# regional and national homes add the last snapshot day and, once a snapshot exists, its rows.
+# The partner's home: its body, referrals to answer and by state, people placed on its TIG
+# posts, pre-sentencing records not yet handed over.
 @pytest.mark.parametrize(
     ("persona", "queries"),
     [
         ("cpip", 13),
-        ("dspip", 14),
-        ("dpip", 15),
+        ("dspip", 16),
+        ("dpip", 17),
         ("bex", 11),
         ("disp", 7),
         ("dap", 7),
-        ("partner", 6),
+        ("partner", 8),
         ("admin", 9),
     ],
 )

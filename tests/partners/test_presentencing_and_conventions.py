@@ -1,0 +1,181 @@
+"""The pre-sentencing handover (matching, confirmation, audit, timeline) and conventions
+(an expired one takes no new mandate, the director's warning, capacity)."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from cases.files.selectors import timeline
+from partners import presentencing, services
+from partners.models import Convention, PartnerBody, PresentencingMandate, Referral
+from spip.models import AuditEntry
+from tests.factories import CaseFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+SUMMARY = "Six mois de contrôle judiciaire : présentations régulières, soins engagés."
+
+
+@pytest.fixture
+def relais(world):
+    partner = PartnerBody.objects.get(name="Association Le Relais")
+    partner.domains = ["housing", "judicial"]
+    partner.save()
+    partner.services.add(world.service)
+    Convention.objects.create(
+        partner=partner,
+        kind="mandate",
+        mandate="cjse",
+        court=world.court,
+        starts_on=date(2024, 1, 1),
+        ends_on=timezone.localdate() + timedelta(days=30),
+        places=2,
+    )
+    return partner
+
+
+@pytest.fixture
+def lefevre(world):
+    """Born Lefèvre, uses Martin; "Jean-Pierre Marie"; followed by the CPIP."""
+    person = PersonFactory(
+        birth_name="Lefèvre",
+        usage_name="Martin",
+        first_names="Jean-Pierre Marie",
+        birth_date=date(1990, 5, 17),
+    )
+    return CaseFactory(person=person, antenna=world.antenna, referent=world.agents["cpip"])
+
+
+def mandate(
+    world, birth_name, first_names="Jean-Pierre", usage_name="", born=date(1990, 5, 17), days=200
+):
+    return presentencing.presentencing_record(
+        actor=world.users["partner"],
+        mandate="cjse",
+        birth_name=birth_name,
+        usage_name=usage_name,
+        first_names=first_names,
+        birth_date=born,
+        starts_on=timezone.localdate() - timedelta(days=days),
+        ends_on=None if days < 20 else timezone.localdate() - timedelta(days=20),
+        summary=SUMMARY,
+    )
+
+
+@pytest.mark.parametrize(
+    ("birth_name", "usage_name", "first_names", "born", "matches"),
+    [
+        ("LEFEVRE", "", "Jean-Pierre", date(1990, 5, 17), True),  # capitals, no accent
+        ("lefèvre", "", "jean pierre", date(1990, 5, 17), True),  # hyphen left out
+        ("Martin", "", "Jean", date(1990, 5, 17), True),  # the usage name as the name
+        ("Dupont", "Lefèvre", "Jean", date(1990, 5, 17), True),  # usage on the record
+        ("Lefèvres", "", "Jean-Pierre", date(1990, 5, 17), False),  # one letter more
+        ("Lefèvre", "", "Jean-Pierre", date(1990, 5, 18), False),  # another birth date
+        ("Lefèvre", "", "Pierre", date(1990, 5, 17), False),  # another first first name
+        ("Lefebvre", "", "Jean-Pierre", date(1990, 5, 17), False),  # a near spelling
+    ],
+)
+def test_the_record_is_proposed_only_for_the_same_person(
+    world, relais, lefevre, birth_name, usage_name, first_names, born, matches
+):
+    record = mandate(world, birth_name, first_names, usage_name, born)
+    proposed = presentencing.handover_candidates(world.users["cpip"], lefevre)
+    assert (record in proposed) is matches
+
+
+def test_only_who_reads_the_case_and_records_interviews_is_proposed_the_record(
+    world, relais, lefevre
+):
+    mandate(world, "Lefèvre")
+    for key in ("cpip_other", "bex", "partner", "dap", "dspip_other"):
+        assert presentencing.handover_candidates(world.users[key], lefevre) == []
+    assert len(presentencing.handover_candidates(world.users["cpip"], lefevre)) == 1
+
+
+def test_the_handover_joins_the_summary_to_the_timeline_and_is_audited(world, relais, lefevre):
+    record = mandate(world, "LEFEVRE")
+    other = CaseFactory(antenna=world.antenna, referent=world.agents["cpip"])
+    with pytest.raises(ValidationError):  # not this person's record
+        presentencing.presentencing_handover(actor=world.users["cpip"], record=record, case=other)
+    presentencing.presentencing_handover(actor=world.users["cpip"], record=record, case=lefevre)
+    record.refresh_from_db()
+    assert record.case == lefevre
+    assert record.handed_over_on == timezone.localdate()
+    entry = AuditEntry.objects.filter(
+        object_type="partners.presentencingmandate", object_id=str(record.pk), action="update"
+    ).get()
+    assert entry.user == world.users["cpip"]
+    events = timeline(world.users["cpip"], lefevre)
+    assert any(e["kind"] == "presentencing" and e["detail"] == SUMMARY for e in events)
+    with pytest.raises(ValidationError):  # once only
+        presentencing.presentencing_handover(actor=world.users["cpip"], record=record, case=lefevre)
+    # The association sees that it was handed over; nothing else of the file.
+    assert PresentencingMandate.objects.visible_to(world.users["partner"]).get().handed_over_on
+
+
+def test_an_expired_convention_takes_no_new_mandate(world, relais):
+    Convention.objects.update(ends_on=timezone.localdate() - timedelta(days=1))
+    with pytest.raises(ValidationError) as refused:  # begun today, the day after its end
+        mandate(world, "Durand", days=0)
+    assert "convention expirée" in refused.value.message_dict["mandate"][0]
+    assert not PresentencingMandate.objects.exists()
+    mandate(world, "Durand", days=200)  # begun while it was in force: recorded late, kept
+    assert PresentencingMandate.objects.count() == 1
+    with pytest.raises(PermissionDenied):  # the SPIP does not record an association's mandate
+        presentencing.presentencing_record(
+            actor=world.users["cpip"],
+            mandate="cjse",
+            birth_name="Durand",
+            first_names="Luc",
+            birth_date=date(1990, 1, 1),
+            starts_on=timezone.localdate(),
+            summary=SUMMARY,
+        )
+
+
+def test_a_partner_at_capacity_takes_a_referral_only_with_a_reason(world, relais):
+    for key in ("mine", "colleague"):
+        Referral.objects.create(
+            case=world.cases[key],
+            partner=relais,
+            domain="housing",
+            status="accepted",
+            reason="Hébergement",
+            sent_on=timezone.localdate(),
+        )
+    with pytest.raises(ValidationError) as refused:
+        services.referral_propose(
+            actor=world.users["cpip"],
+            case=world.cases["mine"],
+            partner=relais,
+            domain="housing",
+            reason="Hébergement",
+        )
+    assert (
+        "pleine capacité (2 suivis pour 2 places)"
+        in refused.value.message_dict["outside_reason"][0]
+    )
+    services.referral_propose(
+        actor=world.users["cpip"],
+        case=world.cases["mine"],
+        partner=relais,
+        domain="housing",
+        reason="Hébergement",
+        outside_reason="Seule structure avec une place d'urgence ce soir",
+    )
+
+
+def test_the_director_is_warned_of_a_convention_ending_within_the_setting(
+    world, relais, client_for
+):
+    page = client_for(world.users["dspip"]).get("/")
+    assert 'data-testid="conventions-expiring"' in page.content.decode()  # ends in 30 days
+    Convention.objects.update(ends_on=timezone.localdate() + timedelta(days=61))
+    page = client_for(world.users["dspip"]).get("/")
+    assert 'data-testid="conventions-expiring"' not in page.content.decode()
+    listing = client_for(world.users["dspip"]).get("/conventions/").content.decode()
+    assert "Contrôle judiciaire socio-éducatif" in listing
+    assert client_for(world.users["cpip"]).get("/conventions/").status_code == 403
+    assert client_for(world.users["partner"]).get("/conventions/").status_code == 403
