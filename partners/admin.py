@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from partners.models import Convention, PartnerBody, Referral
+from partners.models import (
+    Convention,
+    PartnerBody,
+    PresentencingMandate,
+    Referral,
+    TigPlacement,
+    TigPost,
+    TigSession,
+)
 from spip.admin_base import PersonalDataAdmin, ScopedModelAdmin
 
 
@@ -9,13 +17,33 @@ class PartnerBodyAdmin(ScopedModelAdmin):
     list_display = ["name", "kind", "phone", "email"]
     list_filter = ["kind"]
     search_fields = ["name"]
-    filter_horizontal = ["services"]
+    filter_horizontal = ["services", "antennas"]
+    autocomplete_fields = ["communes"]
 
 
 @admin.register(Convention)
 class ConventionAdmin(ScopedModelAdmin):
-    list_display = ["partner", "kind", "court", "service", "starts_on", "ends_on"]
-    list_filter = ["kind"]
+    list_display = [
+        "partner",
+        "kind",
+        "mandate",
+        "court",
+        "service",
+        "starts_on",
+        "ends_on",
+        "places",
+    ]
+    list_filter = ["kind", "mandate"]
+
+
+@admin.register(TigPost)
+class TigPostAdmin(ScopedModelAdmin):
+    list_display = ["title", "partner", "place", "places", "weekly_hours", "active"]
+    list_filter = ["active"]
+    search_fields = ["title", "partner__name"]
 
 
 admin.site.register(Referral, PersonalDataAdmin)
+admin.site.register(TigPlacement, PersonalDataAdmin)
+admin.site.register(TigSession, PersonalDataAdmin)
+admin.site.register(PresentencingMandate, PersonalDataAdmin)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q, Sum
 
 from measures.models import Measure
-from partners.choices import ReferralStatus
+from partners.choices import ConventionKind, MandateKind, ReferralStatus
 from partners.models import Convention, PartnerBody, PresentencingMandate, Referral
 
 # A referral still waiting for an answer does not hold a place yet; one accepted does.
@@ -83,3 +83,18 @@ def status(convention: Convention, day: date, days: int) -> str:
     if convention.ends_on is not None and convention.ends_on <= day + timedelta(days=days):
         return "expiring"
     return "in_force"
+
+
+def follow_up_partners(service_id: int, day: date):
+    """Associations a court may keep for a measure's follow-up (471 CPP) in this service:
+    a convention for it in force that day, serving the service."""
+    return (
+        PartnerBody.objects.filter(
+            in_force_q(day, "conventions__"),
+            conventions__kind=ConventionKind.JUDICIAL_MANDATE,
+            conventions__mandate=MandateKind.DOMESTIC_VIOLENCE,
+            services=service_id,
+        )
+        .distinct()
+        .order_by("name")
+    )

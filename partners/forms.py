@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from partners.choices import Domain, ReferralStatus
-from partners.models import PartnerBody, Referral
+from partners.models import PartnerBody, Referral, serving_q
+from spip.models import Commune
+from spip.normalize import search_key
 
 
 class ReferralProposeForm(DsfrBaseForm):
@@ -88,14 +91,28 @@ class PartnerFilterSet(django_filters.FilterSet):
     service = django_filters.ModelChoiceFilter(
         field_name="services", label=_("Territoire (service)"), queryset=None
     )
+    commune = django_filters.CharFilter(
+        label=_("Commune de la personne (nom ou code postal)"), method="filter_commune"
+    )
 
     class Meta:
         model = PartnerBody
-        fields = ["q", "domain", "service"]
+        fields = ["q", "domain", "service", "commune"]
 
     def __init__(self, *args, services=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["service"].queryset = services
+
+    def filter_commune(self, queryset, name, value):
+        """Partners serving the commune; an unknown commune matches nobody."""
+        text = value.strip()
+        communes = Commune.objects.filter(
+            Q(postal_code=text) | Q(search_key=search_key(text)) if text else Q(pk__in=[])
+        )
+        q = Q(pk__in=[])
+        for commune in communes[:5]:
+            q |= serving_q(commune)
+        return queryset.filter(q).distinct()
 
     def filter_domain(self, queryset, name, value):
         # Domains are a JSON list of codes: matched as the quoted code, on every backend.

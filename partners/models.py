@@ -35,6 +35,14 @@ class PartnerBody(models.Model):
     services = models.ManyToManyField(
         "spip.Service", related_name="partners", verbose_name=_("territoire")
     )
+    # Finer than a service's whole territory, when the partner says so: the antennas'
+    # areas or the communes it serves.
+    antennas = models.ManyToManyField(
+        "spip.Antenna", related_name="partners", blank=True, verbose_name=_("antennes servies")
+    )
+    communes = models.ManyToManyField(
+        "spip.Commune", related_name="partners", blank=True, verbose_name=_("communes servies")
+    )
     address = models.CharField(_("adresse"), max_length=255, blank=True)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
     email = models.EmailField(_("courriel"), blank=True)
@@ -52,6 +60,16 @@ class PartnerBody(models.Model):
     @property
     def domain_labels(self) -> list[str]:
         return [str(Domain(d).label) for d in self.domains if d in Domain.values]
+
+
+def serving_q(commune) -> Q:
+    """Partners whose territory covers the commune: listed by commune, by its antenna, or
+    (listing neither) by its whole service."""
+    q = Q(services=commune.service_id, antennas__isnull=True, communes__isnull=True)
+    q |= Q(communes=commune.pk)
+    if commune.antenna_id:
+        q |= Q(antennas=commune.antenna_id)
+    return q
 
 
 class ConventionQuerySet(access.ScopedQuerySet):
@@ -225,7 +243,7 @@ class TigPost(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(35)],
     )
     places = models.PositiveSmallIntegerField(
-        _("places"), default=1, validators=[MinValueValidator(1)]
+        _("places offertes"), default=1, validators=[MinValueValidator(1)]
     )
     tutor_name = models.CharField(_("tuteur"), max_length=150)
     tutor_phone = models.CharField(_("téléphone du tuteur"), max_length=20, blank=True)

@@ -3,19 +3,25 @@ person, reports; every step is an event of the case's timeline and an audit row.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.choices import REFERRAL_STEPS, ReferralStatus
+from measures.choices import FollowedBy
+from measures.models import Measure
+from partners.choices import REFERRAL_STEPS, MandateKind, ReferralStatus
 from partners.conventions import capacity
-from partners.models import PartnerBody, Referral, ReferralEvent
+from partners.models import PartnerBody, Referral, ReferralEvent, serving_q
+from partners.presentencing import mandate_convention
 from spip.access import scope_for
 from spip.audit import audit_write
 from spip.choices import AuditAction, Role
+from spip.communes import commune_for
 
 # The steps the partner takes; the SPIP proposes and may withdraw (abandon).
 PARTNER_STEPS = {
@@ -44,7 +50,14 @@ def partner_fits(partner: PartnerBody, case, domain: str) -> list[str]:
     warnings = []
     if partner.domains and domain not in partner.domains:
         warnings.append(_("Ce partenaire n'intervient pas dans ce domaine."))
-    if not partner.services.filter(pk=case.service_id).exists():
+    commune = commune_for(case.person.postal_code, case.person.commune)
+    if commune is not None:
+        if not PartnerBody.objects.filter(serving_q(commune), pk=partner.pk).exists():
+            warnings.append(
+                _("Ce partenaire ne couvre pas la commune de la personne (%(commune)s).")
+                % {"commune": commune.name}
+            )
+    elif not partner.services.filter(pk=case.service_id).exists():
         warnings.append(_("Ce partenaire ne couvre pas le territoire du service."))
     held = capacity(partner, timezone.localdate())
     if held.full:
@@ -209,7 +222,8 @@ def referrals_remind(*, days: int, today: date | None = None) -> int:
     due = Referral.objects.filter(status=ReferralStatus.SENT, sent_on__lte=limit).exclude(
         reminded_on__gt=limit
     )
-    ids = list(due.values_list("id", flat=True))
+    rows = list(due.values_list("id", "partner_id"))
+    ids = [pk for pk, _partner in rows]
     Referral.objects.filter(id__in=ids).update(reminded_on=today)
     ReferralEvent.objects.bulk_create(
         ReferralEvent(
@@ -226,4 +240,70 @@ def referrals_remind(*, days: int, today: date | None = None) -> int:
             object_repr=_("Relance des orientations sans réponse"),
             changes={"relancées": len(ids)},
         )
+        per_partner = Counter(partner for _pk, partner in rows)
+        transaction.on_commit(lambda: _remind_by_email(per_partner, days))
     return len(ids)
+
+
+def _remind_by_email(per_partner: Counter, days: int) -> int:
+    """One message per partner with an address: how many referrals wait, never who (the
+    names stay behind the partner's sign-in)."""
+    messages = [
+        (
+            _("Orientations en attente de votre réponse"),
+            _(
+                "Bonjour,\n\n%(n)s orientation(s) du SPIP attendent votre réponse depuis au "
+                "moins %(days)s jours. Elles sont en tête de votre liste, dans votre espace "
+                "partenaire.\n\nCe message est automatique."
+            )
+            % {"n": n, "days": days},
+            None,
+            [email],
+        )
+        for email, n in (
+            (p.email, per_partner[p.pk])
+            for p in PartnerBody.objects.filter(pk__in=per_partner).exclude(email="")
+        )
+    ]
+    return send_mass_mail(messages, fail_silently=True)
+
+
+@transaction.atomic
+def measure_entrust(*, actor, measure, partner: PartnerBody):
+    """The court keeps an association for the follow-up (471 CPP): the measure is
+    followed by it, under its convention in force, and still counts in the service's
+    figures. An expired convention takes no new mandate."""
+    scope = scope_for(actor)
+    if not scope.records_interviews or not (
+        Measure.objects.visible_to(actor).filter(pk=measure.pk).exists()
+    ):
+        raise PermissionDenied
+    measure = Measure.objects.select_for_update().select_related("case").get(pk=measure.pk)
+    if measure.actual_end_date is not None:
+        raise ValidationError(_("Cette mesure est terminée."))
+    if measure.followed_by == FollowedBy.PARTNER:
+        raise ValidationError(_("Le suivi de cette mesure est déjà confié à une association."))
+    convention = mandate_convention(partner, MandateKind.DOMESTIC_VIOLENCE, timezone.localdate())
+    if convention is None:
+        raise ValidationError(
+            {
+                "partner": _(
+                    "Aucune convention « suivi 471 CPP » en vigueur avec cette association : "
+                    "une convention expirée ne prend pas de nouveau mandat."
+                )
+            }
+        )
+    measure.followed_by = FollowedBy.PARTNER
+    measure.partner = partner
+    measure.convention = convention
+    measure.full_clean()
+    measure.save(update_fields=["followed_by", "partner", "convention"])
+    audit_write(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=measure,
+        object_repr=str(measure.case),
+        service_id=measure.case.service_id,
+        changes={"followed_by": [FollowedBy.SERVICE, FollowedBy.PARTNER], "partner": partner.name},
+    )
+    return measure

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from measures.choices import EndReason
 from measures.models import Measure
 from measures.services import measure_end
-from partners import presentencing, tig
+from partners import presentencing, services, tig
 from partners.choices import TigOutcome
 from partners.forms_tig import PresentencingForm, TigGroupTimeForm, TigPlaceForm, TigSessionForm
 from partners.models import (
+    PartnerBody,
     PresentencingMandate,
     TigPlacement,
     TigPost,
@@ -256,6 +257,38 @@ def tig_place(request, measure_id: int):
         {"measure": measure, "case": measure.case, "form": form, "posts": posts},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+def measure_entrust(request, measure_id: int):
+    """The court kept an association for the follow-up (471 CPP): recorded from the case
+    file by the SPIP."""
+    if request.method != "POST":
+        raise PermissionDenied
+    measure = get_visible_or_404(
+        request.user, Measure.objects.select_related("case"), pk=measure_id
+    )
+    partner = (
+        PartnerBody.objects.visible_to(request.user)
+        .filter(
+            pk=request.POST.get("partner")
+            if str(request.POST.get("partner", "")).isdigit()
+            else None
+        )
+        .first()
+    )
+    try:
+        if partner is None:
+            raise ValidationError(_("Choisissez l'association."))
+        services.measure_entrust(actor=request.user, measure=measure, partner=partner)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, _("Suivi de la mesure confié à %(partner)s.") % {"partner": partner}
+        )
+    return redirect("cases:detail", pk=measure.case_id)
 
 
 # --- Pre-sentencing -----------------------------------------------------------------------

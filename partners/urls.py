@@ -17,4 +17,5 @@ urlpatterns = [
     ),
     path("tig/mesures/<int:measure_id>/placer/", tig_views.tig_place, name="tig-place"),
     path("presentenciel/", tig_views.presentencing_list, name="presentencing"),
+    path("mesures/<int:measure_id>/confier/", tig_views.measure_entrust, name="measure-entrust"),
 ]

@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners import services
 from partners.choices import REFERRAL_STEPS, ReferralStatus
+from partners.conventions import capacities
 from partners.forms import PartnerFilterSet, ReferralFilterSet, ReferralStepForm
 from partners.models import PartnerBody, Referral, ReferralEvent
 from spip.access import scope_for
@@ -116,12 +118,17 @@ def directory(request):
     if scope.role != Role.PARTNER and not (scope.sees_personal_data or scope.reads_reports):
         raise PermissionDenied
     data = request.GET.copy()
-    if "service" not in data and scope.service_id:
+    if "service" not in data and not data.get("commune") and scope.service_id:
         data["service"] = str(scope.service_id)  # one's own territory first
     filterset = PartnerFilterSet(
         data,
-        queryset=PartnerBody.objects.visible_to(request.user).prefetch_related("services"),
+        queryset=PartnerBody.objects.visible_to(request.user).prefetch_related(
+            "services", "antennas", "communes"
+        ),
         services=Service.objects.visible_to(request.user).order_by("code"),
     )
     page = Paginator(filterset.qs.distinct().order_by("name"), 25).get_page(request.GET.get("page"))
+    held = capacities([p.pk for p in page.object_list], timezone.localdate())
+    for partner in page.object_list:
+        partner.held = held.get(partner.pk)
     return render(request, "partners/directory.html", {"filter": filterset, "page_obj": page})

@@ -267,7 +267,7 @@ class DemoSeeder:
     # --- organisation -------------------------------------------------------------
 
     def organisation(self) -> dict:
-        sites = {}
+        sites: dict[str, Any] = {}
         for spec in SITES:
             service = Service.objects.get(code=spec.service_code)
             if not service.phone:

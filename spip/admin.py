@@ -6,6 +6,7 @@ from spip.models import (
     Agent,
     Antenna,
     AuditEntry,
+    Commune,
     Court,
     InterregionalUnit,
     JobRun,
@@ -108,3 +109,10 @@ class JobRunAdmin(ScopedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Commune)
+class CommuneAdmin(ScopedModelAdmin):
+    list_display = ["name", "postal_code", "insee_code", "service", "antenna"]
+    list_filter = ["service"]
+    search_fields = ["name", "postal_code", "insee_code"]

@@ -478,3 +478,38 @@ class JobRun(models.Model):
     def counts_display(self) -> list[tuple[str, object]]:
         """The run's counters named in French (unknown keys as they are)."""
         return [(str(COUNT_LABELS.get(key, key)), value) for key, value in self.counts.items()]
+
+
+class CommuneQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.reference_q)
+
+
+class Commune(models.Model):
+    """The commune → competent service table (and antenna, where the service divides its
+    territory), loaded from a CSV (``manage.py communes_load``)."""
+
+    insee_code = models.CharField(_("code INSEE"), max_length=5, unique=True)
+    name = models.CharField(_("nom"), max_length=120)
+    postal_code = models.CharField(_("code postal"), max_length=5, db_index=True)
+    search_key = models.CharField(max_length=120, db_index=True, editable=False)
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="communes", verbose_name=_("service")
+    )
+    antenna = models.ForeignKey(
+        "Antenna",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communes",
+        verbose_name=_("antenne"),
+    )
+
+    objects = CommuneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commune")
+        verbose_name_plural = _("communes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.postal_code})"

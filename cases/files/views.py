@@ -17,6 +17,7 @@ from cases.followup.forms import interview_form_for
 from cases.models import Alert, Case, Report
 from cases.workload.models import WorkloadPolicy
 from measures.selectors import measures_of_case
+from partners.conventions import follow_up_partners
 from partners.models import Referral
 from partners.presentencing import handover_candidates
 from partners.tig import attach_tig
@@ -92,6 +93,9 @@ def case_context(request, case, interview_form=None) -> dict:
         .order_by("-sent_on", "-id"),
         "now": timezone.now(),
         "handover_candidates": handover_candidates(request.user, case) if writer else [],
+        "follow_up_partners": list(follow_up_partners(case.service_id, timezone.localdate()))
+        if writer
+        else [],
         "reports": Report.objects.visible_to(request.user)
         .filter(case=case)
         .order_by("-created_at"),

@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Case as DbCase
+from django.db.models import Q, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -37,10 +38,11 @@ from measures.models import Measure
 from partners import presentencing
 from partners import services as partner_services
 from partners.forms import ReferralProposeForm
-from partners.models import PartnerBody, PresentencingMandate
+from partners.models import PartnerBody, PresentencingMandate, serving_q
 from spip.access import scope_for
 from spip.audit import audit_denied, audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
+from spip.communes import commune_for
 from spip.models import Agent
 from spip.normalize import search_key
 from spip.validation import errors_onto
@@ -322,14 +324,19 @@ def follow_up(request, pk: int):
 
 @login_required
 def referral_new(request, pk: int):
-    """Refer the person to a partner from the case file: the directory's partners serving
-    the service first; outside a partner's domain or territory, a reason."""
+    """Refer the person to a partner from the case file: the partners serving the
+    person's commune (or, not known, the service) first; outside a partner's domain or
+    territory, a reason."""
     case = get_visible_or_404(request.user, Case.objects.select_related("person"), pk=pk)
     if not scope_for(request.user).records_interviews:
         raise PermissionDenied
+    commune = commune_for(case.person.postal_code, case.person.commune)
+    serving = PartnerBody.objects.filter(
+        serving_q(commune) if commune else Q(services=case.service_id)
+    ).values("pk")
     partners = (
         PartnerBody.objects.visible_to(request.user)
-        .annotate(serves=Count("services", filter=Q(services=case.service_id)))
+        .annotate(serves=DbCase(When(pk__in=serving, then=Value(1)), default=Value(0)))
         .order_by("-serves", "name")
     )
     form = ReferralProposeForm(request.POST or None, partners=partners)

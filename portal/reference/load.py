@@ -13,6 +13,7 @@ from measures.models import DeadlineRule, MeasureType, ObligationType
 from portal.reference import data
 from spip.audit import audit_write
 from spip.choices import AuditAction
+from spip.communes import communes_load
 from spip.models import InterregionalUnit, Service
 
 SERVICES_CSV = Path(__file__).with_name("services.csv")
@@ -104,6 +105,11 @@ def reference_load(*, actor=None) -> Counter:
             {"label": label, "persons_per_agent": value, "source": source},
             counts,
         )
+
+    # A sample of the commune table (the whole INSEE list is loaded with communes_load).
+    with Path(__file__).with_name("communes.csv").open(encoding="utf-8") as handle:
+        communes = communes_load(handle, actor=actor)
+    counts.update({k: v for k, v in communes.items() if k != "refused"})
 
     if counts:
         audit_write(

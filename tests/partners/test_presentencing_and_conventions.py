@@ -179,3 +179,56 @@ def test_the_director_is_warned_of_a_convention_ending_within_the_setting(
     assert "Contrôle judiciaire socio-éducatif" in listing
     assert client_for(world.users["cpip"]).get("/conventions/").status_code == 403
     assert client_for(world.users["partner"]).get("/conventions/").status_code == 403
+
+
+def test_the_court_keeps_an_association_for_the_follow_up_under_a_convention_in_force(
+    world, relais
+):
+    from measures.models import Measure
+
+    measure = Measure.objects.get(case=world.cases["mine"])
+    with pytest.raises(ValidationError) as refused:  # no 471 convention yet
+        services.measure_entrust(actor=world.users["cpip"], measure=measure, partner=relais)
+    assert "471" in refused.value.message_dict["partner"][0]
+    Convention.objects.create(
+        partner=relais,
+        kind="mandate",
+        mandate="471",
+        court=world.court,
+        starts_on=date(2024, 1, 1),
+        ends_on=timezone.localdate() - timedelta(days=1),
+    )
+    with pytest.raises(ValidationError):  # expired yesterday: no new mandate
+        services.measure_entrust(actor=world.users["cpip"], measure=measure, partner=relais)
+    Convention.objects.filter(mandate="471").update(ends_on=None)
+    with pytest.raises(PermissionDenied):  # not the case of another service's CPIP
+        services.measure_entrust(actor=world.users["cpip_other"], measure=measure, partner=relais)
+    services.measure_entrust(actor=world.users["cpip"], measure=measure, partner=relais)
+    measure.refresh_from_db()
+    assert (measure.followed_by, measure.partner, measure.convention.mandate) == (
+        "partner",
+        relais,
+        "471",
+    )
+    # Still the service's: counted in its figures.
+    assert Measure.objects.counted_for(world.users["dspip"]).filter(pk=measure.pk).exists()
+
+
+def test_the_directory_finds_partners_by_the_persons_commune(world, relais, client_for):
+    from spip.models import Commune
+
+    villeurbanne = Commune.objects.get(name="Villeurbanne")
+    venissieux = Commune.objects.get(name="Vénissieux")
+    local = PartnerBody.objects.create(name="Maison de quartier", kind="association")
+    local.communes.add(villeurbanne)
+    client = client_for(world.users["cpip"])
+
+    def names(commune):
+        html = client.get("/orientations/annuaire/", {"commune": commune}).content.decode()
+        return {n for n in ("Association Le Relais", "Maison de quartier") if n in html}
+
+    # Le Relais serves the whole service; the house of the quarter, Villeurbanne only.
+    assert names("Villeurbanne") == {"Association Le Relais", "Maison de quartier"}
+    assert names("69100") == {"Association Le Relais", "Maison de quartier"}
+    assert names(venissieux.name) == {"Association Le Relais"}
+    assert names("Atlantis") == set()

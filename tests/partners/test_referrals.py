@@ -188,6 +188,24 @@ def test_unanswered_referrals_are_reminded_once_per_period(world, relais):
     assert ReferralEvent.objects.filter(referral=old, note__startswith="Relance").count() == 2
 
 
+def test_the_partner_is_reminded_by_email_without_names(
+    world, relais, mailoutbox, django_capture_on_commit_callbacks
+):
+    relais.email = "accueil@relais.example"
+    relais.save()
+    for days in (12, 15):
+        _referral(world, relais, days_ago=days)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.referrals_remind(days=10) == 2
+    (message,) = mailoutbox
+    assert message.to == ["accueil@relais.example"]
+    assert "2 orientation(s)" in message.body
+    assert str(world.cases["mine"].person.birth_name) not in message.body
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.referrals_remind(days=10) == 0
+    assert len(mailoutbox) == 1
+
+
 @pytest.fixture
 def theirs(world):
     """A referral of a colleague's case to another association."""
