@@ -18,6 +18,17 @@ class CaseStatus(models.TextChoices):
 OPEN_STATUSES = (CaseStatus.AWAITING_ALLOCATION, CaseStatus.ACTIVE, CaseStatus.SUSPENDED)
 
 
+class TransferStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposé par le service d'origine")
+    REQUESTED = "requested", _("Demandé par le service d'accueil")
+    ACCEPTED = "accepted", _("Accepté")
+    REFUSED = "refused", _("Refusé")
+    CANCELLED = "cancelled", _("Annulé")
+
+
+OPEN_TRANSFER_STATUSES = (TransferStatus.PROPOSED, TransferStatus.REQUESTED)
+
+
 class CaseSetting(models.TextChoices):
     OPEN = "mo", _("Milieu ouvert")
     CLOSED = "mf", _("Milieu fermé")

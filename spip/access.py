@@ -331,7 +331,22 @@ def audit_q(user) -> Q:
 
 @admins_read_all
 def case_q(user, prefix: str = "") -> Q:
-    """Case files the user may read. ``prefix`` reaches the case from a related model."""
+    """Case files the user may read. ``prefix`` reaches the case from a related model.
+
+    A case handed over by an accepted transfer stays its sending service's (what happened
+    while it held it) and is read, whole, by whoever reads the case it became."""
+    held = _held_case_q(user, prefix)
+    s = scope_for(user)
+    if s.role not in SPIP_ROLES:
+        return held
+    Case, Transfer = _model("cases.Case"), _model("cases.Transfer")
+    received = Transfer.objects.filter(
+        status="accepted", new_case__in=Case.objects.filter(_held_case_q(user))
+    ).values("case_id")
+    return held | _q(prefix, id__in=received)
+
+
+def _held_case_q(user, prefix: str = "") -> Q:
     s = scope_for(user)
     if s.role == Role.CPIP:
         return (
@@ -417,6 +432,15 @@ def interview_q(user) -> Q:
     if not s.sees_interview_notes:
         return NOTHING
     return case_activity_q(user)
+
+
+def transfer_q(user, prefix: str = "") -> Q:
+    """Transfers: those of the cases the user reads; and, for the receiving service's
+    directors and heads of antenna, those addressed to it (to answer them)."""
+    s = scope_for(user)
+    if s.allocates and s.service_id:
+        return case_activity_q(user, prefix) | _q(prefix, to_service_id=s.service_id)
+    return case_activity_q(user, prefix)
 
 
 def referral_q(user, prefix: str = "") -> Q:

@@ -43,6 +43,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 10 * 60},
     },
+    "transfers-tick-daily": {
+        "task": "cases.tasks.transfers_tick",
+        "schedule": crontab(hour=7, minute=15),
+        "options": {"expires": 12 * 3600},
+    },
     "referrals-remind-daily": {
         "task": "cases.tasks.referrals_remind",
         "schedule": crontab(hour=7, minute=30),

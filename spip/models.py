@@ -426,6 +426,7 @@ JOB_LABELS = {
     "workload_snapshot_compute": _("Calcul des charges de travail"),
     "national_export": _("Export des indicateurs"),
     "referrals_remind": _("Relance des orientations sans réponse"),
+    "transfers_tick": _("Transferts : acceptation d'office et relances"),
 }
 
 

@@ -267,6 +267,7 @@ SPECTACULAR_SETTINGS = {
         "ConventionMandateEnum": "partners.choices.MandateKind",
         "PresentencingMandateEnum": "partners.choices.PRESENTENCING_MANDATE_CHOICES",
         "RatingEnum": "partners.choices.Rating",
+        "TransferStatusEnum": "cases.choices.TransferStatus",
     },
 }
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import (
     OPEN_STATUSES,
+    OPEN_TRANSFER_STATUSES,
     CaseSetting,
     CaseStatus,
     Intensity,
     RiskLevel,
     Sex,
+    TransferStatus,
 )
 from spip import access
 from spip.fields import created_by_field
@@ -115,6 +118,11 @@ class Case(models.Model):
     )
     setting = models.CharField(
         _("milieu"), max_length=2, choices=CaseSetting.choices, default=CaseSetting.OPEN
+    )
+    restricted = models.BooleanField(
+        _("dossier sensible"),
+        default=False,
+        help_text=_("Ex. terrorisme : ne se transfère que sur dérogation d'un directeur."),
     )
     prison = models.ForeignKey(
         "spip.Prison",
@@ -264,7 +272,7 @@ class IntensityChange(CaseDecision):
 
 
 class TransferQuerySet(access.ScopedQuerySet):
-    rule = staticmethod(access.case_activity_q)
+    rule = staticmethod(access.transfer_q)
 
 
 class Transfer(models.Model):
@@ -293,9 +301,43 @@ class Transfer(models.Model):
         related_name="+",
         verbose_name=_("nouveau dossier"),
     )
+    to_antenna = models.ForeignKey(
+        "spip.Antenna",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("antenne d'accueil"),
+    )
+    status = models.CharField(
+        _("état"), max_length=10, choices=TransferStatus.choices, default=TransferStatus.PROPOSED
+    )
     requested_on = models.DateField(_("demandé le"))
     completed_on = models.DateField(_("effectué le"), null=True, blank=True)
     reason = models.CharField(_("motif"), max_length=255, blank=True)
+    override_reason = models.CharField(
+        _("dérogation (dossier sensible)"), max_length=255, blank=True
+    )
+    answered_on = models.DateField(_("réponse le"), null=True, blank=True)
+    answer_note = models.CharField(_("motif de la réponse"), max_length=255, blank=True)
+    auto_accepted = models.BooleanField(_("accepté sans réponse"), default=False)
+    reminded_on = models.DateField(_("relancé le"), null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("à l'initiative de"),
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("réponse de"),
+    )
 
     objects = TransferQuerySet.as_manager()
 
@@ -310,7 +352,18 @@ class Transfer(models.Model):
                 condition=Q(completed_on__isnull=True) | Q(completed_on__gte=F("requested_on")),
                 name="transfer_completed_after_requested",
             ),
+            # Proposed twice, requested by both ends: one open transfer per case.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status__in=OPEN_TRANSFER_STATUSES),
+                name="transfer_one_open_per_case",
+                violation_error_message=_("Un transfert de ce dossier est déjà en cours."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Transfert vers {self.to_service}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_TRANSFER_STATUSES

@@ -299,9 +299,27 @@ def timeline(user, case) -> list[dict]:
             session,
         )
     for t in (
-        Transfer.objects.visible_to(user).filter(case_id__in=case_ids).select_related("to_service")
+        Transfer.objects.visible_to(user)
+        .filter(case_id__in=case_ids)
+        .select_related("from_service", "to_service")
     ):
-        add(t.requested_on, "transfer", f"Transfert vers {t.to_service}", t.reason, t)
+        route = f"{t.from_service} → {t.to_service}"
+        asked = _("Transfert demandé") if t.status == "requested" else _("Transfert proposé")
+        add(t.requested_on, "transfer", f"{asked} : {route}", t.reason, t)
+        if t.answered_on:
+            add(
+                t.answered_on,
+                "transfer",
+                _("Transfert %(state)s : %(route)s")
+                % {
+                    "state": (
+                        _("accepté d'office") if t.auto_accepted else t.get_status_display().lower()
+                    ),
+                    "route": route,
+                },
+                t.answer_note,
+                t,
+            )
 
     def sort_key(event):
         when = event["when"]

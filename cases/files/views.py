@@ -13,6 +13,7 @@ from cases.choices import OPEN_STATUSES
 from cases.files.filters import CaseFilterSet
 from cases.files.forms import FollowUpForm
 from cases.files.selectors import case_list_rows, timeline
+from cases.files.transfer_views import open_transfer_of
 from cases.followup.forms import interview_form_for
 from cases.models import Alert, Case, Report
 from cases.workload.models import WorkloadPolicy
@@ -93,6 +94,8 @@ def case_context(request, case, interview_form=None) -> dict:
         .order_by("-sent_on", "-id"),
         "now": timezone.now(),
         "handover_candidates": handover_candidates(request.user, case) if writer else [],
+        "open_transfer": open_transfer_of(request.user, case),
+        "can_transfer": scope.allocates and case.status in OPEN_STATUSES,
         "follow_up_partners": list(follow_up_partners(case.service_id, timezone.localdate()))
         if writer
         else [],

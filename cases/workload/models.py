@@ -232,6 +232,12 @@ class AlertSettings(models.Model):
     convention_expiry_days = models.PositiveSmallIntegerField(
         _("convention : alerte avant l'échéance (jours)"), default=60
     )
+    transfer_auto_accept_days = models.PositiveSmallIntegerField(
+        _("transfert : accepté sans réponse après (jours)"), default=10
+    )
+    transfer_reminder_days = models.PositiveSmallIntegerField(
+        _("transfert : relance des directeurs tous les (jours)"), default=5
+    )
 
     objects = AlertSettingsQuerySet.as_manager()
 
