@@ -138,6 +138,8 @@ class AlertType(models.TextChoices):
     REPORT_DUE = "report_due", _("Rapport à rendre")
     TIG_AT_RISK = "tig_at_risk", _("TIG en retard")
     TIG_ABSENCE = "tig_absence", _("Absence non excusée au TIG")
+    RELEASE_NO_APPOINTMENT = "release_no_appointment", _("Sortie proche sans rendez-vous")
+    RELEASE_NO_CONTACT = "release_no_contact", _("Sortie sans premier contact dans le délai")
     ASSESSMENT_DUE = "assessment_due", _("Évaluation du risque à faire")
     MEASURE_EXPIRED = "measure_expired", _("Mesure échue : clôturer ou prolonger")
     REFERRAL_UNANSWERED = "referral_unanswered", _("Orientation sans réponse du partenaire")

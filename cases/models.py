@@ -18,6 +18,7 @@ from cases.files.models import (  # noqa: F401
     IntensityChange,
     Person,
     PersonQuerySet,
+    ReleasePlan,
     RiskAssessment,
     Transfer,
 )

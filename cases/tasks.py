@@ -6,7 +6,7 @@ from django.utils import timezone
 from cases.agenda.notify import notifications_send_due
 from cases.agenda.services import slots_generate as generate
 from cases.alerts.services import alerts_refresh as refresh
-from cases.files import transfers
+from cases.files import releases, transfers
 from cases.workload.models import AlertSettings
 from partners import services as partner_services
 from spip.jobs import HEAVY_JOB, job_run
@@ -52,7 +52,8 @@ def referrals_remind() -> int:
 
 @shared_task(soft_time_limit=240, time_limit=300, acks_late=True)
 def transfers_tick() -> dict:
-    """Accept the transfers left unanswered (the setting's days), remind the others."""
+    """Accept the transfers left unanswered (the setting's days), remind the others;
+    record the releases whose planned day passed."""
     with job_run("transfers_tick") as result:
         settings = AlertSettings.objects.in_force(timezone.localdate())
         counts = transfers.transfers_tick(
@@ -61,5 +62,6 @@ def transfers_tick() -> dict:
             else transfers.AUTO_ACCEPT_DAYS,
             remind_days=settings.transfer_reminder_days if settings else transfers.REMINDER_DAYS,
         )
+        counts["released"] = releases.releases_tick()
         result.update(counts)
     return counts

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from cases.agenda.desk import convocation_pdf
-from cases.files import transfer_views, views
+from cases.files import release_views, transfer_views, views
 from cases.followup import views as workspace
 
 app_name = "cases"
@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/suivi/", workspace.follow_up, name="follow-up"),
     path("<int:pk>/orientations/nouvelle/", workspace.referral_new, name="referral-new"),
     path("<int:pk>/transfert/", transfer_views.transfer_new, name="transfer-new"),
+    path("<int:pk>/sortie/", release_views.release_action, name="release"),
     path("transferts/", transfer_views.transfer_list, name="transfers"),
     path("transferts/demande/", transfer_views.transfer_request, name="transfer-request"),
     path("transferts/<int:pk>/reponse/", transfer_views.transfer_answer, name="transfer-answer"),

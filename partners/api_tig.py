@@ -4,12 +4,13 @@ their own body's objects only; a guessed id is a 404."""
 
 from __future__ import annotations
 
+import django_filters
 from django.apps import apps
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -28,6 +29,7 @@ from partners.models import (
     TigSession,
 )
 from spip.api_base import AuditedReadsMixin, field_errors
+from spip.models import Service
 
 
 def _service_call(call):
@@ -55,12 +57,22 @@ class PartnerSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "kind", "domains", "services", "address", "phone", "email"]
 
 
+class PartnerApiFilterSet(django_filters.FilterSet):
+    service = django_filters.ModelChoiceFilter(
+        field_name="services", queryset=Service.objects.all(), label=_("Service servi")
+    )
+
+    class Meta:
+        model = PartnerBody
+        fields = ["kind", "service"]
+
+
 class PartnerViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """The partners directory."""
 
     queryset = PartnerBody.objects.prefetch_related("services").order_by("name", "id")
     serializer_class = PartnerSerializer
-    filterset_fields = ["kind", "services"]
+    filterset_class = PartnerApiFilterSet
 
 
 class ConventionSerializer(serializers.ModelSerializer):
@@ -240,7 +252,18 @@ class TigPlacementViewSet(
         return Response(self.get_serializer(placement).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "09:00"})
+class HourMinuteField(serializers.TimeField):
+    """A time of day as "09:00" (no time zone: the session's local time)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class TigSessionSerializer(serializers.ModelSerializer):
+    starts_at = HourMinuteField(read_only=True)
+    ends_at = HourMinuteField(read_only=True)
+
     class Meta:
         model = TigSession
         fields = [
@@ -267,8 +290,8 @@ class TigSessionRow(serializers.Serializer):
 
 class TigSessionInput(serializers.Serializer):
     on = serializers.DateField()
-    starts_at = serializers.TimeField()
-    ends_at = serializers.TimeField()
+    starts_at = HourMinuteField()
+    ends_at = HourMinuteField()
     rows = TigSessionRow(many=True, allow_empty=False)
 
     def validate_rows(self, rows):

@@ -38,10 +38,11 @@ from cases.choices import (
     ReportKind,
     RiskLevel,
 )
+from cases.files import releases as release_services
 from cases.files import services as case_services
 from cases.followup import services as followup_services
 from cases.followup.services import PastAppointment
-from cases.models import Agenda, Case, Convocation, Person, SlotTemplate
+from cases.models import Agenda, Case, Convocation, Person, ReleasePlan, SlotTemplate
 from cases.workload.models import CapacityReduction, ReductionKind
 from cases.workload.selectors import policy_in_force, weight_expression_for
 from measures import services as measure_services
@@ -201,6 +202,7 @@ ACCOUNTS: list[tuple[str, str, str, str, str | None, int | None, dict[str, Any]]
     ("demo.cpip2", "Julien", "Bernard", Role.CPIP, "69", 0, {"quotite": Decimal("0.80")}),
     ("demo.cpip.autre", "Sarah", "Lambert", Role.CPIP, "13", 0, {}),
     ("demo.dpip", "Nadia", "Roux", Role.DPIP, "69", 0, {}),
+    ("demo.dpip.autre", "Hugo", "Mercier", Role.DPIP, "13", 0, {}),
     ("demo.dspip", "Olivier", "Fontaine", Role.DSPIP, "69", None, {"is_staff": True}),
     (
         "demo.bex",
@@ -857,6 +859,46 @@ class DemoSeeder:
             summary="Enquête sociale rapide avant comparution immédiate : logée chez sa mère.",
         )
 
+    def releases(self, sites: dict) -> None:
+        """Two people in custody in Lyon going home to Marseille: one leaving in ten days,
+        the first appointment booked at the Marseille antenna and its convocation ready to
+        print; one released today, the file arrived in Marseille with its appointment."""
+        if ReleasePlan.objects.exists():
+            return
+        custody = list(
+            Case.objects.filter(
+                service=sites["69"]["service"],
+                setting="mf",
+                status="active",
+                referent__isnull=False,
+                measures__actual_end_date__isnull=True,
+            )
+            .select_related("referent__user")
+            .distinct()
+            .order_by("referent__user__username", "pk")[:2]
+        )
+        today = timezone.localdate()
+        for n, case in enumerate(custody):
+            assert case.referent is not None  # filtered above
+            cpip = case.referent.user
+            plan = release_services.release_plan(
+                actor=cpip,
+                case=case,
+                planned_on=today + timedelta(days=10 if n == 0 else 1),
+                address="12 rue de Rome",
+                postal_code="13001",
+                commune="Marseille",
+            )
+            deadline, slots = release_services.release_slots(plan)
+            within = [s["slot"] for s in slots if s["within"]]
+            if within:
+                release_services.release_book(actor=cpip, plan=plan, slot=within[0])
+                release_services.release_checklist(
+                    actor=cpip, plan=plan, address_checked=True, documents_ready=True
+                )
+            if n == 1:
+                release_services.release_done(actor=cpip, plan=plan)
+
     def late_start_case(self, sites: dict, agents: dict[str, Agent]) -> None:
         """A sursis probatoire pronounced 50 days ago, never seen since: the late-start alert."""
 
@@ -1094,6 +1136,8 @@ class DemoSeeder:
             self.ended_measures(sites, teams)
         with self.step("Agendas et créneaux"):
             self.agendas(sites)
+        with self.step("Sorties de détention"):
+            self.releases(sites)
         return {"cases_created": created, "accounts": [a[0] for a in ACCOUNTS]}
 
     @contextmanager

@@ -165,6 +165,7 @@ def network(request):
     _require_reports(request.user)
     form, params = _filters(request)
     data = indicators.network(request.user, params, sort=request.GET.get("sort", "code"))
+    data["continuity"] = indicators.continuity(request.user, params)
     sort_choices = [
         ("code", _("code")),
         ("persons_per_fte", _("personnes par ETP")),

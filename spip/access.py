@@ -443,6 +443,15 @@ def transfer_q(user, prefix: str = "") -> Q:
     return case_activity_q(user, prefix)
 
 
+def release_q(user, prefix: str = "") -> Q:
+    """Release plans: those of the cases the user reads; and, for the home service's
+    directors and heads of antenna, those coming to it (to expect the arrival)."""
+    s = scope_for(user)
+    if s.allocates and s.service_id:
+        return case_activity_q(user, prefix) | _q(prefix, home_service_id=s.service_id)
+    return case_activity_q(user, prefix)
+
+
 def referral_q(user, prefix: str = "") -> Q:
     """Referrals: partner staff, those addressed to their body (and nothing else of the
     case); SPIP staff, those of the cases they read; never the court."""

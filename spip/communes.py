@@ -15,18 +15,17 @@ from spip.choices import AuditAction
 from spip.models import Antenna, Commune, Service
 from spip.normalize import search_key
 
-# Corsica's postal codes: 200xx-201xx Corse-du-Sud, 202xx and 206xx Haute-Corse.
-CORSICA = {"200": "2A", "201": "2A", "202": "2B", "206": "2B"}
-
 
 def department_of_postal_code(postal_code: str) -> str | None:
+    """The département of a postal code: overseas on three digits, Corsica's 200xx-201xx
+    Corse-du-Sud and the rest (202xx, 206xx) Haute-Corse."""
     code = (postal_code or "").strip()
     if len(code) != 5 or not code.isdigit():
         return None
-    if code.startswith("97"):
+    if code.startswith(("97", "98")):
         return code[:3]
     if code.startswith("20"):
-        return CORSICA.get(code[:3])
+        return "2A" if int(code[:3]) < 202 else "2B"
     return code[:2]
 
 

@@ -42,6 +42,7 @@ from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.models import DeadlineRule, MeasureType
 from spip.audit import audit_write, diff, snapshot
 from spip.choices import AuditAction
+from spip.communes import department_of_postal_code
 from spip.models import Antenna, Service
 from spip.validation import create_audited
 
@@ -54,15 +55,9 @@ HEARING_CATEGORIES = ("sentence",)
 
 def service_for_postal_code(postal_code: str) -> Service:
     """The competent service follows the person's residence (DOMAIN.md §2)."""
-    code = (postal_code or "").strip()
-    if not re.fullmatch(r"\d{5}", code):
+    department = department_of_postal_code(postal_code)
+    if department is None:
         raise ValidationError({"postal_code": _("Code postal inconnu : cinq chiffres attendus.")})
-    if code.startswith("97") or code.startswith("98"):
-        department = code[:3]
-    elif code.startswith("20"):
-        department = "2A" if int(code[:3]) < 202 else "2B"
-    else:
-        department = code[:2]
     service = Service.objects.filter(code=department).first()
     if service is None:
         raise ValidationError({"postal_code": _("Aucun SPIP n'est compétent pour ce code postal.")})
@@ -240,8 +235,11 @@ def convocation_book(
     request_token: str | None = None,
     now: datetime | None = None,
     notify: bool = True,
+    home_service_id: int | None = None,
 ) -> Convocation:
-    """Book a seat of ``slot`` for ``case``. Exactly one booking wins the last seat."""
+    """Book a seat of ``slot`` for ``case``. Exactly one booking wins the last seat.
+    ``home_service_id``: a release handed to another service books in that service's
+    agenda (the case follows at release)."""
     now = now or timezone.now()
     existing = replayed_booking(actor, request_token, case=case, slot=slot)
     if existing is not None:  # the same form sent twice (double click): same answer
@@ -258,7 +256,10 @@ def convocation_book(
     if slot.starts_at <= now:
         raise ValidationError({"slot": _("Ce créneau est passé.")})
     agenda = slot.agenda
-    if agenda.antenna is not None and agenda.antenna.service_id != case.service_id:
+    if agenda.antenna is not None and agenda.antenna.service_id not in (
+        case.service_id,
+        home_service_id,
+    ):
         raise ValidationError({"slot": _("Ce créneau appartient à un autre service.")})
     taken = set(
         Convocation.objects.filter(slot=slot, status__in=LIVE).values_list("seat", flat=True)

@@ -29,11 +29,12 @@ from cases.choices import (
     RiskLevel,
 )
 from cases.files.selectors import first_contact, last_contact
-from cases.models import Case, Convocation, Incident, Interview, Report
+from cases.models import Case, Convocation, Incident, Interview, ReleasePlan, Report
 from cases.workload.models import AlertSettings, WorkloadPolicy
 from measures.choices import DeadlineTarget, DeadlineTrigger
 from measures.deadlines import last_day, latest_start_expired
 from measures.models import DeadlineRule, Measure
+from measures.selectors import release_deadline
 from partners import tig
 from partners.choices import ReferralStatus, TigOutcome
 from partners.models import Referral, TigSession
@@ -41,6 +42,8 @@ from spip.models import Service
 
 # How long an unexcused TIG absence stays an alert without a reaction.
 TIG_ABSENCE_DAYS = 30
+# Releases looked at for a missing first contact.
+RELEASE_CONTACT_LOOKBACK_DAYS = 180
 
 
 def add_months(day: date, months: int) -> date:
@@ -506,6 +509,84 @@ def measure_expired(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def release_no_appointment(ctx: Context) -> Iterator[Finding]:
+    """A release within n days and no community appointment booked for it."""
+    n = ctx.settings.release_warning_days
+    rows = (
+        ReleasePlan.objects.filter(
+            case__in=_open_cases(ctx),
+            released_on__isnull=True,
+            planned_on__lte=ctx.today + timedelta(days=n),
+        )
+        .filter(Q(convocation__isnull=True) | ~Q(convocation__status=ConvocationStatus.BOOKED))
+        .values("id", "case_id", "case__referent_id", "planned_on", "home_service__name")
+    )
+    for row in rows:
+        yield Finding(
+            case_id=row["case_id"],
+            agent_id=row["case__referent_id"],
+            dedup_key=f"release:{row['id']}",
+            rule=(
+                f"Sortie le {row['planned_on']:%d/%m/%Y} sans rendez-vous pris au "
+                f"{row['home_service__name']}"
+            ),
+            legal_reference="741-1 CPP",
+            due_on=row["planned_on"],
+        )
+
+
+def release_no_contact(ctx: Context) -> Iterator[Finding]:
+    """Released, the deadline of the first community appointment passed, and no contact
+    since the release (a convocation honoured or an interview held)."""
+    since = ctx.today - timedelta(days=RELEASE_CONTACT_LOOKBACK_DAYS)
+    plans = ReleasePlan.objects.filter(
+        released_on__gte=since, case__service__time_zone=ctx.zone
+    ).select_related("case__service", "transfer")
+    for plan in plans:
+        followed = plan.transfer.new_case_id if plan.transfer_id else plan.case_id  # type: ignore[union-attr]
+        if followed is None:
+            continue
+        followed_case = (
+            Case.objects.filter(pk=followed, status__in=OPEN_STATUSES)
+            .select_related("service")
+            .first()
+        )
+        if followed_case is None:
+            continue
+        # The measures (and so the rule) are the followed case's once transferred.
+        deadline = release_deadline(followed_case, plan.released_on).last_day  # type: ignore[arg-type]
+        if deadline >= ctx.today:
+            continue
+        contact = (
+            Convocation.objects.filter(
+                case_id=followed,
+                status=ConvocationStatus.HONOURED,
+                starts_at__date__gte=plan.released_on,
+            ).exists()
+            or Interview.objects.filter(
+                case_id=followed, attendance__in=CONTACT, held_at__date__gte=plan.released_on
+            ).exists()
+        )
+        if contact:
+            continue
+        case = (
+            Case.objects.filter(pk=followed, status__in=OPEN_STATUSES).values("referent_id").first()
+        )
+        if case is None:
+            continue
+        yield Finding(
+            case_id=followed,
+            agent_id=case["referent_id"],
+            dedup_key=f"release_contact:{plan.pk}",
+            rule=(
+                f"Sorti(e) le {plan.released_on:%d/%m/%Y} : aucun contact avant le "
+                f"{deadline:%d/%m/%Y}"
+            ),
+            legal_reference="741-1 CPP",
+            due_on=deadline,
+        )
+
+
 RULES = {
     AlertType.LATE_START: (late_start, AlertSeverity.CRITICAL),
     AlertType.NO_CONVOCATION: (no_convocation, AlertSeverity.CRITICAL),
@@ -518,6 +599,8 @@ RULES = {
     AlertType.REPORT_DUE: (report_due, AlertSeverity.WARNING),
     AlertType.TIG_AT_RISK: (tig_at_risk, AlertSeverity.WARNING),
     AlertType.TIG_ABSENCE: (tig_absence, AlertSeverity.CRITICAL),
+    AlertType.RELEASE_NO_APPOINTMENT: (release_no_appointment, AlertSeverity.CRITICAL),
+    AlertType.RELEASE_NO_CONTACT: (release_no_contact, AlertSeverity.CRITICAL),
     AlertType.ASSESSMENT_DUE: (assessment_due, AlertSeverity.INFO),
     AlertType.MEASURE_EXPIRED: (measure_expired, AlertSeverity.WARNING),
     AlertType.REFERRAL_UNANSWERED: (referral_unanswered, AlertSeverity.INFO),

@@ -367,3 +367,94 @@ class Transfer(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_TRANSFER_STATUSES
+
+
+class ReleasePlanQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.release_q)
+
+
+class ReleasePlan(models.Model):
+    """Release from prison handed to the home service: the planned date and address, the
+    checklist the prison's CPIP works, the first community appointment booked before
+    release in the home antenna, and, at release, the transfer when home is elsewhere."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="release_plans", verbose_name=_("dossier")
+    )
+    planned_on = models.DateField(_("date de sortie prévue"))
+    address = models.CharField(_("adresse à la sortie"), max_length=255)
+    postal_code = models.CharField(_("code postal"), max_length=5)
+    commune = models.CharField(_("commune"), max_length=120)
+    home_service = models.ForeignKey(
+        "spip.Service",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("service compétent à la sortie"),
+    )
+    home_antenna = models.ForeignKey(
+        "spip.Antenna",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("antenne compétente à la sortie"),
+    )
+    address_checked = models.BooleanField(_("adresse vérifiée"), default=False)
+    documents_ready = models.BooleanField(_("pièces d'identité prêtes"), default=False)
+    health_arranged = models.BooleanField(_("suite des soins organisée"), default=False)
+    housing_found = models.BooleanField(_("hébergement trouvé"), default=False)
+    convocation_handed = models.BooleanField(_("convocation remise en main propre"), default=False)
+    convocation = models.ForeignKey(
+        "cases.Convocation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("premier rendez-vous en milieu ouvert"),
+    )
+    booked_on = models.DateField(_("rendez-vous pris le"), null=True, blank=True)
+    released_on = models.DateField(_("sortie effective"), null=True, blank=True)
+    transfer = models.ForeignKey(
+        Transfer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("transfert"),
+    )
+    created_by = created_by_field()
+
+    objects = ReleasePlanQuerySet.as_manager()
+
+    CHECKLIST = (
+        "address_checked",
+        "documents_ready",
+        "health_arranged",
+        "housing_found",
+        "convocation_handed",
+    )
+
+    class Meta:
+        verbose_name = _("préparation de la sortie")
+        verbose_name_plural = _("préparations des sorties")
+        ordering = ["planned_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(released_on__isnull=True),
+                name="release_one_open_plan_per_case",
+                violation_error_message=_("Une sortie est déjà en préparation pour ce dossier."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Sortie prévue le {self.planned_on:%d/%m/%Y}"
+
+    @property
+    def checklist(self) -> list[tuple[str, str, bool]]:
+        return [
+            (
+                name,
+                str(getattr(self._meta.get_field(name), "verbose_name", name)),
+                getattr(self, name),
+            )
+            for name in self.CHECKLIST
+        ]

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
     OPEN_STATUSES,
     OPEN_TRANSFER_STATUSES,
@@ -33,7 +34,9 @@ from measures.models import Measure
 from spip.access import scope_for
 from spip.audit import audit_write, snapshot
 from spip.choices import AuditAction, Role
+from spip.communes import commune_for
 from spip.models import Agent, Antenna, Service
+from spip.normalize import search_key
 
 AUTO_ACCEPT_DAYS = 10
 REMINDER_DAYS = 5
@@ -174,13 +177,19 @@ def transfer_cancel(*, actor, transfer: Transfer, note: str = "") -> Transfer:
 def _receiving_antenna(transfer: Transfer) -> Antenna:
     if transfer.to_antenna_id:
         return transfer.to_antenna  # type: ignore[return-value]
-    from spip.communes import commune_for  # noqa: PLC0415 (the person's address)
-
     person = transfer.case.person
     commune = commune_for(person.postal_code, person.commune)
     if commune is not None and commune.antenna_id and commune.service_id == transfer.to_service_id:
         return commune.antenna  # type: ignore[return-value]
-    antenna = Antenna.objects.filter(service_id=transfer.to_service_id).order_by("name").first()
+    return antenna_for(transfer.to_service_id, person.commune)
+
+
+def antenna_for(service_id: int, commune: str) -> Antenna:
+    """The service's antenna in the person's town, else its first antenna."""
+    antennas = list(Antenna.objects.filter(service_id=service_id).order_by("name"))
+    town = search_key(commune)
+    antenna = next((a for a in antennas if town and search_key(a.city) == town), None)
+    antenna = antenna or (antennas[0] if antennas else None)
     if antenna is None:
         raise ValidationError(_("Le service d'accueil n'a pas d'antenne."))
     return antenna
@@ -250,10 +259,14 @@ def _complete(transfer: Transfer, *, actor, note: str = "", auto: bool = False) 
     _audit(actor, transfer, AuditAction.UPDATE, {"status": "accepted", "auto": auto, **moved})
     # The moved alerts go to whoever answers for the new case (its director until
     # allocated), at once.
-    from cases.alerts.services import alerts_follow_owner  # noqa: PLC0415
-
     alerts_follow_owner(case_ids=[new.pk], day=today)
     return transfer
+
+
+def transfer_complete(transfer: Transfer, *, actor, note: str = "") -> Transfer:
+    """Complete a transfer the caller has decided and locked (a release to another
+    service's territory)."""
+    return _complete(transfer, actor=actor, note=note)
 
 
 def _appointments_left(transfer: Transfer, today: date) -> bool:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from cases.choices import OPEN_STATUSES
 from cases.files.filters import CaseFilterSet
 from cases.files.forms import FollowUpForm
+from cases.files.release_views import release_context
 from cases.files.selectors import case_list_rows, timeline
 from cases.files.transfer_views import open_transfer_of
 from cases.followup.forms import interview_form_for
@@ -69,6 +70,7 @@ def case_context(request, case, interview_form=None) -> dict:
     writer = scope.records_interviews
     attach_tig(request.user, measures)
     return {
+        **release_context(request.user, case),
         "case": case,
         "person": case.person,
         "measures": measures,

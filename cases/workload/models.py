@@ -238,6 +238,12 @@ class AlertSettings(models.Model):
     transfer_reminder_days = models.PositiveSmallIntegerField(
         _("transfert : relance des directeurs tous les (jours)"), default=5
     )
+    release_handover_weeks = models.PositiveSmallIntegerField(
+        _("sortie : préparation à partir de (semaines avant)"), default=6
+    )
+    release_warning_days = models.PositiveSmallIntegerField(
+        _("sortie : alerte sans rendez-vous pris (jours avant)"), default=15
+    )
 
     objects = AlertSettingsQuerySet.as_manager()
 

@@ -181,3 +181,22 @@ def test_the_cpip_confirms_a_handover_through_the_api(world, setup, api_for):
     assert answer.status_code == 200, answer.content
     assert answer.json()["case"] == world.cases["mine"].pk
     assert api_for(world.users["cpip"]).get("/api/v1/presentencing/").json()["count"] == 1
+
+
+def test_the_api_takes_any_filter_value_without_a_server_error(world, setup, api_for):
+    api = api_for(world.users["cpip"])
+    huge = "-1519201474540204671893504"
+    for url in (
+        f"/api/v1/partners/?service={huge}",
+        f"/api/v1/partners/?service=abc&kind={huge}",
+        f"/api/v1/tig-placements/?post={huge}&measure={huge}",
+        f"/api/v1/tig-sessions/?placement={huge}&on=zzz",
+        f"/api/v1/conventions/?partner={huge}",
+        f"/api/v1/presentencing/?case={huge}",
+    ):
+        assert api.get(url).status_code in (200, 400), url
+
+
+def test_session_times_read_and_write_as_hours_and_minutes(world, setup, api_for):
+    session = api_for(world.users["partner"]).get(f"/api/v1/tig-sessions/{setup['session'].pk}/")
+    assert (session.json()["starts_at"], session.json()["ends_at"]) == ("09:00", "12:00")

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
         ("20000", "2A"),  # Ajaccio
         ("20137", "2A"),  # Porto-Vecchio
         ("20200", "2B"),  # Bastia
+        ("98800", "988"),  # Nouméa
         ("20600", "2B"),  # Furiani
         ("97110", "971"),  # Pointe-à-Pitre
         ("97400", "974"),  # Saint-Denis de La Réunion

@@ -15,6 +15,7 @@ ACCOUNTS = {
     "demo.cpip2": "cpip",
     "demo.cpip.autre": "cpip",
     "demo.dpip": "dpip",
+    "demo.dpip.autre": "dpip",
     "demo.dspip": "dspip",
     "demo.bex": "bex",
     "demo.disp": "disp",

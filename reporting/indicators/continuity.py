@@ -1,0 +1,107 @@
+"""Continuity of follow-up: releases handed to the community with an appointment booked
+before release and a first contact within the rule, and transfers between services with
+their time to acceptance. Over the period, in the user's population. No personal data.
+A fixed number of queries, whatever the number of releases."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from cases.choices import CONTACT, ConvocationStatus, TransferStatus
+from cases.models import Case, Convocation, Interview, ReleasePlan, Transfer
+from measures import deadlines
+from measures.choices import DeadlineTarget, DeadlineTrigger
+from measures.models import DeadlineRule, Measure
+from measures.selectors import ONE_MONTH_DAYS
+from reporting.forms import ReportParams
+from reporting.stats import nearest_rank
+from spip.numbers import share
+
+
+def _contacts_within(plans: list[dict], today) -> list[bool]:
+    """For each release whose outcome is known: first contact within the rule or not (a
+    release still inside its window without contact is not counted yet)."""
+    followed = {p["id"]: p["transfer__new_case_id"] or p["case_id"] for p in plans}
+    case_ids = set(followed.values())
+    subdivision = dict(
+        Case.objects.filter(pk__in=case_ids).values_list("pk", "service__holiday_subdivision")
+    )
+    types = defaultdict(set)
+    for case_id, type_id in Measure.objects.filter(
+        case_id__in=case_ids, actual_end_date__isnull=True
+    ).values_list("case_id", "measure_type_id"):
+        types[case_id].add(type_id)
+    rules = list(
+        DeadlineRule.objects.filter(
+            trigger=DeadlineTrigger.RELEASE, target=DeadlineTarget.SPIP_CONVOCATION, unit="days"
+        ).prefetch_related("measure_types")
+    )
+    seen = defaultdict(list)
+    for case_id, day in Convocation.objects.filter(
+        case_id__in=case_ids, status=ConvocationStatus.HONOURED
+    ).values_list("case_id", "starts_at__date"):
+        seen[case_id].append(day)
+    for case_id, day in Interview.objects.filter(
+        case_id__in=case_ids, attendance__in=CONTACT
+    ).values_list("case_id", "held_at__date"):
+        seen[case_id].append(day)
+    results = []
+    for plan in plans:
+        case_id, released = followed[plan["id"]], plan["released_on"]
+        sub = subdivision.get(case_id, "")
+        applicable = [
+            r
+            for r in rules
+            if r.valid_from <= released
+            and (r.valid_to is None or r.valid_to >= released)
+            and types[case_id] & {t.pk for t in r.measure_types.all()}
+        ]
+        if applicable:
+            rule = min(applicable, key=lambda r: r.amount)
+            last = deadlines.last_day(rule, released, sub)
+        else:
+            last = deadlines.next_working_day(released + timedelta(days=ONE_MONTH_DAYS), sub)
+        met = any(released <= day <= last for day in seen[case_id])
+        if met or last < today:
+            results.append(met)
+    return results
+
+
+def continuity(user, params: ReportParams) -> dict:
+    population = Case.objects.counted_for(user)
+    released: list[dict[str, Any]] = [
+        dict(row)
+        for row in ReleasePlan.objects.filter(
+            case__in=population, released_on__gte=params.since, released_on__lte=params.until
+        ).values(
+            "id", "case_id", "transfer__new_case_id", "released_on", "booked_on", "convocation_id"
+        )
+    ]
+    booked_before = len(
+        [p for p in released if p["convocation_id"] and p["booked_on"] <= p["released_on"]]
+    )
+    contacts = _contacts_within(released, timezone.localdate()) if released else []
+    accepted = list(
+        Transfer.objects.filter(
+            case__in=population,
+            status=TransferStatus.ACCEPTED,
+            answered_on__gte=params.since,
+            answered_on__lte=params.until,
+        ).values_list("requested_on", "answered_on", "auto_accepted")
+    )
+    days = sorted((answered - asked).days for asked, answered, _auto in accepted if answered)
+    return {
+        "releases": len(released),
+        "releases_booked_before": booked_before,
+        "releases_booked_share": share(booked_before, len(released)),
+        "releases_contact_in_time": sum(contacts),
+        "releases_contact_share": share(sum(contacts), len(contacts)),
+        "transfers_accepted": len(accepted),
+        "transfers_median_days": nearest_rank(days, 0.5),
+        "transfers_d9_days": nearest_rank(days, 0.9),
+        "transfers_auto_share": share(sum(1 for *_x, auto in accepted if auto), len(accepted)),
+    }
