@@ -17,6 +17,7 @@ from cases.files.models import (  # noqa: F401
     CaseQuerySet,
     IntensityChange,
     Person,
+    PersonMerge,
     PersonQuerySet,
     ReleasePlan,
     RiskAssessment,

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from cases.agenda.desk import convocation_pdf
-from cases.files import release_views, transfer_views, views
+from cases.files import merge_views, release_views, transfer_views, views
 from cases.followup import views as workspace
 
 app_name = "cases"
@@ -14,6 +14,9 @@ urlpatterns = [
     path("<int:pk>/transfert/", transfer_views.transfer_new, name="transfer-new"),
     path("<int:pk>/sortie/", release_views.release_action, name="release"),
     path("transferts/", transfer_views.transfer_list, name="transfers"),
+    path("doublons/", merge_views.duplicate_list, name="duplicates"),
+    path("doublons/<int:first>/<int:second>/", merge_views.duplicate_preview, name="duplicate"),
+    path("doublons/fusions/<int:pk>/annuler/", merge_views.merge_undo, name="merge-undo"),
     path("transferts/demande/", transfer_views.transfer_request, name="transfer-request"),
     path("transferts/<int:pk>/reponse/", transfer_views.transfer_answer, name="transfer-answer"),
     path(

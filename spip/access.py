@@ -392,6 +392,17 @@ def person_q(user) -> Q:
     return q
 
 
+def person_merge_q(user) -> Q:
+    """Merges: directors (and administrators) see those of persons they read."""
+    s = scope_for(user)
+    if not s.allocates:
+        return NOTHING
+    if s.is_admin:
+        return EVERYTHING
+    Person = _model("cases.Person")
+    return Q(kept__in=Person.objects.filter(person_q(user)))
+
+
 def person_search_q(user) -> Q:
     """Persons a user may *find* through the minimal identity search. For a court clerk:
     anyone known to the services the court sends to (to recognise the person at the

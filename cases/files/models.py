@@ -61,6 +61,14 @@ class Person(models.Model):
     )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     created_by = created_by_field()
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fusionnée dans"),
+    )
 
     objects = PersonQuerySet.as_manager()
 
@@ -458,3 +466,46 @@ class ReleasePlan(models.Model):
             )
             for name in self.CHECKLIST
         ]
+
+
+class PersonMergeQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.person_merge_q)
+
+
+class PersonMerge(models.Model):
+    """Two records of one person made one, after a director's review: the files of
+    ``merged`` moved to ``kept``, listed in ``moved_cases`` so that it can be undone."""
+
+    kept = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("fiche conservée")
+    )
+    merged = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("fiche fusionnée")
+    )
+    reason = models.CharField(_("motif"), max_length=255)
+    rule = models.CharField(_("règle de détection"), max_length=40, blank=True)
+    moved_cases = models.JSONField(_("dossiers déplacés"), default=list)
+    merged_at = models.DateTimeField(_("fusionnée le"), auto_now_add=True)
+    merged_by = created_by_field()
+    undone_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("annulée par"),
+    )
+
+    objects = PersonMergeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fusion de fiches")
+        verbose_name_plural = _("fusions de fiches")
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kept=F("merged")), name="merge_two_persons"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged} → {self.kept}"

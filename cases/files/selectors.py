@@ -465,7 +465,7 @@ def person_search(
         )
     else:
         by_name = Q(search_key__startswith=f"{name} ") | Q(birth_name__iexact=surname.strip())
-    found = Person.objects.searchable_by(user).filter(by_name)
+    found = Person.objects.searchable_by(user).filter(by_name, merged_into__isnull=True)
     if birth_date is not None:
         found = found.filter(birth_date=birth_date)
     people = list(found.only(*IDENTITY_FIELDS).order_by("birth_name", "first_names", "id")[:limit])
