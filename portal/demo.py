@@ -899,6 +899,48 @@ class DemoSeeder:
             if n == 1:
                 release_services.release_done(actor=cpip, plan=plan)
 
+    def duplicates(self, sites: dict) -> None:
+        """One man recorded twice in Lyon (the second time without the accent and with
+        his phone): an old closed file on one record, an open one on the other."""
+        number = f"{DEMO_PREFIX}69-DOUBLON"
+        if Person.objects.filter(national_number=number).exists():
+            return
+        antenna = sites["69"]["antennas"][0]
+        cpip = Agent.objects.filter(antenna=antenna, role=Role.CPIP).order_by("pk").first()
+        first = case_services.person_create(
+            actor=None,
+            birth_name="Lefèvre",
+            first_names="Jean-Pierre",
+            sex="M",
+            birth_date=datetime(1984, 3, 9).date(),
+            commune="Lyon",
+            postal_code="69008",
+            national_number=number,
+        )
+        second = case_services.person_create(
+            actor=None,
+            birth_name="LEFEVRE",
+            first_names="Jean Pierre",
+            sex="M",
+            birth_date=datetime(1984, 3, 9).date(),
+            commune="Lyon",
+            postal_code="69008",
+            phone="06 45 67 89 01",
+            note={"doublon": "enregistré sans l'accent"},
+        )
+        today = timezone.localdate()
+        old = case_services.case_open(
+            actor=None, person=first, antenna=antenna, opened_on=today - timedelta(days=900)
+        )
+        case_services.case_close(actor=None, case=old, on=today - timedelta(days=200))
+        case_services.case_open(
+            actor=None,
+            person=second,
+            antenna=antenna,
+            opened_on=today - timedelta(days=20),
+            referent=cpip,
+        )
+
     def late_start_case(self, sites: dict, agents: dict[str, Agent]) -> None:
         """A sursis probatoire pronounced 50 days ago, never seen since: the late-start alert."""
 
@@ -1136,8 +1178,9 @@ class DemoSeeder:
             self.ended_measures(sites, teams)
         with self.step("Agendas et créneaux"):
             self.agendas(sites)
-        with self.step("Sorties de détention"):
+        with self.step("Sorties de détention, doublons"):
             self.releases(sites)
+            self.duplicates(sites)
         return {"cases_created": created, "accounts": [a[0] for a in ACCOUNTS]}
 
     @contextmanager

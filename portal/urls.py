@@ -11,7 +11,7 @@ from cases.agenda.api import AgendaViewSet, ConvocationViewSet, SlotViewSet
 from cases.alerts.api import AlertViewSet
 from cases.files.api import CaseViewSet, PersonViewSet
 from cases.files.merge_api import DuplicateViewSet
-from cases.files.transfer_api import TransferViewSet
+from cases.files.transfer_api import ReleaseViewSet, TransferViewSet
 from cases.followup.api import AssessmentViewSet, IncidentViewSet, InterviewViewSet, ProofViewSet
 from cases.urls import workspace_urlpatterns
 from measures.api import MeasureTypeViewSet, MeasureViewSet, ObligationTypeViewSet
@@ -44,6 +44,7 @@ router.register("alerts", AlertViewSet, basename="alert")
 router.register("reports", ReportViewSet, basename="report")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("transfers", TransferViewSet, basename="transfer")
+router.register("releases", ReleaseViewSet, basename="release")
 router.register("duplicates", DuplicateViewSet, basename="duplicate")
 router.register("partners", partners_api.PartnerViewSet, basename="partner")
 router.register("conventions", partners_api.ConventionViewSet, basename="convention")

@@ -235,6 +235,14 @@ class ReportViewSet(viewsets.ViewSet):
 
     @extend_schema(parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT)
     @action(detail=False)
+    def continuity(self, request):
+        """Releases with an appointment booked before release, first contacts in time,
+        transfers' time to acceptance (no personal data)."""
+
+        return Response(indicators.continuity(request.user, self._params(request)))
+
+    @extend_schema(parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @action(detail=False)
     def staffing(self, request):
         """FTE needed (load at 100 %, head-count norm) against actual FTE."""
 

@@ -9,7 +9,7 @@ service, is transferred there at once with the appointment already booked."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,11 +26,25 @@ from cases.choices import (
 )
 from cases.files import transfers
 from cases.models import Case, Convocation, ReleasePlan, Transfer
+from cases.workload.models import AlertSettings
 from measures.selectors import ONE_MONTH_DAYS, release_deadline  # noqa: F401 (re-exported)
 from spip.access import scope_for
 from spip.audit import audit_write, snapshot
 from spip.choices import AuditAction
 from spip.communes import competent_service
+
+# Without alert settings in force: the default of the setting.
+HANDOVER_WEEKS = 6
+
+
+def phase(plan: ReleasePlan, today: date | None = None) -> str:
+    """custody (before the handover weeks), handover (within them), community."""
+    if plan.released_on is not None:
+        return "community"
+    today = today or timezone.localdate()
+    settings = AlertSettings.objects.in_force(today)
+    weeks = settings.release_handover_weeks if settings else HANDOVER_WEEKS
+    return "handover" if plan.planned_on <= today + timedelta(weeks=weeks) else "custody"
 
 
 def _writer(actor, case: Case) -> None:

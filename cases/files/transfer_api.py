@@ -1,4 +1,4 @@
-"""Transfers API: the same rules and services as the pages."""
+"""Transfers and releases API: the same rules and services as the pages."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases.choices import OPEN_STATUSES
-from cases.files import transfers
-from cases.models import Case, Transfer
+from cases.choices import OPEN_STATUSES, ConvocationStatus
+from cases.files import releases, transfers
+from cases.models import Case, ReleasePlan, Transfer
 from spip.access import scope_for
 from spip.api_base import AuditedReadsMixin, field_errors
 from spip.models import Antenna, Service
@@ -169,3 +169,58 @@ class TransferViewSet(
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
         return self._answer(request, False)
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    person = serializers.SerializerMethodField()
+    phase = serializers.SerializerMethodField(
+        help_text=_("custody, handover (the weeks before release), community (released).")
+    )
+    appointment = serializers.SerializerMethodField(
+        help_text=_("Date et heure du premier rendez-vous en milieu ouvert, s'il est pris.")
+    )
+
+    class Meta:
+        model = ReleasePlan
+        fields = [
+            "id",
+            "case",
+            "person",
+            "planned_on",
+            "home_service",
+            "home_antenna",
+            "phase",
+            "appointment",
+            "booked_on",
+            "released_on",
+            "transfer",
+            *ReleasePlan.CHECKLIST,
+        ]
+
+    def get_person(self, plan) -> str:
+        return str(plan.case.person)
+
+    def get_phase(self, plan) -> str:
+        return releases.phase(plan)
+
+    def get_appointment(self, plan) -> str | None:
+        c = plan.convocation
+        return c.starts_at.isoformat() if c and c.status == ConvocationStatus.BOOKED else None
+
+
+class ReleaseViewSet(
+    AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Planned releases of the cases the user reads (and, for the home service's
+    directors, those coming to it), with their handover phase and appointment."""
+
+    queryset = ReleasePlan.objects.select_related("case__person", "convocation").order_by(
+        "planned_on", "id"
+    )
+    serializer_class = ReleaseSerializer
+    permission_classes = [IsAuthenticated]
+    audit_reads = True
+    filterset_fields = ["home_service", "released_on"]
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)

@@ -190,3 +190,27 @@ def test_the_national_view_counts_releases_booked_before_release_in_fixed_querie
     assert (figures["releases_contact_in_time"], figures["releases_contact_share"]) == (0, 0.0)
     assert figures["transfers_accepted"] == 1
     assert figures["transfers_median_days"] == 0
+
+
+def test_the_releases_api_gives_the_phase_and_the_appointment_to_who_may_read(
+    world, custody, marseille_slots, api_for
+):
+    release = plan(world, custody)
+    cpip = api_for(world.users["cpip"])
+    (row,) = cpip.get("/api/v1/releases/").json()["results"]
+    # 20 March is within the 6 handover weeks of 2 March.
+    assert (row["phase"], row["appointment"], row["home_service"]) == (
+        "handover",
+        None,
+        world.other_service.pk,
+    )
+    releases.release_book(
+        actor=world.users["cpip"], plan=release, slot=marseille_slots[date(2026, 3, 24)]
+    )
+    row = cpip.get(f"/api/v1/releases/{release.pk}/").json()
+    assert row["appointment"].startswith("2026-03-24T")
+    # The home service's director expects the arrival; another service's CPIP sees nothing.
+    assert api_for(world.users["dspip_other"]).get("/api/v1/releases/").json()["count"] == 1
+    assert api_for(world.users["cpip_other"]).get("/api/v1/releases/").json()["count"] == 0
+    assert api_for(world.users["bex"]).get(f"/api/v1/releases/{release.pk}/").status_code == 404
+    assert api_for(world.users["dap"]).get("/api/v1/reports/continuity/").status_code == 200
