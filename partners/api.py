@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from partners import services
 from partners.choices import Domain, ReferralStatus
 from partners.models import PartnerBody, Referral
-from spip.api_base import AuditedReadsMixin, field_errors
+from spip.api_base import AuditedReadsMixin, IdField, field_errors
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -48,8 +48,8 @@ class ReferralSerializer(serializers.ModelSerializer):
 
 
 class ReferralProposeInput(serializers.Serializer):
-    case = serializers.IntegerField()
-    partner = serializers.IntegerField()
+    case = IdField()
+    partner = IdField()
     domain = serializers.ChoiceField(choices=Domain.choices)
     reason = serializers.CharField(max_length=2000)
     message = serializers.CharField(max_length=2000, required=False, allow_blank=True)

@@ -28,7 +28,7 @@ from partners.models import (
     TigPost,
     TigSession,
 )
-from spip.api_base import AuditedReadsMixin, field_errors
+from spip.api_base import AuditedReadsMixin, IdField, field_errors
 from spip.models import Service
 
 
@@ -211,8 +211,8 @@ class TigPlacementSerializer(serializers.ModelSerializer):
 
 
 class TigPlaceInput(serializers.Serializer):
-    measure = serializers.IntegerField()
-    post = serializers.IntegerField()
+    measure = IdField()
+    post = IdField()
     starts_on = serializers.DateField()
 
 
@@ -281,7 +281,7 @@ class TigSessionSerializer(serializers.ModelSerializer):
 
 
 class TigSessionRow(serializers.Serializer):
-    placement = serializers.IntegerField()
+    placement = IdField()
     outcome = serializers.ChoiceField(choices=TigOutcome.choices)
     behaviour = serializers.ChoiceField(choices=Rating.choices, required=False, allow_blank=True)
     work_quality = serializers.ChoiceField(choices=Rating.choices, required=False, allow_blank=True)
@@ -385,7 +385,7 @@ class PresentencingInput(serializers.Serializer):
 
 
 class HandoverInput(serializers.Serializer):
-    case = serializers.IntegerField()
+    case = IdField()
 
 
 class PresentencingViewSet(

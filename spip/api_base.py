@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import permissions, viewsets
+from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
@@ -100,3 +100,13 @@ def field_errors(exc: DjangoValidationError) -> DRFValidationError:
     return DRFValidationError(
         exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     )
+
+
+class IdField(serializers.IntegerField):
+    """A row's id in a request body: a positive 64-bit integer, anything else a 400 (never
+    an overflow in the database)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)

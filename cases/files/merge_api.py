@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from cases.files import merges
 from cases.models import Person, PersonMerge
 from spip.access import scope_for
-from spip.api_base import AuditedReadsMixin, field_errors
+from spip.api_base import AuditedReadsMixin, IdField, field_errors
 
 
 class MergeSerializer(serializers.ModelSerializer):
@@ -25,8 +25,8 @@ class MergeSerializer(serializers.ModelSerializer):
 
 
 class MergeInput(serializers.Serializer):
-    kept = serializers.IntegerField()
-    merged = serializers.IntegerField()
+    kept = IdField()
+    merged = IdField()
     reason = serializers.CharField(max_length=255)
 
 

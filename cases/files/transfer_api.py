@@ -16,7 +16,7 @@ from cases.choices import OPEN_STATUSES, ConvocationStatus
 from cases.files import releases, transfers
 from cases.models import Case, ReleasePlan, Transfer
 from spip.access import scope_for
-from spip.api_base import AuditedReadsMixin, field_errors
+from spip.api_base import AuditedReadsMixin, IdField, field_errors
 from spip.models import Antenna, Service
 
 
@@ -47,9 +47,9 @@ class TransferSerializer(serializers.ModelSerializer):
 
 
 class ProposeInput(serializers.Serializer):
-    case = serializers.IntegerField()
-    to_service = serializers.IntegerField()
-    to_antenna = serializers.IntegerField(required=False, allow_null=True)
+    case = IdField()
+    to_service = IdField()
+    to_antenna = IdField(required=False, allow_null=True)
     reason = serializers.CharField(max_length=255)
     override_reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
 

@@ -200,3 +200,22 @@ def test_the_api_takes_any_filter_value_without_a_server_error(world, setup, api
 def test_session_times_read_and_write_as_hours_and_minutes(world, setup, api_for):
     session = api_for(world.users["partner"]).get(f"/api/v1/tig-sessions/{setup['session'].pk}/")
     assert (session.json()["starts_at"], session.json()["ends_at"]) == ("09:00", "12:00")
+
+
+def test_a_huge_id_in_a_body_is_a_400_not_a_server_error(world, setup, api_for):
+    huge = 10**30
+    host = api_for(world.users["partner"])
+    body = {
+        "on": timezone.localdate().isoformat(),
+        "starts_at": "09:00",
+        "ends_at": "10:00",
+        "rows": [{"placement": huge, "outcome": "done"}],
+    }
+    assert host.post("/api/v1/tig-sessions/", body, format="json").status_code == 400
+    director = api_for(world.users["dspip"])
+    for url, data in (
+        ("/api/v1/duplicates/", {"kept": huge, "merged": 1, "reason": "x"}),
+        ("/api/v1/transfers/", {"case": 1, "to_service": huge, "reason": "x"}),
+        ("/api/v1/tig-placements/", {"measure": huge, "post": 1, "starts_on": "2026-01-01"}),
+    ):
+        assert director.post(url, data, format="json").status_code == 400, url
