@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import django_filters
 from django.apps import apps
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -28,17 +26,8 @@ from partners.models import (
     TigPost,
     TigSession,
 )
-from spip.api_base import AuditedReadsMixin, IdField, field_errors
+from spip.api_base import AuditedReadsMixin, IdField, service_call
 from spip.models import Service
-
-
-def _service_call(call):
-    try:
-        return call()
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(_("Votre rôle ne le permet pas.")) from exc
-    except DjangoValidationError as exc:
-        raise field_errors(exc) from exc
 
 
 class ScopedViewSet(AuditedReadsMixin, viewsets.GenericViewSet):
@@ -244,7 +233,7 @@ class TigPlacementViewSet(
         post = TigPost.objects.visible_to(request.user).filter(pk=data["post"]).first()
         if measure is None or post is None:
             raise NotFound(_("Mesure ou poste introuvable."))
-        placement = _service_call(
+        placement = service_call(
             lambda: tig.tig_place(
                 actor=request.user, measure=measure, post=post, starts_on=data["starts_on"]
             )
@@ -334,7 +323,7 @@ class TigSessionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
             )
             for r in data["rows"]
         ]
-        results = _service_call(
+        results = service_call(
             lambda: tig.tig_sessions_record(
                 actor=request.user,
                 on=data["on"],
@@ -404,7 +393,7 @@ class PresentencingViewSet(
     def create(self, request, *args, **kwargs):
         body = PresentencingInput(data=request.data)
         body.is_valid(raise_exception=True)
-        record = _service_call(
+        record = service_call(
             lambda: presentencing.presentencing_record(actor=request.user, **body.validated_data)
         )
         return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
@@ -422,7 +411,7 @@ class PresentencingViewSet(
         record = proposed.get(int(pk))
         if record is None:
             raise NotFound(_("Aucun mandat de ce numéro n'est proposé pour ce dossier."))
-        record = _service_call(
+        record = service_call(
             lambda: presentencing.presentencing_handover(
                 actor=request.user, record=record, case=case
             )

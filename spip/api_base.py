@@ -3,11 +3,13 @@ audit of every read of personal data (lists, details, refused attempts)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions, serializers, viewsets
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -110,3 +112,14 @@ class IdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(**kwargs)
+
+
+def service_call(call, denied: str | StrPromise = ""):
+    """Run a service for the API: its refusal of the user is a 403 (``denied``, or a
+    generic message), its refusal of the input a 400 with field errors."""
+    try:
+        return call()
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(denied or _("Votre rôle ne le permet pas."))) from exc
+    except DjangoValidationError as exc:
+        raise field_errors(exc) from exc

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -15,7 +13,9 @@ from rest_framework.response import Response
 from cases.files import merges
 from cases.models import Person, PersonMerge
 from spip.access import scope_for
-from spip.api_base import AuditedReadsMixin, IdField, field_errors
+from spip.api_base import AuditedReadsMixin, IdField, service_call
+
+DENIED = _("Réservé aux directeurs.")
 
 
 class MergeSerializer(serializers.ModelSerializer):
@@ -28,15 +28,6 @@ class MergeInput(serializers.Serializer):
     kept = IdField()
     merged = IdField()
     reason = serializers.CharField(max_length=255)
-
-
-def _call(call):
-    try:
-        return call()
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(_("Réservé aux directeurs.")) from exc
-    except DjangoValidationError as exc:
-        raise field_errors(exc) from exc
 
 
 class DuplicateViewSet(
@@ -86,10 +77,11 @@ class DuplicateViewSet(
         kept, merged = visible.get(data["kept"]), visible.get(data["merged"])
         if kept is None or merged is None:
             raise NotFound(_("Fiche introuvable."))
-        merge = _call(
+        merge = service_call(
             lambda: merges.person_merge(
                 actor=request.user, kept=kept, merged=merged, reason=data["reason"]
-            )
+            ),
+            DENIED,
         )
         return Response(self.get_serializer(merge).data, status=status.HTTP_201_CREATED)
 
@@ -97,5 +89,5 @@ class DuplicateViewSet(
     @action(detail=True, methods=["post"])
     def undo(self, request, pk=None):
         merge = self.get_object()
-        merge = _call(lambda: merges.person_unmerge(actor=request.user, merge=merge))
+        merge = service_call(lambda: merges.person_unmerge(actor=request.user, merge=merge), DENIED)
         return Response(self.get_serializer(merge).data)

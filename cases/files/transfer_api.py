@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -16,8 +15,10 @@ from cases.choices import OPEN_STATUSES, ConvocationStatus
 from cases.files import releases, transfers
 from cases.models import Case, ReleasePlan, Transfer
 from spip.access import scope_for
-from spip.api_base import AuditedReadsMixin, IdField, field_errors
+from spip.api_base import AuditedReadsMixin, IdField, field_errors, service_call
 from spip.models import Antenna, Service
+
+DENIED = _("Réservé aux directeurs des services concernés.")
 
 
 class TransferSerializer(serializers.ModelSerializer):
@@ -64,15 +65,6 @@ class AnswerInput(serializers.Serializer):
     note = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
-def _call(call):
-    try:
-        return call()
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(_("Réservé aux directeurs des services concernés.")) from exc
-    except DjangoValidationError as exc:
-        raise field_errors(exc) from exc
-
-
 class TransferViewSet(
     AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -102,7 +94,7 @@ class TransferViewSet(
             raise NotFound(_("Dossier introuvable."))
         if to_service is None or (antenna_id and to_antenna is None):
             raise field_errors(DjangoValidationError({"to_service": _("Service inconnu.")}))
-        transfer = _call(
+        transfer = service_call(
             lambda: transfers.transfer_open(
                 actor=request.user,
                 case=case,
@@ -110,7 +102,8 @@ class TransferViewSet(
                 to_antenna=to_antenna,
                 reason=data["reason"],
                 override_reason=data.get("override_reason", ""),
-            )
+            ),
+            DENIED,
         )
         return Response(self.get_serializer(transfer).data, status=status.HTTP_201_CREATED)
 
@@ -135,14 +128,15 @@ class TransferViewSet(
         service = Service.objects.filter(pk=scope.service_id).first()
         if case is None or service is None:
             raise NotFound(_("Aucun dossier ouvert dans un autre service ne correspond."))
-        transfer = _call(
+        transfer = service_call(
             lambda: transfers.transfer_open(
                 actor=request.user,
                 case=case,
                 to_service=service,
                 reason=data["reason"],
                 requested=True,
-            )
+            ),
+            DENIED,
         )
         return Response(self.get_serializer(transfer).data, status=status.HTTP_201_CREATED)
 
@@ -150,13 +144,14 @@ class TransferViewSet(
         transfer = self.get_object()
         body = AnswerInput(data=request.data)
         body.is_valid(raise_exception=True)
-        transfer = _call(
+        transfer = service_call(
             lambda: transfers.transfer_answer(
                 actor=request.user,
                 transfer=transfer,
                 accept=accept,
                 note=body.validated_data.get("note", ""),
-            )
+            ),
+            DENIED,
         )
         return Response(self.get_serializer(transfer).data)
 
