@@ -318,6 +318,42 @@ NETWORK = Table(
 )
 
 
+def _continuity_rows(data: dict):
+    for s in [{"code": "", "label": str(_("Ensemble")), **data}, *data["services"]]:
+        yield (
+            s["code"],
+            s["label"],
+            s["releases"],
+            s["releases_booked_before"],
+            s["releases_booked_share"],
+            s["releases_contact_in_time"],
+            s["releases_contact_share"],
+            s["transfers_accepted"],
+            s["transfers_median_days"],
+            s["transfers_d9_days"],
+            s["transfers_auto_share"],
+        )
+
+
+CONTINUITY = Table(
+    "continuite",
+    (
+        _("Code"),
+        _("Service"),
+        _("Sorties de détention"),
+        _("Rendez-vous pris avant la sortie"),
+        _("Rendez-vous pris avant la sortie (%)"),
+        _("Premier contact dans le délai"),
+        _("Premier contact dans le délai (%)"),
+        _("Transferts acceptés"),
+        _("Délai médian d'acceptation (j)"),
+        _("9e décile (j)"),
+        _("Acceptés d'office (%)"),
+    ),
+    _continuity_rows,
+)
+
+
 def _staffing_rows(data: dict):
     for s in data["services"]:
         yield (

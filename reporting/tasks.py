@@ -45,6 +45,7 @@ def export_sheets():
         (_("Délais"), exports.DELAYS, indicators.delays),
         (_("Absences"), exports.MISSED, indicators.missed),
         (_("Issues"), exports.OUTCOMES, indicators.outcomes),
+        (_("Continuité"), exports.CONTINUITY, indicators.continuity),
     )
 
 

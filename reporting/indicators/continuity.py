@@ -22,7 +22,7 @@ from reporting.stats import nearest_rank
 from spip.numbers import share
 
 
-def _contacts_within(plans: list[dict], today) -> list[bool]:
+def _contacts_within(plans: list[dict], today) -> dict[int, bool]:
     """For each release whose outcome is known: first contact within the rule or not (a
     release still inside its window without contact is not counted yet)."""
     followed = {p["id"]: p["transfer__new_case_id"] or p["case_id"] for p in plans}
@@ -49,7 +49,7 @@ def _contacts_within(plans: list[dict], today) -> list[bool]:
         case_id__in=case_ids, attendance__in=CONTACT
     ).values_list("case_id", "held_at__date"):
         seen[case_id].append(day)
-    results = []
+    results: dict[int, bool] = {}
     for plan in plans:
         case_id, released = followed[plan["id"]], plan["released_on"]
         sub = subdivision.get(case_id, "")
@@ -67,41 +67,73 @@ def _contacts_within(plans: list[dict], today) -> list[bool]:
             last = deadlines.next_working_day(released + timedelta(days=ONE_MONTH_DAYS), sub)
         met = any(released <= day <= last for day in seen[case_id])
         if met or last < today:
-            results.append(met)
+            results[plan["id"]] = met
     return results
 
 
+def _figures(released: list[dict], contacts: dict[int, bool], accepted: list[tuple]) -> dict:
+    booked_before = len(
+        [p for p in released if p["convocation_id"] and p["booked_on"] <= p["released_on"]]
+    )
+    known = [contacts[p["id"]] for p in released if p["id"] in contacts]
+    days = sorted((t[1] - t[0]).days for t in accepted if t[1])
+    return {
+        "releases": len(released),
+        "releases_booked_before": booked_before,
+        "releases_booked_share": share(booked_before, len(released)),
+        "releases_contact_in_time": sum(known),
+        "releases_contact_share": share(sum(known), len(known)),
+        "transfers_accepted": len(accepted),
+        "transfers_median_days": nearest_rank(days, 0.5),
+        "transfers_d9_days": nearest_rank(days, 0.9),
+        "transfers_auto_share": share(sum(1 for t in accepted if t[2]), len(accepted)),
+    }
+
+
 def continuity(user, params: ReportParams) -> dict:
+    """The figures over the user's population, and per service (releases by the home
+    service, transfers by the receiving one)."""
     population = Case.objects.counted_for(user)
     released: list[dict[str, Any]] = [
         dict(row)
         for row in ReleasePlan.objects.filter(
             case__in=population, released_on__gte=params.since, released_on__lte=params.until
         ).values(
-            "id", "case_id", "transfer__new_case_id", "released_on", "booked_on", "convocation_id"
+            "id",
+            "case_id",
+            "transfer__new_case_id",
+            "released_on",
+            "booked_on",
+            "convocation_id",
+            "home_service__code",
+            "home_service__name",
         )
     ]
-    booked_before = len(
-        [p for p in released if p["convocation_id"] and p["booked_on"] <= p["released_on"]]
-    )
-    contacts = _contacts_within(released, timezone.localdate()) if released else []
+    contacts = _contacts_within(released, timezone.localdate()) if released else {}
     accepted = list(
         Transfer.objects.filter(
             case__in=population,
             status=TransferStatus.ACCEPTED,
             answered_on__gte=params.since,
             answered_on__lte=params.until,
-        ).values_list("requested_on", "answered_on", "auto_accepted")
+        ).values_list(
+            "requested_on", "answered_on", "auto_accepted", "to_service__code", "to_service__name"
+        )
     )
-    days = sorted((answered - asked).days for asked, answered, _auto in accepted if answered)
+    services: dict[str, str] = {p["home_service__code"]: p["home_service__name"] for p in released}
+    services.update({t[3]: t[4] for t in accepted})
     return {
-        "releases": len(released),
-        "releases_booked_before": booked_before,
-        "releases_booked_share": share(booked_before, len(released)),
-        "releases_contact_in_time": sum(contacts),
-        "releases_contact_share": share(sum(contacts), len(contacts)),
-        "transfers_accepted": len(accepted),
-        "transfers_median_days": nearest_rank(days, 0.5),
-        "transfers_d9_days": nearest_rank(days, 0.9),
-        "transfers_auto_share": share(sum(1 for *_x, auto in accepted if auto), len(accepted)),
+        **_figures(released, contacts, accepted),
+        "services": [
+            {
+                "code": code,
+                "label": services[code],
+                **_figures(
+                    [p for p in released if p["home_service__code"] == code],
+                    contacts,
+                    [t for t in accepted if t[3] == code],
+                ),
+            }
+            for code in sorted(services)
+        ],
     }

@@ -190,6 +190,13 @@ def test_the_national_view_counts_releases_booked_before_release_in_fixed_querie
     assert (figures["releases_contact_in_time"], figures["releases_contact_share"]) == (0, 0.0)
     assert figures["transfers_accepted"] == 1
     assert figures["transfers_median_days"] == 0
+    # Per service: the release and the transfer belong to Marseille, the home service.
+    (marseille,) = figures["services"]
+    assert (marseille["code"], marseille["releases"], marseille["transfers_accepted"]) == (
+        "13",
+        1,
+        1,
+    )
 
 
 def test_the_releases_api_gives_the_phase_and_the_appointment_to_who_may_read(
