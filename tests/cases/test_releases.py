@@ -221,3 +221,12 @@ def test_the_releases_api_gives_the_phase_and_the_appointment_to_who_may_read(
     assert api_for(world.users["cpip_other"]).get("/api/v1/releases/").json()["count"] == 0
     assert api_for(world.users["bex"]).get(f"/api/v1/releases/{release.pk}/").status_code == 404
     assert api_for(world.users["dap"]).get("/api/v1/reports/continuity/").status_code == 200
+
+
+def test_the_handover_phase_follows_the_setting_weeks(world, custody):
+    release = plan(world, custody, planned_on=date(2026, 4, 14))
+    # 6 weeks before 14 April is 3 March: on 2 March still custody only.
+    assert releases.phase(release, today=date(2026, 3, 2)) == "custody"
+    assert releases.phase(release, today=date(2026, 3, 3)) == "handover"
+    release.released_on = date(2026, 4, 14)
+    assert releases.phase(release, today=date(2026, 4, 14)) == "community"
