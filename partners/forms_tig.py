@@ -47,6 +47,17 @@ class TigSessionForm(DsfrBaseForm):
         kwargs.setdefault("initial", {"on": timezone.localdate()})
         super().__init__(*args, **kwargs)
 
+    def clean(self):
+        data = super().clean()
+        _times_in_order(self, data)
+        return data
+
+
+def _times_in_order(form, data) -> None:
+    """Every error at once: the times' order with the fields' own."""
+    if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+        form.add_error("ends_at", _("La fin de la séance doit suivre son début."))
+
 
 class TigGroupTimeForm(DsfrBaseForm):
     """When the group session was held; each person's outcome is a field of its own."""
@@ -54,6 +65,11 @@ class TigGroupTimeForm(DsfrBaseForm):
     on = forms.DateField(label=_("Date"), widget=DATE)
     starts_at = forms.TimeField(label=_("Début"), widget=TIME)
     ends_at = forms.TimeField(label=_("Fin"), widget=TIME)
+
+    def clean(self):
+        data = super().clean()
+        _times_in_order(self, data)
+        return data
 
 
 class PresentencingForm(DsfrBaseForm):
@@ -73,3 +89,17 @@ class PresentencingForm(DsfrBaseForm):
         max_length=6000,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
+
+    def clean(self):
+        """Every date error at once, with the fields' own (the service checks again)."""
+        data = super().clean()
+        born, starts, ends = data.get("birth_date"), data.get("starts_on"), data.get("ends_on")
+        if born and starts and born >= starts:
+            self.add_error(
+                "birth_date", _("La date de naissance doit précéder le début du mandat.")
+            )
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", _("La fin du mandat doit suivre son début."))
+        if starts and starts > timezone.localdate():
+            self.add_error("starts_on", _("Le mandat ne peut pas commencer dans le futur."))
+        return data

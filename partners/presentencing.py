@@ -104,9 +104,9 @@ def presentencing_record(
     if starts_on > today:
         errors["starts_on"] = _("Le mandat ne peut pas commencer dans le futur.")
     if ends_on is not None and ends_on < starts_on:
-        errors["ends_on"] = _("La fin du mandat suit son début.")
+        errors["ends_on"] = _("La fin du mandat doit suivre son début.")
     if birth_date >= starts_on:
-        errors["birth_date"] = _("La date de naissance précède le mandat.")
+        errors["birth_date"] = _("La date de naissance doit précéder le début du mandat.")
     if not summary.strip():
         errors["summary"] = _("La synthèse est ce que le SPIP recevra : elle est requise.")
     convention = None if errors else mandate_convention(partner, mandate, starts_on)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from measures.choices import FollowedBy
 from measures.models import Measure
-from partners.choices import REFERRAL_STEPS, MandateKind, ReferralStatus
+from partners.choices import OPEN_REFERRAL_STATUSES, REFERRAL_STEPS, MandateKind, ReferralStatus
 from partners.conventions import capacity
 from partners.models import PartnerBody, Referral, ReferralEvent, serving_q
 from partners.presentencing import mandate_convention
@@ -90,6 +90,17 @@ def referral_propose(
     today = timezone.localdate()
     if sent_on is not None and sent_on > today:
         raise ValidationError({"sent_on": _("Une orientation ne peut pas être datée du futur.")})
+    if Referral.objects.filter(
+        case=case, partner=partner, domain=domain, status__in=OPEN_REFERRAL_STATUSES
+    ).exists():
+        raise ValidationError(
+            {
+                "partner": _(
+                    "Une orientation vers ce partenaire pour ce domaine est déjà en cours "
+                    "pour cette personne."
+                )
+            }
+        )
     warnings = partner_fits(partner, case, domain)
     if warnings and not outside_reason.strip():
         raise ValidationError(
@@ -162,7 +173,7 @@ def referral_step(
         if on > today:
             raise ValidationError({"on": _("Le premier contact ne peut pas être dans le futur.")})
         if on < referral.sent_on:
-            raise ValidationError({"on": _("Le premier contact suit l'orientation.")})
+            raise ValidationError({"on": _("Le premier contact doit suivre l'orientation.")})
         referral.first_contact_on = on
     if to == ReferralStatus.ENDED:
         if attended is None or not result.strip():

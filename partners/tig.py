@@ -170,7 +170,7 @@ def tig_place(*, actor, measure: Measure, post: TigPost, starts_on: date) -> Tig
     elif post.placements.filter(ends_on__isnull=True).count() >= post.places:
         errors["post"] = _("Ce poste est complet (%(n)s place(s) occupée(s)).") % {"n": post.places}
     if starts_on < measure.judgment_date:
-        errors["starts_on"] = _("Le placement commence après le jugement.")
+        errors["starts_on"] = _("Le placement doit commencer après le jugement.")
     elif measure.tig_deadline and starts_on > measure.tig_deadline:
         errors["starts_on"] = _(
             "Le placement doit commencer avant la date limite d'exécution (%(day)s)."
@@ -211,7 +211,9 @@ def tig_placement_end(*, actor, placement: TigPlacement, on: date) -> TigPlaceme
         raise ValidationError(_("Ce placement est déjà terminé."))
     last = placement.sessions.order_by("-on").values_list("on", flat=True).first()
     if on < placement.starts_on or (last and on < last):
-        raise ValidationError({"on": _("La fin suit le début et la dernière séance.")})
+        raise ValidationError(
+            {"on": _("La fin du placement doit suivre son début et la dernière séance.")}
+        )
     if on > timezone.localdate():
         raise ValidationError({"on": _("La fin ne peut pas être dans le futur.")})
     placement.ends_on = on
@@ -259,7 +261,7 @@ def tig_sessions_record(
     if on > today:
         refuse("on", _("Une séance ne peut pas être dans le futur."))
     if ends_at <= starts_at:
-        refuse("ends_at", _("La fin de la séance suit son début."))
+        refuse("ends_at", _("La fin de la séance doit suivre son début."))
     if errors:
         raise ValidationError(errors)
     minutes_held = _minutes(starts_at, ends_at)

@@ -85,6 +85,9 @@ def _ledger_context(request, placement, form, status=200):
                 "ordered": tig.hours_label(ledger.ordered_minutes) if ledger else "",
                 "done": tig.hours_label(ledger.done_minutes) if ledger else "",
                 "remaining": tig.hours_label(ledger.remaining_minutes) if ledger else "",
+                "weekly": tig.hours_label(ledger.weekly_minutes)
+                if ledger and ledger.weekly_minutes
+                else "",
             },
             "sessions": TigSession.objects.visible_to(request.user).filter(placement=placement),
             "form": form,

@@ -267,7 +267,8 @@ def convocation_book(
     seat = next((n for n in range(1, slot.capacity + 1) if n not in taken), None)
     if seat is None:
         raise SlotFull({"slot": _("Ce créneau vient d'être pris. Choisissez le suivant.")})
-    if measure is not None and kind != ConvocationType.JAP:
+    # A release's first appointment has its own rule (741-1 CPP), checked by its service.
+    if measure is not None and kind not in (ConvocationType.JAP, ConvocationType.RELEASE_741_1):
         deadline = deadline_for(
             measure.measure_type,
             measure.judgment_date,

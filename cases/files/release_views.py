@@ -111,6 +111,10 @@ def release_action(request, pk: int):
             )
             messages.success(request, _("Premier rendez-vous pris : imprimez la convocation."))
         elif action == "release":
+            if not request.POST.get("confirm"):
+                raise ValidationError(
+                    _("Cochez la confirmation : la sortie clôt le suivi en détention.")
+                )
             done = releases.release_done(actor=request.user, plan=plan)
             if done.transfer_id:
                 messages.success(

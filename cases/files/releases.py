@@ -25,8 +25,10 @@ from cases.choices import (
     TransferStatus,
 )
 from cases.files import transfers
+from cases.files.services import person_update
 from cases.models import Case, Convocation, ReleasePlan, Transfer
 from cases.workload.models import AlertSettings
+from measures.models import Measure
 from measures.selectors import ONE_MONTH_DAYS, release_deadline  # noqa: F401 (re-exported)
 from spip.access import scope_for
 from spip.audit import audit_write, snapshot
@@ -163,7 +165,7 @@ def release_book(*, actor, plan: ReleasePlan, slot, beyond_reason: str = "") -> 
     zone = plan.home_service.time_zone
     day = agenda.local_date(slot.starts_at, zone)
     if day <= plan.planned_on:
-        raise ValidationError({"slot": _("Le rendez-vous suit la sortie.")})
+        raise ValidationError({"slot": _("Le rendez-vous doit suivre la sortie.")})
     deadline = release_deadline(plan.case, plan.planned_on)
     if day > deadline.last_day and not beyond_reason.strip():
         raise ValidationError(
@@ -175,10 +177,16 @@ def release_book(*, actor, plan: ReleasePlan, slot, beyond_reason: str = "") -> 
                 % {"label": deadline.label, "day": f"{deadline.last_day:%d/%m/%Y}"}
             }
         )
+    measure = (
+        Measure.objects.filter(case=plan.case, actual_end_date__isnull=True)
+        .order_by("judgment_date", "pk")
+        .first()
+    )
     convocation = agenda.convocation_book(
         actor=actor,
         case=plan.case,
         slot=slot,
+        measure=measure,
         kind=ConvocationType.RELEASE_741_1,
         issued_from="spip",
         beyond_reason=beyond_reason,
@@ -210,7 +218,15 @@ def release_done(*, actor, plan: ReleasePlan, released_on: date | None = None) -
     released_on = released_on or today
     if released_on > today:
         raise ValidationError({"released_on": _("La sortie ne peut pas être dans le futur.")})
-    case = Case.objects.select_for_update().get(pk=plan.case_id)
+    case = Case.objects.select_for_update().select_related("person").get(pk=plan.case_id)
+    # The person now lives at the release address.
+    person_update(
+        actor=actor,
+        person=case.person,
+        address=plan.address,
+        postal_code=plan.postal_code,
+        commune=plan.commune,
+    )
     case.setting = CaseSetting.OPEN
     case.prison = None
     case.version += 1
@@ -237,11 +253,7 @@ def release_done(*, actor, plan: ReleasePlan, released_on: date | None = None) -
             proposed_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         transfer = transfers.transfer_complete(transfer, actor=actor, note=_("Sortie de détention"))
-        plan.transfer = transfer
-        # The appointment follows the file.
-        Convocation.objects.filter(
-            case=case, status=ConvocationStatus.BOOKED, antenna__service_id=plan.home_service_id
-        ).update(case=transfer.new_case)
+        plan.transfer = transfer  # the appointment booked in the home antenna follows
     plan.save(update_fields=["released_on", "transfer"])
     audit_write(
         actor=actor,

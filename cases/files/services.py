@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from cases.agenda.services import convocation_cancel
 from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
+    OPEN_STATUSES,
     CaseSetting,
     CaseStatus,
     ConvocationStatus,
@@ -257,6 +258,10 @@ def case_follow_up_update(
     form carries the version it was drawn from; if the case changed since (another tab,
     a colleague), nothing is written and the user is told."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.status not in OPEN_STATUSES:
+        raise ValidationError(
+            _("Ce dossier est clos (transféré ou terminé) : il ne se modifie plus.")
+        )
     if locked.version != version:
         raise ValidationError(
             _(

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.agenda.services import convocation_cancel
 from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
     OPEN_STATUSES,
@@ -142,6 +143,14 @@ def transfer_answer(*, actor, transfer: Transfer, accept: bool, note: str = "") 
     if not accept and not note.strip():
         raise ValidationError({"note": _("Indiquez le motif du refus.")})
     if accept:
+        scope = scope_for(actor)
+        if transfer.to_antenna_id is None and scope.antenna_id:
+            # A head of antenna accepts into their antenna: the file lands where they see it.
+            antenna = Antenna.objects.filter(
+                pk=scope.antenna_id, service_id=transfer.to_service_id
+            ).first()
+            if antenna is not None:
+                transfer.to_antenna = antenna
         return _complete(transfer, actor=actor, note=note)
     transfer.status = TransferStatus.REFUSED
     transfer.answered_on = timezone.localdate()
@@ -237,6 +246,19 @@ def _complete(transfer: Transfer, *, actor, note: str = "", auto: bool = False) 
         ),
         "reports": Report.objects.filter(case=old, status=ReportStatus.DRAFT).update(case=new),
     }
+    # The sending service's appointments still to come are cancelled (the person is told);
+    # those booked in the receiving service (a release's first appointment) follow the file.
+    for convocation in Convocation.objects.filter(
+        case=old, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
+    ).exclude(antenna__service_id=transfer.to_service_id):
+        convocation_cancel(
+            actor=actor,
+            convocation=convocation,
+            reason=_("Dossier transféré à %(service)s") % {"service": transfer.to_service},
+        )
+    moved["appointments"] = Convocation.objects.filter(
+        case=old, status=ConvocationStatus.BOOKED, antenna__service_id=transfer.to_service_id
+    ).update(case=new)
     old.status = CaseStatus.CLOSED
     old.closed_on = today
     old.version += 1

@@ -67,7 +67,8 @@ def case_context(request, case, interview_form=None) -> dict:
 
     scope = scope_for(request.user)
     measures = measures_of_case(request.user, case)
-    writer = scope.records_interviews
+    # A closed file (transferred, ended) is read, never written.
+    writer = scope.records_interviews and case.status in OPEN_STATUSES
     attach_tig(request.user, measures)
     return {
         **release_context(request.user, case),

@@ -17,6 +17,7 @@ from cases.agenda.services import convocation_book, convocation_create, convocat
 from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
     CONTACT,
+    OPEN_STATUSES,
     Attendance,
     ConvocationStatus,
     ConvocationType,
@@ -48,9 +49,15 @@ def interview_record(
     private_notes: str = "",
     convocation: Convocation | None = None,
 ) -> Interview:
-    """Record an interview held (never one to come: that is a convocation)."""
+    """Record an interview held (never one to come: that is a convocation). The case row
+    is locked: an interview and a transfer or closing of the same file never cross."""
     if held_at > timezone.now():
         raise ValidationError({"held_at": _("Un entretien ne peut pas être saisi dans le futur.")})
+    status = Case.objects.select_for_update().filter(pk=case.pk).values_list("status", flat=True)
+    if status.first() not in OPEN_STATUSES:
+        raise ValidationError(
+            _("Ce dossier est clos (transféré ou terminé) : il ne se modifie plus.")
+        )
     interview = Interview(
         case=case,
         agent=agent,

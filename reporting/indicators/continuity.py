@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.choices import CONTACT, ConvocationStatus, TransferStatus
@@ -91,14 +92,36 @@ def _figures(released: list[dict], contacts: dict[int, bool], accepted: list[tup
 
 
 def continuity(user, params: ReportParams) -> dict:
-    """The figures over the user's population, and per service (releases by the home
-    service, transfers by the receiving one)."""
+    """The figures over the user's population (narrowed to a service or an antenna,
+    sending or receiving), and per service (releases by the home service, transfers by
+    the receiving one). A transfer made at a release counts with the release only."""
     population = Case.objects.counted_for(user)
+    plans = ReleasePlan.objects.filter(
+        case__in=population, released_on__gte=params.since, released_on__lte=params.until
+    )
+    moves = Transfer.objects.filter(
+        case__in=population,
+        status=TransferStatus.ACCEPTED,
+        answered_on__gte=params.since,
+        answered_on__lte=params.until,
+    ).exclude(pk__in=ReleasePlan.objects.filter(transfer__isnull=False).values("transfer_id"))
+    if params.service_id:  # the service sending or receiving
+        plans = plans.filter(
+            Q(case__service_id=params.service_id) | Q(home_service_id=params.service_id)
+        )
+        moves = moves.filter(
+            Q(from_service_id=params.service_id) | Q(to_service_id=params.service_id)
+        )
+    if params.antenna_id:
+        plans = plans.filter(
+            Q(case__antenna_id=params.antenna_id) | Q(home_antenna_id=params.antenna_id)
+        )
+        moves = moves.filter(
+            Q(case__antenna_id=params.antenna_id) | Q(to_antenna_id=params.antenna_id)
+        )
     released: list[dict[str, Any]] = [
         dict(row)
-        for row in ReleasePlan.objects.filter(
-            case__in=population, released_on__gte=params.since, released_on__lte=params.until
-        ).values(
+        for row in plans.values(
             "id",
             "case_id",
             "transfer__new_case_id",
@@ -111,12 +134,7 @@ def continuity(user, params: ReportParams) -> dict:
     ]
     contacts = _contacts_within(released, timezone.localdate()) if released else {}
     accepted = list(
-        Transfer.objects.filter(
-            case__in=population,
-            status=TransferStatus.ACCEPTED,
-            answered_on__gte=params.since,
-            answered_on__lte=params.until,
-        ).values_list(
+        moves.values_list(
             "requested_on", "answered_on", "auto_accepted", "to_service__code", "to_service__name"
         )
     )
@@ -124,6 +142,8 @@ def continuity(user, params: ReportParams) -> dict:
     services.update({t[3]: t[4] for t in accepted})
     return {
         **_figures(released, contacts, accepted),
+        "since": params.since,
+        "until": params.until,
         "services": [
             {
                 "code": code,

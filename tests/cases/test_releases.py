@@ -15,7 +15,7 @@ from cases.alerts.services import alerts_refresh
 from cases.files import releases
 from cases.models import Alert, Case, Convocation, ReleasePlan
 from measures.models import Measure
-from spip.models import Prison
+from spip.models import Prison, Service
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +117,10 @@ def test_released_to_another_service_the_file_arrives_with_its_appointment(
     assert (new.service, new.status, new.setting) == (world.other_service, "awaiting", "mo")
     convocation.refresh_from_db()
     assert convocation.case == new
+    assert convocation.measure is not None  # the PDF names the measure and its obligations
+    assert convocation.status == "booked"
+    new.person.refresh_from_db()
+    assert (new.person.postal_code, new.person.commune) == ("13001", "Marseille")
     assert Measure.objects.filter(case=new).exists()
     custody.refresh_from_db()
     assert custody.status == "closed"
@@ -188,15 +192,19 @@ def test_the_national_view_counts_releases_booked_before_release_in_fixed_querie
     assert figures["releases_booked_share"] == 100.0
     # The appointment of 24 March was never marked honoured: no contact by 30 March.
     assert (figures["releases_contact_in_time"], figures["releases_contact_share"]) == (0, 0.0)
-    assert figures["transfers_accepted"] == 1
-    assert figures["transfers_median_days"] == 0
-    # Per service: the release and the transfer belong to Marseille, the home service.
+    # The transfer made at the release counts with the release, not as a transfer.
+    assert (figures["transfers_accepted"], figures["transfers_median_days"]) == (0, None)
+    # Per service: the release belongs to Marseille, the home service.
     (marseille,) = figures["services"]
-    assert (marseille["code"], marseille["releases"], marseille["transfers_accepted"]) == (
-        "13",
-        1,
-        1,
+    assert (marseille["code"], marseille["releases"]) == ("13", 1)
+    # Narrowed to another service: nothing.
+    elsewhere = ReportParams(
+        since=date(2026, 1, 1),
+        until=date(2026, 12, 31),
+        service_id=Service.objects.get(code="01").pk,
     )
+    with time_machine.travel(at(date(2026, 4, 1)), tick=False):
+        assert continuity(world.users["dap"], elsewhere)["releases"] == 0
 
 
 def test_the_releases_api_gives_the_phase_and_the_appointment_to_who_may_read(
@@ -230,3 +238,13 @@ def test_the_handover_phase_follows_the_setting_weeks(world, custody):
     assert releases.phase(release, today=date(2026, 3, 3)) == "handover"
     release.released_on = date(2026, 4, 14)
     assert releases.phase(release, today=date(2026, 4, 14)) == "community"
+
+
+def test_the_release_is_recorded_only_when_confirmed(world, custody, client_for):
+    plan(world, custody)
+    client = client_for(world.users["cpip"])
+    with time_machine.travel(at(TODAY), tick=False):
+        client.post(f"/dossiers/{custody.pk}/sortie/", {"action": "release"})
+        assert ReleasePlan.objects.get().released_on is None
+        client.post(f"/dossiers/{custody.pk}/sortie/", {"action": "release", "confirm": "on"})
+    assert ReleasePlan.objects.get().released_on == TODAY

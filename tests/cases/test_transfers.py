@@ -252,3 +252,59 @@ def test_the_api_proposes_and_answers_with_field_errors(world, moving, api_for):
     assert refused.status_code == 400 and "note" in refused.json()
     accepted = receiver.post(f"/api/v1/transfers/{pk}/accept/", {}, format="json")
     assert accepted.status_code == 200 and accepted.json()["new_case"]
+
+
+def test_a_head_of_antenna_accepts_into_their_antenna_and_old_appointments_are_cancelled(
+    world, moving
+):
+    from cases.models import Convocation
+    from tests.factories import AgentFactory, AntennaFactory, UserFactory
+
+    aix = AntennaFactory(service=world.other_service, name="Antenne d'Aix", city="Aix")
+    head = AgentFactory(user=UserFactory(username="dpip_aix"), role="dpip", antenna=aix)
+    with time_machine.travel(at(DAY0), tick=False):
+        future = agenda_services.convocation_create(
+            actor=None,
+            case=moving,
+            kind=ConvocationType.FOLLOW_UP,
+            starts_at=at(DAY0 + timedelta(days=20), 10),
+            issued_from="spip",
+        )
+        transfer = propose(world, moving)
+        transfers.transfer_answer(actor=head.user, transfer=transfer, accept=True)
+    transfer.refresh_from_db()
+    assert transfer.new_case.antenna == aix  # where its head sees it
+    assert Case.objects.visible_to(head.user).filter(pk=transfer.new_case_id).exists()
+    assert Convocation.objects.get(pk=future.pk).status == "cancelled"
+
+
+def test_a_closed_file_is_read_not_written(world, moving, client_for):
+    from cases.files.services import case_follow_up_update
+    from cases.followup.services import interview_record
+
+    transfer = propose(world, moving)
+    transfers.transfer_answer(actor=world.users["dspip_other"], transfer=transfer, accept=True)
+    moving.refresh_from_db()
+    with pytest.raises(ValidationError):
+        interview_record(
+            actor=world.users["cpip"],
+            case=moving,
+            agent=world.agents["cpip"],
+            held_at=at(DAY0),
+            kind="office",
+            duration_minutes=30,
+            attendance="present",
+        )
+    with pytest.raises(ValidationError):
+        case_follow_up_update(
+            actor=world.users["cpip"],
+            case=moving,
+            version=moving.version,
+            risk_level="high",
+            intensity=moving.intensity,
+            reason="x",
+            agent=world.agents["cpip"],
+        )
+    page = client_for(world.users["cpip"]).get(f"/dossiers/{moving.pk}/")
+    assert page.status_code == 200
+    assert page.context["interview_form"] is None and page.context["follow_up_form"] is None

@@ -49,6 +49,7 @@ def test_a_release_to_another_departement_arrives_with_its_appointment(ui, demo)
     with page.expect_popup() as popup:
         appointment.get_by_role("link").click()
     assert popup.value.url.endswith("/pdf/")
+    page.locator("label[for=release-confirm]").click()
     page.get_by_role("button", name="La personne est sortie aujourd'hui").click()
     page.get_by_text("le dossier est transmis à SPIP des Bouches-du-Rhône").wait_for()
     plan = ReleasePlan.objects.get(case=case)

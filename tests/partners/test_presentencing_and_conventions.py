@@ -147,8 +147,8 @@ def test_a_partner_at_capacity_takes_a_referral_only_with_a_reason(world, relais
         )
     with pytest.raises(ValidationError) as refused:
         services.referral_propose(
-            actor=world.users["cpip"],
-            case=world.cases["mine"],
+            actor=world.users["cpip_a2"],
+            case=world.cases["a2"],
             partner=relais,
             domain="housing",
             reason="Hébergement",
@@ -158,13 +158,30 @@ def test_a_partner_at_capacity_takes_a_referral_only_with_a_reason(world, relais
         in refused.value.message_dict["outside_reason"][0]
     )
     services.referral_propose(
-        actor=world.users["cpip"],
-        case=world.cases["mine"],
+        actor=world.users["cpip_a2"],
+        case=world.cases["a2"],
         partner=relais,
         domain="housing",
         reason="Hébergement",
         outside_reason="Seule structure avec une place d'urgence ce soir",
     )
+
+
+def test_the_same_referral_twice_is_refused(world, relais):
+    def propose():
+        services.referral_propose(
+            actor=world.users["cpip"],
+            case=world.cases["mine"],
+            partner=relais,
+            domain="housing",
+            reason="Hébergement",
+        )
+
+    propose()
+    with pytest.raises(ValidationError) as refused:
+        propose()
+    assert "déjà en cours" in refused.value.message_dict["partner"][0]
+    assert Referral.objects.count() == 1
 
 
 def test_the_director_is_warned_of_a_convention_ending_within_the_setting(
@@ -232,3 +249,20 @@ def test_the_directory_finds_partners_by_the_persons_commune(world, relais, clie
     assert names("69100") == {"Association Le Relais", "Maison de quartier"}
     assert names(venissieux.name) == {"Association Le Relais"}
     assert names("Atlantis") == set()
+
+
+def test_the_mandate_form_shows_every_error_at_once(world, relais, client_for):
+    page = client_for(world.users["partner"]).post(
+        "/orientations/presentenciel/",
+        {
+            "mandate": "cjse",
+            "birth_name": "Durand",
+            "first_names": "Luc",
+            "birth_date": "2026-01-10",
+            "starts_on": "2026-01-01",
+            "summary": "",
+        },
+    )
+    assert page.status_code == 400
+    errors = page.context["form"].errors
+    assert set(errors) >= {"birth_date", "summary"}
