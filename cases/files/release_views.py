@@ -119,7 +119,7 @@ def release_action(request, pk: int):
             if done.transfer_id:
                 messages.success(
                     request,
-                    _("Sortie enregistrée : le dossier est transmis à %(service)s.")
+                    _("Sortie enregistrée : le dossier est transmis au %(service)s.")
                     % {"service": done.home_service},
                 )
             else:

@@ -25,13 +25,16 @@ from spip.validation import errors_onto
 
 class TransferForm(DsfrBaseForm):
     to_service = forms.ModelChoiceField(
-        label=gettext_lazy("Service d'accueil"), queryset=Service.objects.order_by("code")
+        label=gettext_lazy("Service d'accueil"),
+        queryset=Service.objects.order_by("code"),
+        empty_label=gettext_lazy("— Choisir —"),
     )
     to_antenna = forms.ModelChoiceField(
         label=gettext_lazy("Antenne d'accueil"),
         help_text=gettext_lazy("Laisser vide : l'antenne de la commune, sinon la première."),
         queryset=Antenna.objects.select_related("service").order_by("service__code", "name"),
         required=False,
+        empty_label=gettext_lazy("— Selon la commune —"),
     )
     reason = forms.CharField(label=gettext_lazy("Motif"), max_length=255)
     override_reason = forms.CharField(
@@ -75,7 +78,7 @@ def transfer_new(request, pk: int):
         else:
             messages.success(
                 request,
-                _("Transfert proposé à %(service)s.") % {"service": transfer.to_service},
+                _("Transfert proposé au %(service)s.") % {"service": transfer.to_service},
             )
             return redirect("cases:detail", pk=case.pk)
     elif request.method != "POST":

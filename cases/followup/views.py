@@ -379,7 +379,8 @@ def presentencing_handover(request, pk: int, record_id: int):
     else:
         messages.success(
             request,
-            _("La synthèse de %(partner)s a rejoint le dossier.") % {"partner": record.partner},
+            _("Synthèse de l'association jointe au dossier (%(partner)s).")
+            % {"partner": record.partner},
         )
     return redirect("cases:detail", pk=case.pk)
 

@@ -51,7 +51,7 @@ def test_a_release_to_another_departement_arrives_with_its_appointment(ui, demo)
     assert popup.value.url.endswith("/pdf/")
     page.locator("label[for=release-confirm]").click()
     page.get_by_role("button", name="La personne est sortie aujourd'hui").click()
-    page.get_by_text("le dossier est transmis à SPIP des Bouches-du-Rhône").wait_for()
+    page.get_by_text("le dossier est transmis au SPIP des Bouches-du-Rhône").wait_for()
     plan = ReleasePlan.objects.get(case=case)
     arrived = plan.transfer.new_case
 

@@ -105,7 +105,7 @@ def test_the_cpip_joins_the_associations_summary_to_the_file(ui, demo):
     assert "Association Le Relais" in proposal.inner_text()
     ui.check()
     proposal.get_by_role("button").click()
-    page.get_by_text("a rejoint le dossier").wait_for()
+    page.get_by_text("jointe au dossier").wait_for()
     timeline = page.get_by_test_id("timeline").inner_text()
     assert "Contrôle judiciaire socio-éducatif — Association Le Relais" in timeline
     assert record.summary.split(".")[0] in timeline
