@@ -569,14 +569,9 @@ def release_no_contact(ctx: Context) -> Iterator[Finding]:
         )
         if contact:
             continue
-        case = (
-            Case.objects.filter(pk=followed, status__in=OPEN_STATUSES).values("referent_id").first()
-        )
-        if case is None:
-            continue
         yield Finding(
             case_id=followed,
-            agent_id=case["referent_id"],
+            agent_id=followed_case.referent_id,
             dedup_key=f"release_contact:{plan.pk}",
             rule=(
                 f"Sorti(e) le {plan.released_on:%d/%m/%Y} : aucun contact avant le "
