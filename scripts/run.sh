@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the web server (gunicorn) and one Celery worker with the beat scheduler.
-# Ctrl-C stops both.
+# Starts the web server (gunicorn) and two Celery workers: one for the "interactive" queue
+# (messages, reminders, a user's export; it also runs the beat scheduler) and one for the
+# "national" queue (snapshots, alerts, slots, purges). Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
@@ -9,22 +10,29 @@ mkdir -p var/log
 
 if [ -n "${REDIS_URL:-}" ]; then
   broker="Redis (${REDIS_URL})"
-  pool=(--pool prefork --concurrency 2)
+  pool=(--pool prefork --concurrency 1)
 else
   broker="embarqué (fichiers sous var/celery)"
   pool=(--pool solo)
 fi
 
-"$VENV/bin/celery" -A spip worker -B --loglevel INFO "${pool[@]}" \
-  --schedule var/celerybeat-schedule >var/log/celery.log 2>&1 &
-celery_pid=$!
-trap 'kill "$celery_pid" 2>/dev/null || true; wait "$celery_pid" 2>/dev/null || true' EXIT INT TERM
+"$VENV/bin/celery" -A spip worker -B -Q interactive -n interactive@%h --loglevel INFO "${pool[@]}" \
+  --schedule var/celerybeat-schedule >var/log/celery-interactive.log 2>&1 &
+interactive_pid=$!
+"$VENV/bin/celery" -A spip worker -Q national -n national@%h --loglevel INFO "${pool[@]}" \
+  >var/log/celery-national.log 2>&1 &
+national_pid=$!
+stop() {
+  kill "$interactive_pid" "$national_pid" 2>/dev/null || true
+  wait "$interactive_pid" "$national_pid" 2>/dev/null || true
+}
+trap stop EXIT INT TERM
 
 cat <<MSG
 
   Suivi SPIP est lancé : http://127.0.0.1:${PORT}/
   Base de données : ${DATABASE_URL:-SQLite (var/spip.sqlite3)} — file Celery : ${broker}
-  Journal du worker : var/log/celery.log
+  Journaux des workers : var/log/celery-interactive.log, var/log/celery-national.log
 
   Comptes de démonstration (mot de passe : ${DEMO_PASSWORD:-spip-demo-2026}) :
     demo.cpip, demo.cpip2, demo.cpip.autre   CPIP (les deux premiers dans la même antenne)

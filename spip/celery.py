@@ -11,6 +11,35 @@ app = Celery("spip")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Two queues, each with its own worker, so that a national job never holds up what a
+# user or a person waits for.
+# - "interactive": messages and reminders, what a user asked for (an export, one
+#   service's recompute), the short housekeeping that watches the others;
+# - "national": the jobs over every service (snapshots, alerts, slots, purges).
+INTERACTIVE = "interactive"
+NATIONAL = "national"
+NATIONAL_TASKS = frozenset(
+    {
+        "reporting.tasks.workload_snapshot_compute",
+        "cases.tasks.alerts_refresh",
+        "cases.tasks.slots_generate",
+        "reporting.tasks.exports_purge",
+        "spip.tasks.agents_deactivate_departed",
+    }
+)
+
+
+def route_task(name, args, kwargs, options, task=None, **kw):  # noqa: ARG001
+    """The queue of a task: national jobs go to their own worker, except one service's
+    recompute, which a director waits for."""
+    if name in NATIONAL_TASKS and not (kwargs or {}).get("service_id"):
+        return {"queue": NATIONAL}
+    return {"queue": INTERACTIVE}
+
+
+app.conf.task_default_queue = INTERACTIVE
+app.conf.task_routes = (route_task,)
+
 # Each entry expires before its next run, so a backlog never runs a job twice in a row.
 app.conf.beat_schedule = {
     "notifications-send": {

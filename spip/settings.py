@@ -105,7 +105,10 @@ FORM_RENDERER = "django.forms.renderers.DjangoTemplates"
 VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'spip.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
+# Persistent connections (a new one per request cost a third of a cheap page), checked
+# before reuse so that a restarted database costs one failed check, not a failed request.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     # Writers queue for the lock at BEGIN instead of failing with "database is locked"
@@ -274,9 +277,13 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis when REDIS_URL is set, else an embedded filesystem broker under var/
 # so that `make run` works on a machine with nothing but Python.
 CELERY_DATA_DIR = VAR_DIR / "celery"
+# Tasks are acknowledged once done (acks_late): one still unacknowledged after this long is
+# delivered again, so every task's hard time limit stays below it (tests/spip/test_queues.py)
+# and every task is idempotent (a redelivered task changes nothing).
+CELERY_VISIBILITY_TIMEOUT = 3600
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 elif DJANGO_ENV == "test":
     CELERY_BROKER_URL = "memory://"  # a test's queued task never reaches `make run`'s worker
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
