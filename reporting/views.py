@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -84,10 +85,18 @@ def team(request):
         raise PermissionDenied
     form, params = _filters(request)
     data = indicators.team_dashboard(request.user, params)
-    _present_team(data["rows"])
-    return _export_or_render(
-        request, exports.TEAM, data, "reporting/team.html", {"form": form, **data}
-    )
+    if request.GET.get("format", "") in exports.FORMATS:
+        return _export_or_render(request, exports.TEAM, data, "", {})
+    # A service has up to a few hundred CPIPs: the most loaded first, a page at a time
+    # (the export has them all).
+    page = Paginator(data["rows"], TEAM_PAGE).get_page(request.GET.get("page"))
+    _present_team(page.object_list)
+    context = {**data, "form": form, "rows": page.object_list, "team_page": page}
+    context["team_size"] = len(data["rows"])
+    return render(request, "reporting/team.html", context)
+
+
+TEAM_PAGE = 50
 
 
 def _present_team(rows) -> None:

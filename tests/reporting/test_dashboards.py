@@ -499,3 +499,30 @@ def test_a_head_of_antenna_is_offered_only_their_antenna_in_the_filters(world, c
     html = client_for(world.users["dpip"]).get("/tableaux/delais/").content.decode()
     assert "Antenne de Lyon" in html
     assert "Antenne de Villefranche" not in html
+
+
+def test_the_team_table_shows_the_most_loaded_cpips_a_page_at_a_time(
+    client_for, loaded, settings, monkeypatch
+):
+    """Eight CPIPs (three loaded ones, five new ones with one high-risk case each), three a
+    page: the page says where it is, the figure counts the whole team, the export has all."""
+    monkeypatch.setattr("reporting.views.TEAM_PAGE", 3)
+    for _ in range(5):
+        agent = AgentFactory(role="cpip", antenna=loaded.antenna)
+        CaseFactory(antenna=loaded.antenna, referent=agent, risk_level="high")
+    snapshots.compute()
+    client = client_for(loaded.users["dspip"])
+    first = client.get("/tableaux/equipe/")
+    rows = first.context["rows"]
+    assert [r.agent_id for r in rows] == [
+        loaded.agents["cpip"].pk,  # 24 high-risk cases
+        loaded.agents["cpip_a2"].pk,  # 5 moderate
+        loaded.agents["cpip2"].pk,  # 10 low
+    ]
+    page = first.content.decode()
+    assert first.context["team_size"] == 8
+    assert "Page 1 sur 3 (CPIP 1 à 3 sur 8, les plus chargés d'abord)" in page
+    last = client.get("/tableaux/equipe/?page=3")
+    assert len(last.context["rows"]) == 2
+    assert "Page 3 sur 3 (CPIP 7 à 8 sur 8" in last.content.decode()
+    assert len(csv_rows(client.get("/tableaux/equipe/?format=csv"))) == 1 + 8  # header, CPIPs
