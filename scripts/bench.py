@@ -388,6 +388,151 @@ def pages() -> list[tuple[str, float, int]]:
     return results
 
 
+def hot_pages():
+    """The four pages the load test drives, as (label, user, url)."""
+    from django.contrib.auth import get_user_model
+
+    from cases.models import Case
+    from spip.models import Agent
+
+    users = get_user_model().objects
+    cpip = Agent.objects.get(user__username="bench.heavy.cpip")
+    long_case = Case.objects.filter(referent=cpip).order_by("id").first()
+    assert long_case is not None
+    return [
+        ("caseload (50 of 250 cases)", cpip.user, "/portefeuille/"),
+        ("case file (5 years of history)", cpip.user, f"/dossiers/{long_case.pk}/"),
+        ("largest team dashboard", users.get(username="bench.dspip.59"), "/tableaux/equipe/"),
+        ("cases API, 50 a page", cpip.user, "/api/v1/cases/?page_size=50"),
+    ]
+
+
+def cpu_rows() -> list[tuple[str, float, float]]:
+    """Python CPU per request (``time.process_time`` around the test client: the server's
+    own work, whatever else the machine does), median of 20, beside the wall clock."""
+    from django.test import Client
+
+    client = Client(SERVER_NAME="localhost")
+    rows = []
+    for label, user, url in hot_pages():
+        client.force_login(user)
+        client.get(url)
+        cpu, wall = [], []
+        for _ in range(20):
+            c0, w0 = time.process_time(), time.perf_counter()
+            response = client.get(url)
+            cpu.append(time.process_time() - c0)
+            wall.append(time.perf_counter() - w0)
+        assert response.status_code == 200, (url, response.status_code)
+        rows.append((label, statistics.median(cpu), statistics.median(wall)))
+    return rows
+
+
+def load_rows(seconds: int, concurrencies: list[int]) -> list[tuple]:
+    """Each hot page through gunicorn (2 workers, production settings) driven by wrk on
+    loopback, beside the floor endpoint (session + one query), in the same run."""
+    import json
+    import shutil
+    import subprocess
+    import urllib.request
+
+    from django.conf import settings
+    from django.test import Client
+
+    wrk = shutil.which("wrk")
+    if not wrk:
+        print("wrk absent (apt-get install wrk): no load test.", flush=True)
+        return []
+    pages = hot_pages()
+    targets = [("floor: session + one query", pages[0][1], "/bench/floor/"), *pages]
+    client = Client(SERVER_NAME="localhost")
+    cookies = {}
+    for label, user, _url in targets:
+        client.force_login(user)
+        cookies[label] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    port = 8765
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "production",
+        "DJANGO_SETTINGS_MODULE": "benchsite.settings",
+        "PYTHONPATH": f"{ROOT / 'scripts'}:{ROOT}",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "API_THROTTLE_USER": "100000000/hour",
+    }
+    server = subprocess.Popen(  # noqa: S603
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "spip.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    rows = []
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.5)
+        for label, _user, url in targets:
+            header = f"Cookie: {settings.SESSION_COOKIE_NAME}={cookies[label]}"
+            check = urllib.request.Request(
+                f"http://127.0.0.1:{port}{url}", headers={"Cookie": header[8:]}
+            )  # noqa: S310
+            with urllib.request.urlopen(check, timeout=30) as answer:  # noqa: S310
+                assert answer.status == 200 and answer.url.endswith(url), (url, answer.url)
+            for concurrency in concurrencies:
+                out = subprocess.run(  # noqa: S603
+                    [
+                        wrk,
+                        "-t",
+                        str(min(concurrency, 2)),
+                        "-c",
+                        str(concurrency),
+                        "-d",
+                        f"{seconds}s",
+                        "--timeout",
+                        "10s",
+                        "-H",
+                        header,
+                        "-s",
+                        str(ROOT / "scripts" / "wrk_report.lua"),
+                        f"http://127.0.0.1:{port}{url}",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                figures = json.loads(out.split("JSON ", 1)[1])
+                rate = figures["requests"] / (figures["duration_us"] / 1e6)
+                rows.append(
+                    (
+                        label,
+                        concurrency,
+                        rate,
+                        figures["p50_us"] / 1000,
+                        figures["p95_us"] / 1000,
+                        figures["status_errors"] + figures["socket_errors"],
+                    )
+                )
+                print(f"  {label} ×{concurrency}: {rate:.0f} req/s", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return rows
+
+
 def booking_rows() -> list[tuple[str, float, int]]:
     """Slot search over 60 days for an antenna with a published agenda, and one booking."""
     from datetime import time as t
@@ -435,8 +580,15 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=250_000)
     parser.add_argument("--agents", type=int, default=4_000)
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--load-seconds", type=int, default=30, help="per page and concurrency")
+    parser.add_argument("--concurrency", default="1,8,32", help="wrk connections, comma-separated")
     args = parser.parse_args()
     backend = configure_database()
+    # One key for this process's sessions and the load test's server.
+    if len(os.environ.get("DJANGO_SECRET_KEY", "")) < 40:
+        import secrets
+
+        os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spip.settings")
     import django
 
@@ -475,6 +627,8 @@ def main() -> None:
             cur.execute("ANALYZE")  # the alert table went from 0 to hundreds of thousands of rows
     rerun_time, rerun = timed(alerts_refresh)
     page_rows = pages()
+    cpu = cpu_rows()
+    load = load_rows(args.load_seconds, [int(c) for c in args.concurrency.split(",")])
 
     lines = [
         "# Benchmarks",
@@ -508,6 +662,33 @@ def main() -> None:
         f"| {label} | {seconds * 1000:.0f} ms | {queries} |"
         for label, seconds, queries in page_rows
     ]
+    lines += [
+        "",
+        "## Python CPU per request",
+        "",
+        "`time.process_time` around the test client: the server's own CPU, median of 20.",
+        "",
+        "| page | CPU | wall clock |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {label} | {c * 1000:.1f} ms | {w * 1000:.1f} ms |" for label, c, w in cpu]
+    if load:
+        floor = {n: rate for label, n, rate, *_ in load if label.startswith("floor")}
+        lines += [
+            "",
+            "## Load test",
+            "",
+            f"gunicorn, 2 workers, production settings, on loopback; wrk for {args.load_seconds} s",
+            "per page and concurrency, one page after the other on the same server. The floor",
+            "endpoint is an authenticated page that reads the session and runs one query.",
+            "",
+            "| page | clients | req/s | vs floor | p50 | p95 | errors |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {label} | {n} | {rate:.0f} | {rate / floor[n]:.0%} | {p50:.0f} ms | {p95:.0f} ms | {errors} |"
+            for label, n, rate, p50, p95, errors in load
+        ]
     lines += ["", "## Booking (BEX desk)", "", "| operation | time | queries |", "|---|---|---|"]
     lines += [
         f"| {label} | {seconds * 1000:.0f} ms | {queries} |"

@@ -109,6 +109,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # before reuse so that a restarted database costs one failed check, not a failed request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode (docker-compose), a server-side cursor would not
+# survive its transaction's end: the pooler says so and the cursors are turned off.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_TRANSACTION_POOLER", default=False
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     # Writers queue for the lock at BEGIN instead of failing with "database is locked"
