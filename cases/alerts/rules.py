@@ -281,9 +281,13 @@ def outcome_missing(ctx: Context) -> Iterator[Finding]:
 def contact_overdue(ctx: Context) -> Iterator[Finding]:
     """No contact (``last_contact``: an interview or an honoured convocation) within the
     intensity's interval."""
+    zone = ZoneInfo(ctx.zone)
     for intensity in Intensity:
         interval = ctx.policy.contact_interval(intensity)
         since = ctx.local_midnight(ctx.today - timedelta(days=interval))
+        # Worded once per intensity, not once per finding (tens of thousands nationally).
+        rule = f"Dernier contact il y a plus de {interval} jours (suivi {intensity.label.lower()})"
+        span = timedelta(days=interval)
         rows = (
             _open_cases(ctx)
             .filter(
@@ -296,17 +300,13 @@ def contact_overdue(ctx: Context) -> Iterator[Finding]:
             .values("id", "referent_id", "last", "allocated_on")
         )
         for row in rows:
-            last = (
-                row["last"].astimezone(ZoneInfo(ctx.zone)).date()
-                if row["last"]
-                else row["allocated_on"]
-            )
+            last = row["last"].astimezone(zone).date() if row["last"] else row["allocated_on"]
             yield Finding(
                 case_id=row["id"],
                 agent_id=row["referent_id"],
                 dedup_key=f"case:{row['id']}",
-                rule=f"Dernier contact il y a plus de {interval} jours (suivi {Intensity(intensity).label.lower()})",
-                due_on=last + timedelta(days=interval),
+                rule=rule,
+                due_on=last + span,
             )
 
 
