@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from django.core.files import File
+from django.core.files.storage import default_storage
+
 from spip.numbers import percent
+
+
+def export_file(run) -> File | None:
+    """A national export's workbook, opened from the storage (local folder or bucket) for
+    the view that checked who asks; None once purged or lost. One call to the storage:
+    opening a missing name raises, locally as on S3."""
+    if not run.file:
+        return None
+    try:
+        return default_storage.open(run.file, "rb")
+    except FileNotFoundError:
+        return None
 
 
 def team_load(snapshot) -> dict | None:

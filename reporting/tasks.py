@@ -1,12 +1,13 @@
 """Workload jobs. Thin: each task records its run and calls the engine."""
 
 import secrets
+import tempfile
 from datetime import date
-from pathlib import Path
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,24 +50,16 @@ def export_sheets():
     )
 
 
-def export_path(run) -> Path | None:
-    if not run.file:
-        return None
-    return Path(settings.MEDIA_ROOT) / run.file
-
-
 @shared_task(soft_time_limit=1200, time_limit=1260, acks_late=True)
 def national_export(run_id: int, user_id: int) -> dict:
     """Every indicator of the requester's scope in one workbook, one sheet each; progress
     is written to the run after each sheet. A rerun writes a new file and points the run
-    at it."""
+    at it. The workbook is built in a temporary file on the worker, then saved to the
+    storage (local folder or bucket), where any web host finds it."""
 
     user = get_user_model().objects.get(pk=user_id)
     today = timezone.localdate()
     params = ReportParams(*last_twelve_months(today))
-    name = f"exports/{secrets.token_hex(16)}.xlsx"
-    target = Path(settings.MEDIA_ROOT) / name
-    target.parent.mkdir(parents=True, exist_ok=True)
     total = len(export_sheets())
 
     def progress(done: int) -> None:
@@ -78,8 +71,12 @@ def national_export(run_id: int, user_id: int) -> dict:
 
     progress(0)
     with job_run("national_export", run_id=run_id) as result:
-        with target.open("wb") as handle:
+        with tempfile.TemporaryFile() as handle:
             exports.write_workbook(handle, sheets(), progress=progress)
+            handle.seek(0)
+            name = default_storage.save(
+                f"exports/{secrets.token_hex(16)}.xlsx", File(handle, name="export.xlsx")
+            )
         JobRun.objects.filter(pk=run_id).update(file=name)
         result.update(done=total, total=total)
     return {"file": name}

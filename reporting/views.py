@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from reporting import exports, indicators
 from reporting.forms import ReportParams, WhatIfForm, report_params
+from reporting.selectors import export_file
 from reporting.stats import last_twelve_months
-from reporting.tasks import export_path
 from reporting.tasks import national_export as export_task
 from spip.access import scope_for
 from spip.audit import audit_page, get_visible_or_404
@@ -245,8 +245,8 @@ def export_download(request, pk: int):
         JobRun.objects.filter(name="national_export", requested_by=request.user),
         pk=pk,
     )
-    path = export_path(run)
-    if path is None or not path.exists():
+    workbook = export_file(run)
+    if workbook is None:
         raise Http404(_("Ce fichier n'est plus disponible : relancez l'export."))
     audit_page(request, "reporting.jobrun", [run.pk], _("Export complet téléchargé"))
-    return FileResponse(path.open("rb"), as_attachment=True, filename="indicateurs-spip.xlsx")
+    return FileResponse(workbook, as_attachment=True, filename="indicateurs-spip.xlsx")

@@ -197,11 +197,16 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # One cache for every web process (API throttling, lockouts): Redis when configured.
+# Without REDIS_URL each process keeps its own, which only suits a single web host.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Sessions in the database, which every web host shares: a signed-in agent may land on any
+# host. Not cached_db: sessions survive a Redis restart, and the database stays the one
+# place where a session can be ended (a row deleted there is no longer valid on any host).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français"))]
@@ -213,8 +218,45 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded proofs and generated exports go through Django's storage API (never a path):
+# a local folder by default (SPIP_MEDIA_ROOT), an S3-compatible bucket (MinIO, Scaleway,
+# OVH, AWS…) when SPIP_STORAGE=s3 or SPIP_S3_BUCKET is set, so that several web hosts and
+# the Celery workers share them. The bucket stays private: files are streamed through the
+# scoped views, never linked to; a URL the storage might sign expires within five minutes.
+SPIP_STORAGE = env("SPIP_STORAGE", default="") or (
+    "s3" if env("SPIP_S3_BUCKET", default="") else "local"
+)
+if SPIP_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured("SPIP_STORAGE must be local or s3.")
+if SPIP_STORAGE == "s3":
+    if not env("SPIP_S3_BUCKET", default=""):
+        raise ImproperlyConfigured("SPIP_STORAGE=s3 needs SPIP_S3_BUCKET.")
+    _S3_OPTIONS = {
+        "bucket_name": env("SPIP_S3_BUCKET"),
+        "endpoint_url": env("SPIP_S3_ENDPOINT_URL", default="") or None,
+        # Empty keys: boto3's own chain (instance role, AWS_* variables).
+        "access_key": env("SPIP_S3_ACCESS_KEY", default="") or None,
+        "secret_key": env("SPIP_S3_SECRET_KEY", default="") or None,
+        "region_name": env("SPIP_S3_REGION", default="") or None,
+        # MinIO and most S3-compatible servers want path-style addressing
+        # (http://minio:9000/bucket/key), which works on AWS too.
+        "addressing_style": env("SPIP_S3_ADDRESSING_STYLE", default="path"),
+        "signature_version": "s3v4",
+        "default_acl": None,  # the bucket's policy: private
+        "querystring_auth": True,
+        "querystring_expire": 300,
+        "file_overwrite": False,  # a name already taken gets a suffix, never replaced
+        # A file read back is held in memory up to 10 MB, then in a temporary file.
+        "max_memory_size": 10 * 1024 * 1024,
+    }
+    _DEFAULT_STORAGE: dict = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {key: value for key, value in _S3_OPTIONS.items() if value is not None},
+    }
+else:
+    _DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if DJANGO_ENV == "production"
@@ -225,7 +267,8 @@ STORAGES = {
 # collectstatic step before `make run`); production serves the collected, compressed ones.
 WHITENOISE_USE_FINDERS = DJANGO_ENV != "production"
 WHITENOISE_AUTOREFRESH = DEBUG
-# Uploaded proofs live outside the web root and are served only through scoped views.
+# Local storage: proofs and exports live outside the web root, served only through scoped
+# views. Several web hosts need this folder shared, or the object storage above.
 MEDIA_ROOT = env.path("SPIP_MEDIA_ROOT", default=VAR_DIR / "media")
 
 REST_FRAMEWORK = {

@@ -109,9 +109,9 @@ def test_a_reminder_goes_out_while_a_national_job_holds_its_worker(world, settin
     ):
         try:
             app.tasks["cases.tasks.alerts_refresh"].delay()
-            assert started.wait(20), "the national job never started"
+            assert started.wait(60), "the national job never started"
             app.tasks["cases.tasks.notifications_send"].delay()
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 message.refresh_from_db()
                 if message.status == "sent":
