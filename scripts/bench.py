@@ -445,11 +445,15 @@ def load_rows(seconds: int, concurrencies: list[int]) -> list[tuple]:
         return []
     pages = hot_pages()
     targets = [("floor: session + one query", pages[0][1], "/bench/floor/"), *pages]
-    client = Client(SERVER_NAME="localhost")
-    cookies = {}
-    for label, user, _url in targets:
-        client.force_login(user)
-        cookies[label] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    # One session per user, each from its own client: logging in again on the same client
+    # would rotate (and so end) the session handed out before.
+    sessions = {}
+    for _label, user, _url in targets:
+        if user.pk not in sessions:
+            client = Client(SERVER_NAME="localhost")
+            client.force_login(user)
+            sessions[user.pk] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    cookies = {label: sessions[user.pk] for label, user, _url in targets}
     port = 8765
     env = {
         **os.environ,
@@ -491,7 +495,8 @@ def load_rows(seconds: int, concurrencies: list[int]) -> list[tuple]:
                 f"http://127.0.0.1:{port}{url}", headers={"Cookie": header[8:]}
             )  # noqa: S310
             with urllib.request.urlopen(check, timeout=30) as answer:  # noqa: S310
-                assert answer.status == 200 and answer.url.endswith(url), (url, answer.url)
+                served = answer.status == 200 and answer.url == check.full_url
+                assert served, (url, answer.status, answer.url)  # not the login page
             for concurrency in concurrencies:
                 out = subprocess.run(  # noqa: S603
                     [
