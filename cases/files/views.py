@@ -63,6 +63,9 @@ def case_detail(request, pk: int):
     return render(request, "cases/case_detail.html", case_context(request, case))
 
 
+TIMELINE_SHOWN = 40
+
+
 def case_context(request, case, interview_form=None) -> dict:
 
     scope = scope_for(request.user)
@@ -70,12 +73,16 @@ def case_context(request, case, interview_form=None) -> dict:
     # A closed file (transferred, ended) is read, never written.
     writer = scope.records_interviews and case.status in OPEN_STATUSES
     attach_tig(request.user, measures)
+    # Years of history: the latest events, the whole of it on request.
+    events = timeline(request.user, case)
+    whole = request.GET.get("chronologie") == "tout"
     return {
         **release_context(request.user, case),
         "case": case,
         "person": case.person,
         "measures": measures,
-        "timeline": timeline(request.user, case),
+        "timeline": events if whole else events[:TIMELINE_SHOWN],
+        "timeline_total": len(events),
         "alerts": Alert.objects.visible_to(request.user)
         .filter(case=case, closed_at__isnull=True)
         .by_urgency(),

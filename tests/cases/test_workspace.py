@@ -540,8 +540,16 @@ def test_case_file_query_count_does_not_grow_with_history(
         for i in range(1, 81)
     )
     with django_assert_max_num_queries(len(small.captured_queries)):
-        response = client.get(url)
+        response = client.get(f"{url}?chronologie=tout")
     assert len([e for e in response.context["timeline"] if e["kind"] == "interview"]) == 60
+    # By default the latest 40 events, newest first, and the way to the rest.
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    shown = response.context["timeline"]
+    assert len(shown) == 40
+    assert response.context["timeline_total"] > 60
+    assert shown[0]["when"] >= shown[-1]["when"]
+    assert "voir toute la chronologie" in response.content.decode()
 
 
 def test_caseload_shows_the_report_due_date(world, client_for):
