@@ -38,6 +38,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=1, minute=15),
         "options": {"expires": 12 * 3600},
     },
+    # The audit table's partitions for this month and the next ones (PostgreSQL).
+    "audit-partitions-ensure": {
+        "task": "spip.tasks.audit_partitions_ensure",
+        "schedule": crontab(hour=1, minute=45),
+        "options": {"expires": 12 * 3600},
+    },
     "job-runs-sweep": {
         "task": "spip.tasks.job_runs_sweep",
         "schedule": crontab(minute="*/15"),
