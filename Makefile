@@ -35,7 +35,8 @@ migrate: install
 	$(OWNER_ENV) $(PY) manage.py migrate --noinput
 	$(OWNER_ENV) $(PY) manage.py load_reference
 
-# Daily in production: audit rows past the retention period, deleted as the owner.
+# Daily in production, as the owner: the audit rows past the retention period deleted (on
+# PostgreSQL whole months dropped), the audit partitions of the months ahead created.
 purge-audit: install
 	$(OWNER_ENV) $(PY) manage.py purge_audit
 

@@ -1,6 +1,9 @@
 """Benchmarks: the workload and alert jobs at national scale, and page/API timings.
 
-Usage: make bench [BENCH_ARGS="--cases 250000 --agents 4000"]
+Usage: make bench [BENCH_ARGS="--cases 250000 --agents 4000 --audit-rows 20000000"]
+
+On PostgreSQL it ends with the audit table before and after partitioning
+(``scripts/bench_audit.py``; ``--audit-rows 0`` leaves it out).
 
 Runs on its own database: with DATABASE_URL=postgres://…/NAME it uses NAME_bench
 (created if missing, rebuilt each run); without, var/bench.sqlite3. Timings are wall
@@ -21,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench_audit import audit_benchmark  # noqa: E402 - next to this script
 
 
 def configure_database() -> str:
@@ -584,6 +589,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=250_000)
     parser.add_argument("--agents", type=int, default=4_000)
+    # The audit table at years of rows (PostgreSQL only; scripts/bench_audit.py).
+    parser.add_argument("--audit-rows", type=int, default=20_000_000)
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--load-seconds", type=int, default=30, help="per page and concurrency")
     parser.add_argument("--concurrency", default="1,8,32", help="wrk connections, comma-separated")
@@ -700,6 +707,8 @@ def main() -> None:
         for label, seconds, queries in booking_rows()
     ]
     lines.append("")
+    if connection.vendor == "postgresql" and args.audit_rows:
+        lines += audit_benchmark(args.audit_rows)
     Path(args.output).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     print(f"Open alerts: {Alert.objects.filter(closed_at__isnull=True).count():,}")

@@ -25,6 +25,7 @@ NATIONAL_TASKS = frozenset(
         "cases.tasks.slots_generate",
         "reporting.tasks.exports_purge",
         "spip.tasks.agents_deactivate_departed",
+        "spip.tasks.audit_partitions_ensure",
     }
 )
 
@@ -65,6 +66,12 @@ app.conf.beat_schedule = {
     "agents-deactivate-departed": {
         "task": "spip.tasks.agents_deactivate_departed",
         "schedule": crontab(hour=1, minute=15),
+        "options": {"expires": 12 * 3600},
+    },
+    # The audit table's partitions for this month and the next ones (PostgreSQL).
+    "audit-partitions-ensure": {
+        "task": "spip.tasks.audit_partitions_ensure",
+        "schedule": crontab(hour=1, minute=45),
         "options": {"expires": 12 * 3600},
     },
     "job-runs-sweep": {

@@ -6,6 +6,12 @@ worker processes connect as the runtime role (``DATABASE_URL``). The owner re-gr
 every ``migrate``, so a new table is reachable the moment it exists. Being neither owner
 nor superuser, the runtime role cannot TRUNCATE, ALTER (DISABLE TRIGGER) or set
 ``session_replication_role``.
+
+On PostgreSQL the audit table is partitioned by month (migration 0013). The runtime role
+reads and writes it through the parent only, whose rights PostgreSQL checks for every
+partition; on the partitions themselves it holds nothing, and it owns none, so it can
+neither drop nor detach one. It may execute ``spip_audit_partitions_ensure``, which creates
+the months ahead as the owner (the daily Celery task).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from django.conf import settings
 from django.db import connections
 
 AUDIT_TABLE = "spip_auditentry"
+ENSURE_FUNCTION = "spip_audit_partitions_ensure(integer)"
 
 
 def grant_runtime_role(role: str, using: str = "default") -> bool:
@@ -34,6 +41,15 @@ def grant_runtime_role(role: str, using: str = "default") -> bool:
         cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {name}")
         cursor.execute(f"REVOKE ALL ON TABLE {AUDIT_TABLE} FROM {name}")
         cursor.execute(f"GRANT SELECT, INSERT ON TABLE {AUDIT_TABLE} TO {name}")
+        cursor.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
+            [AUDIT_TABLE],
+        )
+        for (partition,) in cursor.fetchall():
+            cursor.execute(f"REVOKE ALL ON TABLE {partition} FROM {name}")
+        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [ENSURE_FUNCTION])
+        if cursor.fetchone()[0]:
+            cursor.execute(f"GRANT EXECUTE ON FUNCTION {ENSURE_FUNCTION} TO {name}")
         cursor.execute(f"REVOKE ALL ON TABLE django_migrations FROM {name}")
         cursor.execute(f"GRANT SELECT ON TABLE django_migrations TO {name}")
     return True

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from spip.audit import audit_write, diff, snapshot
+from spip.audit_partitions import audit_partitions_drop_expired
 from spip.choices import Assignment, AuditAction, Role
 from spip.models import Agent, Antenna, AuditEntry, Court, InterregionalUnit, Service
 
@@ -148,13 +149,16 @@ def agents_deactivate_departed(*, today: date | None = None) -> int:
 
 
 def audit_purge_expired(*, now=None) -> int:
-    """Delete audit rows older than the retention period. The database trigger refuses
-    to delete anything younger, so a wrong setting cannot erase recent history. Runs as
-    the table's owner (``manage.py purge_audit``): the application's runtime role holds
-    no DELETE on the audit table."""
+    """Remove the audit rows older than the retention period; how many. On PostgreSQL the
+    months wholly past it go as whole partitions (no row-by-row DELETE), then the rows of the
+    boundary month are deleted. The database trigger refuses to delete anything younger, and
+    no partition younger is dropped, so a wrong setting cannot erase recent history. Runs as
+    the table's owner (``manage.py purge_audit``): the application's runtime role holds no
+    DELETE on the audit table and owns none of its partitions."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.AUDIT_RETENTION_DAYS + 1)
+    dropped = audit_partitions_drop_expired(cutoff=cutoff)
     table = AuditEntry._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE at < %s", [cutoff])  # noqa: S608 - table name is ours
-        return cursor.rowcount
+        return dropped + cursor.rowcount

@@ -27,6 +27,7 @@ EXPECTED = {
     "reporting.tasks.workload_snapshot_compute": NATIONAL,
     "reporting.tasks.exports_purge": NATIONAL,
     "spip.tasks.agents_deactivate_departed": NATIONAL,
+    "spip.tasks.audit_partitions_ensure": NATIONAL,
 }
 
 
