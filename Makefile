@@ -86,7 +86,11 @@ test: install browser lint
 e2e: install browser
 	DJANGO_ENV=test $(VENV)/bin/pytest tests/e2e
 
+# The load test drives gunicorn with wrk (Debian's package), installed here when missing.
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+		echo "wrk absent : pas de test de charge (apt-get install wrk)."
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:

@@ -74,8 +74,25 @@ def test_no_task_outlives_the_broker_visibility_timeout():
     assert app.conf.worker_prefetch_multiplier == 1
 
 
+@pytest.fixture
+def in_memory_broker():
+    """Both workers run in this process: on the in-memory broker, whatever REDIS_URL says
+    (the path through a real Redis and a worker process is tested in tests/reporting)."""
+    saved = (app.conf.broker_url, app.conf.broker_transport_options, app._pool)
+    saved_producers = app.amqp._producer_pool
+    app.conf.broker_url, app.conf.broker_transport_options = "memory://", {}
+    app._pool, app.amqp._producer_pool = None, None
+    yield
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app.conf.broker_url, app.conf.broker_transport_options, app._pool = saved
+    app.amqp._producer_pool = saved_producers
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_reminder_goes_out_while_a_national_job_holds_its_worker(world, settings, monkeypatch):
+def test_a_reminder_goes_out_while_a_national_job_holds_its_worker(
+    world, settings, monkeypatch, in_memory_broker
+):
     from celery.contrib.testing.worker import start_worker
 
     from cases.agenda.notify import FakeSMS
