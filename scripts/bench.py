@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import bench_floors  # noqa: E402 - next to this script
 from bench_audit import audit_benchmark  # noqa: E402 - next to this script
 
 
@@ -288,37 +289,6 @@ def _heavy_cpip(service, antenna, court, sp, today) -> None:
         )
         for i in range(1, 81)
     )
-
-
-def floor_group_by() -> None:
-    """The same figures in hand-written SQL, nothing stored: per agent, antenna, service,
-    region and nation, the persons, cases by risk and setting, weighted load and measures."""
-    from django.db import connection
-
-    weights = "CASE c.risk_level WHEN 'high' THEN 0.05 WHEN 'moderate' THEN 0.02 WHEN 'low' THEN 0.005 ELSE 0.02 END"
-    counts = (
-        "COUNT(DISTINCT c.person_id), SUM(CASE WHEN c.risk_level='high' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN c.risk_level='moderate' THEN 1 ELSE 0 END), SUM(CASE WHEN c.risk_level='low' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN c.risk_level='not_assessed' THEN 1 ELSE 0 END), SUM(CASE WHEN c.setting='mo' THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN c.status='awaiting' THEN 1 ELSE 0 END), SUM({weights})"
-    )
-    where = "c.status IN ('awaiting', 'active', 'suspended')"
-    join = "FROM cases_case c JOIN spip_service s ON s.id = c.service_id"
-    with connection.cursor() as cur:
-        for key in (
-            "c.referent_id",
-            "c.antenna_id",
-            "c.service_id",
-            "s.interregional_unit_id",
-            "0",
-        ):
-            cur.execute(f"SELECT {key}, {counts} {join} WHERE {where} GROUP BY 1")  # noqa: S608
-            cur.fetchall()
-            cur.execute(
-                f"SELECT {key}, COUNT(*) FROM measures_measure m JOIN cases_case c ON c.id = m.case_id "  # noqa: S608
-                f"JOIN spip_service s ON s.id = c.service_id WHERE m.actual_end_date IS NULL AND {where} GROUP BY 1"
-            )
-            cur.fetchall()
 
 
 def pages() -> list[tuple[str, float, int]]:
@@ -594,6 +564,9 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--load-seconds", type=int, default=30, help="per page and concurrency")
     parser.add_argument("--concurrency", default="1,8,32", help="wrk connections, comma-separated")
+    parser.add_argument(
+        "--jobs-only", action="store_true", help="the jobs and their floors, no pages"
+    )
     args = parser.parse_args()
     backend = configure_database()
     # One key for this process's sessions and the load test's server.
@@ -621,28 +594,81 @@ def main() -> None:
             cur.execute("ANALYZE")  # as autovacuum would after a bulk load
     generated = time.perf_counter() - start
 
-    from cases.alerts.services import alerts_refresh
+    from django.db import transaction
+    from django.utils import timezone
+
+    from cases.alerts.rules import RULES, contexts
+    from cases.alerts.services import alert_type_refresh, alerts_follow_owner, alerts_refresh
     from cases.models import Alert
     from reporting import snapshots
+
+    postgres = connection.vendor == "postgresql"
+    # Alerts first, as in steady state: every job below runs with the alerts open.
+    # The first run on the untidy generated data, one rule after the other (the job's order).
+    now = timezone.now()
+    ctxs = list(contexts(now))
+    rule_rows: dict[str, dict] = {}
+    for alert_type in RULES:
+        start = time.perf_counter()
+        counts = alert_type_refresh(alert_type, ctxs=ctxs, now=now)
+        rule_rows[alert_type] = {"first": time.perf_counter() - start, "opened": counts["opened"]}
+    start = time.perf_counter()
+    with transaction.atomic():
+        alerts_follow_owner(day=timezone.localdate(now))
+    owner_first = time.perf_counter() - start
+    first_alerts = sum(row["first"] for row in rule_rows.values()) + owner_first
+    opened_total = sum(row["opened"] for row in rule_rows.values())
+    if postgres:
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")  # the alert table went from 0 to hundreds of thousands of rows
+    # The rerun (nothing changes), each rule timed on its own, then the whole job.
+    for alert_type in RULES:
+        seconds, counts = timed(
+            lambda alert_type=alert_type: alert_type_refresh(alert_type, ctxs=ctxs, now=now)
+        )
+        rule_rows[alert_type].update(rerun=seconds, unchanged=counts["unchanged"])
+    rerun_time, rerun = timed(alerts_refresh)
+    # Each worst rule beside its floor, timed the same way on a scratch alert table: empty
+    # (first run), then holding the type's open alerts (rerun); the floor must open exactly
+    # the alerts the job holds open.
+    floor_sql: dict[str, str] = {}
+    if postgres:
+        for alert_type in bench_floors.ALERT_FLOORS:
+            if alert_type not in RULES:
+                continue
+            sql = bench_floors.alert_floor_sql(alert_type, now)
+            severity = RULES[alert_type][1]
+            firsts = []
+            for _ in range(3):
+                bench_floors.alert_floor_prepare(None)
+                start = time.perf_counter()
+                bench_floors.alert_floor(alert_type, severity, sql, now)
+                firsts.append(time.perf_counter() - start)
+            rows = bench_floors.alert_floor_check(alert_type)
+            bench_floors.alert_floor_prepare(alert_type)
+            rerun_floor, (opened, closed) = timed(
+                lambda a=alert_type, v=severity, q=sql: bench_floors.alert_floor(a, v, q, now)
+            )
+            assert (opened, closed) == (0, 0), (alert_type, opened, closed)
+            rule_rows[alert_type].update(
+                floor_first=statistics.median(firsts), floor_rerun=rerun_floor, checked=rows
+            )
+            floor_sql[alert_type] = sql
 
     ratio_time, levels = timed(snapshots.compute)
     from reporting.stats import delays_for_snapshots
 
     delays_time, _ = timed(lambda: delays_for_snapshots(None, date.today()))
     load_only_time, _ = timed(lambda: snapshots.compute(delays=False))
-    floor_time, _ = timed(floor_group_by)
-    first_alerts = time.perf_counter()
-    opened = alerts_refresh()
-    first_alerts = time.perf_counter() - first_alerts
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")  # the alert table went from 0 to hundreds of thousands of rows
-    rerun_time, rerun = timed(alerts_refresh)
-    page_rows = pages()
-    cpu = cpu_rows()
-    load = load_rows(args.load_seconds, [int(c) for c in args.concurrency.split(",")])
+    floor_time = None
+    if postgres:
+        today = timezone.localdate()
+        bench_floors.snapshot_floor_prepare(today)
+        floor_time, floor_rows = timed(lambda: bench_floors.snapshot_floor(today))
+        checked = bench_floors.snapshot_floor_check(today)
+        print(f"Snapshot floor: {checked:,} rows equal to the job's.", flush=True)
 
-    lines = [
+    lines: list[str] = [
         "# Benchmarks",
         "",
         f"Measured by `make bench` on {date.today():%Y-%m-%d}, {backend}, this machine (2 cores).",
@@ -661,9 +687,62 @@ def main() -> None:
         f"| workload snapshots, national (agents, antennas, services, regions, nation) | {ratio_time:.2f} s | upserts {sum(levels.values()):,} rows: loads, open alerts, measure mix, 12-month delays |",
         f"| … of which the 12-month delays per service | {delays_time:.2f} s | one query: facts materialised once |",
         f"| the same without the delays (loads, alerts, mix: what a reassignment recomputes) | {load_only_time:.2f} s | |",
-        f"| floor: the load figures by hand-written `GROUP BY`, nothing stored | {floor_time:.2f} s | ratio {load_only_time / floor_time:.2f}× (without the delays) |",
-        f"| alerts, first run | {first_alerts:.2f} s | {opened['opened']:,} alerts opened |",
+        *(
+            [
+                f"| floor: the same rows and figures by hand-written SQL, written to a scratch copy of the table | {floor_time:.2f} s | job ÷ floor: {load_only_time / floor_time:.2f}× (without the delays; target ≤ 1.5×) |"
+            ]
+            if floor_time
+            else []
+        ),
+        f"| alerts, first run (every rule, then ownership) | {first_alerts:.2f} s | {opened_total:,} alerts opened |",
         f"| alerts, rerun (nothing changes) | {rerun_time:.2f} s | {rerun['unchanged']:,} unchanged, {rerun['opened']} opened |",
+        "",
+        "### Alert rules, one by one",
+        "",
+        "Each rule refreshed alone (`alert_type_refresh`): the first run on the untidy data,",
+        "then the rerun in steady state (median of 3). A floor is one hand-written statement",
+        "(below) opening the same alerts (asserted: subjects, cases, agents, due dates,",
+        "wording) into a scratch copy of the alert table: empty for the first run, holding",
+        "the type's open alerts for the rerun. Target: rule ≤ 2× its floor.",
+        "",
+        "| rule | alerts | first run | floor | ratio | rerun | floor | ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for alert_type, row in rule_rows.items():
+        if "floor_first" in row:
+            lines.append(
+                f"| {alert_type} | {row['opened']:,} | {row['first']:.2f} s | {row['floor_first']:.2f} s "
+                f"| {row['first'] / row['floor_first']:.1f}× | {row['rerun']:.2f} s "
+                f"| {row['floor_rerun']:.2f} s | {row['rerun'] / row['floor_rerun']:.1f}× |"
+            )
+        else:
+            lines.append(
+                f"| {alert_type} | {row['opened']:,} | {row['first']:.2f} s | | | {row['rerun']:.2f} s | | |"
+            )
+    lines.append(
+        f"| ownership (`alerts_follow_owner`, once per run) | | {owner_first:.2f} s | | | | | |"
+    )
+    if floor_time:
+        lines += [
+            "",
+            "### The snapshot floor",
+            "",
+            "The rows and figures of `snapshots.compute(delays=False)` (asserted equal, row by",
+            "row), written into a temporary copy of the table holding the day's rows:",
+            "",
+            *bench_floors.snapshot_floor_markdown(),
+        ]
+    for alert_type, sql in floor_sql.items():
+        lines += ["", f"### The {alert_type} floor", "", "```sql", sql.strip(), "```"]
+    if args.jobs_only:
+        lines.append("")
+        Path(args.output).write_text("\n".join(lines), encoding="utf-8")
+        print("\n".join(lines))
+        return
+    page_rows = pages()
+    cpu = cpu_rows()
+    load = load_rows(args.load_seconds, [int(c) for c in args.concurrency.split(",")])
+    lines += [
         "",
         "## Pages and API",
         "",

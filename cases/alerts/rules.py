@@ -154,7 +154,13 @@ def late_start(ctx: Context) -> Iterator[Finding]:
             "case__service__holiday_subdivision",
         )
         text = f"{rule.label} : premier contact attendu sous {rule.amount} jours"
+        # The working-day arithmetic once per judgment day and calendar, not once per
+        # measure (tens of thousands of measures share a few hundred days).
+        due: dict[tuple[date, str], date] = {}
         for row in rows:
+            day_and_calendar = (row["judgment_date"], row["case__service__holiday_subdivision"])
+            if (due_on := due.get(day_and_calendar)) is None:
+                due_on = due[day_and_calendar] = last_day(rule, *day_and_calendar)
             yield Finding(
                 case_id=row["case_id"],
                 agent_id=row["case__referent_id"],
@@ -162,9 +168,7 @@ def late_start(ctx: Context) -> Iterator[Finding]:
                 rule=text,
                 legal_reference=rule.legal_reference,
                 measure_id=row["id"],
-                due_on=last_day(
-                    rule, row["judgment_date"], row["case__service__holiday_subdivision"]
-                ),
+                due_on=due_on,
             )
 
 

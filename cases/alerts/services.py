@@ -19,7 +19,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.alerts.rules import RULES, contexts
+from cases.alerts.rules import RULES, Context, contexts
+from cases.choices import AlertType
 from cases.files.selectors import answering_agent
 from cases.models import Alert, Case
 from spip.audit import audit_write
@@ -51,54 +52,66 @@ def alerts_follow_owner(*, case_ids: Iterable | None = None, day: date | None = 
 
 
 def alerts_refresh(*, now: datetime | None = None, types: list[str] | None = None) -> Counter:
+    """Refresh every alert type (or ``types``), each in its own transaction, then give the
+    open alerts to whoever answers for their case."""
     now = now or timezone.now()
     counts: Counter = Counter()
     ctxs = list(contexts(now))
-    for alert_type, (rule, severity) in RULES.items():
+    for alert_type in RULES:
         if types and alert_type not in types:
             continue
-        with transaction.atomic():
-            findings = {}
-            for ctx in ctxs:
-                for finding in rule(ctx):
-                    findings[finding.dedup_key] = finding
-            open_keys = set(
-                Alert.objects.filter(alert_type=alert_type, closed_at__isnull=True).values_list(
-                    "dedup_key", flat=True
-                )
-            )
-            new = [
-                Alert(
-                    alert_type=alert_type,
-                    severity=severity,
-                    case_id=f.case_id,
-                    agent_id=f.agent_id,
-                    rule=f.rule[:255],
-                    legal_reference=f.legal_reference[:120],
-                    dedup_key=f.dedup_key,
-                    due_on=f.due_on,
-                    measure_id=f.measure_id,
-                    convocation_id=f.convocation_id,
-                    opened_at=now,
-                )
-                for key, f in findings.items()
-                if key not in open_keys
-            ]
-            opened = _insert_new(new)
-            cleared = open_keys - findings.keys()
-            closed = (
-                Alert.objects.filter(
-                    alert_type=alert_type, closed_at__isnull=True, dedup_key__in=cleared
-                ).update(closed_at=now)
-                if cleared
-                else 0
-            )
-            counts["opened"] += opened
-            counts["closed"] += closed
-            counts["unchanged"] += len(open_keys & findings.keys())
+        counts.update(alert_type_refresh(alert_type, ctxs=ctxs, now=now))
     with transaction.atomic():
         counts["moved"] = alerts_follow_owner(day=timezone.localdate(now))
     return counts
+
+
+@transaction.atomic
+def alert_type_refresh(alert_type: str, *, ctxs: list[Context], now: datetime) -> Counter:
+    """One alert type: open an alert for each finding that has none, close the open alerts
+    whose condition no longer holds. Returns the opened, closed and unchanged counts."""
+    rule, severity = RULES[AlertType(alert_type)]
+    findings = {}
+    for ctx in ctxs:
+        for finding in rule(ctx):
+            findings[finding.dedup_key] = finding
+    open_keys = set(
+        Alert.objects.filter(alert_type=alert_type, closed_at__isnull=True).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    # The new findings go straight to rows of column values: no model instance per row
+    # (tens of thousands on a first run), each column prepared as the model would.
+    opened_at = _prepare("opened_at", now)
+    new = [
+        (
+            alert_type,
+            severity,
+            f.case_id,
+            f.agent_id,
+            f.rule[:255],
+            f.legal_reference[:120],
+            _prepare("due_on", f.due_on),
+            f.measure_id,
+            f.convocation_id,
+            f.dedup_key,
+            opened_at,
+            "",
+            False,
+        )
+        for key, f in findings.items()
+        if key not in open_keys
+    ]
+    opened = _insert_rows(new)
+    cleared = open_keys - findings.keys()
+    closed = (
+        Alert.objects.filter(
+            alert_type=alert_type, closed_at__isnull=True, dedup_key__in=cleared
+        ).update(closed_at=now)
+        if cleared
+        else 0
+    )
+    return Counter(opened=opened, closed=closed, unchanged=len(open_keys & findings.keys()))
 
 
 INSERT_FIELDS = (
@@ -110,27 +123,47 @@ INSERT_FIELDS = (
 )
 
 
-def _insert_new(alerts: list[Alert], batch_size: int = 1000) -> int:
-    """Insert, skipping any alert another run opened meanwhile (the partial unique index):
-    ON CONFLICT DO NOTHING, and the rows counted from the database's own row count, so
-    two runs at once never both count the same alert as opened."""
-    fields: list[models.Field] = [
+def _fields() -> list[models.Field]:
+    return [
         f for name in INSERT_FIELDS if isinstance(f := Alert._meta.get_field(name), models.Field)
     ]
+
+
+def _prepare(name: str, value):
+    """``value`` as the database takes it for the alert column ``name``."""
+    field = Alert._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.get_db_prep_save(value, connection)
+
+
+def _insert_new(alerts: list[Alert], batch_size: int = 1000) -> int:
+    """Insert ``alerts`` (unsaved instances), skipping any another run opened meanwhile."""
+    fields = _fields()
+    return _insert_rows(
+        [
+            tuple(f.get_db_prep_save(getattr(alert, f.attname), connection) for f in fields)
+            for alert in alerts
+        ],
+        batch_size,
+    )
+
+
+def _insert_rows(rows: list[tuple], batch_size: int = 1000) -> int:
+    """Insert rows of prepared values in ``INSERT_FIELDS`` order, skipping any alert
+    another run opened meanwhile (the partial unique index): ON CONFLICT DO NOTHING, and
+    the rows counted from the database's own row count, so two runs at once never both
+    count the same alert as opened."""
+    fields = _fields()
     table = connection.ops.quote_name(Alert._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Within the backend's limit on bound parameters (SQLite's is the lower).
-    batch_size = max(min(batch_size, connection.ops.bulk_batch_size(fields, alerts)), 1)
+    batch_size = max(min(batch_size, connection.ops.bulk_batch_size(fields, rows)), 1)
     inserted = 0
     with connection.cursor() as cursor:
-        for start in range(0, len(alerts), batch_size):
-            batch = alerts[start : start + batch_size]
-            params = [
-                f.get_db_prep_save(getattr(alert, f.attname), connection)
-                for alert in batch
-                for f in fields
-            ]
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            params = [value for row in batch for value in row]
             values = ", ".join([row_sql] * len(batch))
             # Table and column names are the model's own; every value is bound.
             cursor.execute(
