@@ -728,7 +728,7 @@ def main() -> None:
             "### The snapshot floor",
             "",
             "The rows and figures of `snapshots.compute(delays=False)` (asserted equal, row by",
-            "row), written into a temporary copy of the table holding the day's rows:",
+            "row), written into a copy of the table (its foreign keys included) holding the day's rows:",
             "",
             *bench_floors.snapshot_floor_markdown(),
         ]

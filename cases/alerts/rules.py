@@ -138,9 +138,15 @@ def late_start(ctx: Context) -> Iterator[Finding]:
         trigger=DeadlineTrigger.SENTENCE_FREE, target=DeadlineTarget.SPIP_CONVOCATION, unit="days"
     )
     for rule in rules.prefetch_related("measure_types"):
+        # The rule's measure types as values (prefetched), not a subquery: the database
+        # then keeps only the rule's measures before it looks for a first contact, instead
+        # of looking for every measure of the zone once per rule.
+        type_ids = [measure_type.pk for measure_type in rule.measure_types.all()]
+        if not type_ids:
+            continue
         rows = (
             _measures(ctx)
-            .filter(FREE, _expired(ctx, rule), measure_type__in=rule.measure_types.all())
+            .filter(FREE, _expired(ctx, rule), measure_type_id__in=type_ids)
             .annotate(contact=first_contact("case", "judgment_date"))
             .filter(contact__isnull=True)
         )

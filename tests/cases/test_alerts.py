@@ -14,7 +14,7 @@ from cases.alerts.services import alerts_refresh
 from cases.files import services as case_services
 from cases.followup import services as followup_services
 from cases.models import Alert, Convocation, Interview
-from measures.models import MeasureType
+from measures.models import Measure, MeasureType
 from partners.models import PartnerBody, TigPlacement, TigPost, TigSession
 from spip.choices import Role
 from spip.models import Service
@@ -441,3 +441,58 @@ def test_the_case_file_names_each_alerts_type(world, client_for):
     # "mine" has a measure but no convocation and no next appointment.
     assert "Aucune convocation émise" in html
     assert "Aucun prochain rendez-vous" in html
+
+
+def test_an_opened_alert_holds_every_column_of_its_finding(cpip):
+    case = sp_case(cpip, date(2026, 3, 1))
+    measure = Measure.objects.get(case=case)
+    now = at(2026, 4, 16, 9)
+    with time_machine.travel(now, tick=False):
+        alerts_refresh()
+    alert = Alert.objects.get(alert_type="late_start")
+    assert (
+        alert.severity,
+        alert.case_id,
+        alert.agent_id,
+        alert.measure_id,
+        alert.convocation_id,
+        alert.dedup_key,
+        alert.due_on,
+        alert.opened_at,
+        alert.closed_at,
+        alert.snoozed_until,
+        alert.snooze_reason,
+        alert.without_referent,
+    ) == (
+        "critical",
+        case.pk,
+        cpip.pk,
+        measure.pk,
+        None,
+        f"measure:{measure.pk}",
+        date(2026, 4, 15),
+        now,
+        None,
+        None,
+        "",
+        False,
+    )
+
+
+def test_late_start_due_dates_follow_each_service_calendar_on_the_same_judgment_day(reference):
+    """Judged the same day, day 45 is Friday 26 December 2025: a working day in Lyon, a
+    public holiday in Moselle, where the deadline runs on to Monday 29 (art. 801 CPP)."""
+    lyon = AgentFactory(role=Role.CPIP, antenna=AntennaFactory())
+    moselle = Service.objects.get(code="57")
+    metz = AgentFactory(
+        role=Role.CPIP, service=moselle, antenna=AntennaFactory(service=moselle, city="Metz")
+    )
+    lyon_cases = [sp_case(lyon, date(2025, 11, 11)) for _ in range(2)]
+    metz_cases = [sp_case(metz, date(2025, 11, 11)) for _ in range(2)]
+    with time_machine.travel(at(2026, 1, 5, 12), tick=False):
+        alerts_refresh()
+    due = dict(Alert.objects.filter(alert_type="late_start").values_list("case_id", "due_on"))
+    assert due == {
+        **{case.pk: date(2025, 12, 26) for case in lyon_cases},
+        **{case.pk: date(2025, 12, 29) for case in metz_cases},
+    }
