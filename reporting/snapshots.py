@@ -12,9 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from django.db import connection, models
 from django.db.models import Count, Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES
@@ -253,30 +256,49 @@ def _label_and_own(tallies, national: bool, service_ids) -> None:
 
 
 def _upsert(day: date, policy: WorkloadPolicy, tallies, keep=()) -> dict[str, int]:
+    """One row per tally, inserted or updated in place (the day's key), ``keep``'s columns
+    left as stored. The rows go to the database as prepared values, not model instances:
+    only the columns whose type needs it (decimals, JSON, dates) are prepared, by their
+    field, as ``bulk_create`` would."""
     now = timezone.now()
+    fields = [f for f in WorkloadSnapshot._meta.concrete_fields if not f.primary_key]
+    prepare = {
+        f.attname: partial(f.get_db_prep_save, connection=connection)
+        for f in fields
+        if isinstance(f, models.DecimalField | models.JSONField | models.DateField)
+    }
     rows = []
     for (entity_type, entity_id), tally in tallies.items():
         persons = tally.counts["persons"]
+        values = {
+            "day": day,
+            "entity_type": str(entity_type),
+            "entity_id": entity_id,
+            "label": tally.label[:200] or "—",
+            "agent_id": None,
+            "antenna_id": None,
+            "service_id": None,
+            "interregional_unit_id": None,
+            "policy_id": policy.pk,
+            "weighted_load": tally.weighted,
+            "awaiting_weighted": tally.awaiting_weighted,
+            "fte": tally.fte,
+            "capacity": tally.capacity,
+            "load_percent": load_percent(tally.weighted, tally.capacity),
+            "persons_per_fte": persons_per_fte(persons, tally.fte),
+            "computed_at": now,
+            **SNAPSHOT_EXTRA_DEFAULTS,
+            **tally.extra,
+            **tally.counts,
+            **tally.owners,
+        }
         rows.append(
-            WorkloadSnapshot(
-                day=day,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                label=tally.label[:200] or "—",
-                policy=policy,
-                weighted_load=tally.weighted,
-                awaiting_weighted=tally.awaiting_weighted,
-                fte=tally.fte,
-                capacity=tally.capacity,
-                load_percent=load_percent(tally.weighted, tally.capacity),
-                persons_per_fte=persons_per_fte(persons, tally.fte),
-                computed_at=now,
-                **{**SNAPSHOT_EXTRA_DEFAULTS, **tally.extra},
-                **tally.counts,
-                **tally.owners,
-            )
+            [
+                prepare[f.attname](values[f.attname]) if f.attname in prepare else values[f.attname]
+                for f in fields
+            ]
         )
-    update_fields = [
+    updated = [
         "label",
         "policy",
         "weighted_load",
@@ -293,13 +315,27 @@ def _upsert(day: date, policy: WorkloadPolicy, tallies, keep=()) -> dict[str, in
         *COUNT_FIELDS,
         *(name for name in SNAPSHOT_EXTRA_DEFAULTS if name not in keep),
     ]
-    WorkloadSnapshot.objects.bulk_create(
-        rows,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["day", "entity_type", "entity_id"],
-        update_fields=update_fields,
+    ops = connection.ops
+    column = {f.name: str(f.column) for f in fields}
+    conflict = ops.on_conflict_suffix_sql(
+        fields,
+        OnConflict.UPDATE,
+        [column[name] for name in updated],
+        [column[name] for name in ("day", "entity_type", "entity_id")],
     )
+    table = ops.quote_name(WorkloadSnapshot._meta.db_table)
+    columns = ", ".join(ops.quote_name(str(f.column)) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    batch_size = max(min(1000, ops.bulk_batch_size(fields, rows)), 1)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            # Table and column names are the model's own; every value is bound.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+                f"{', '.join([row_sql] * len(batch))} {conflict}",
+                [value for row in batch for value in row],
+            )
     counts: dict[str, int] = defaultdict(int)
     for entity_type, _ in tallies:
         counts[str(entity_type)] += 1
