@@ -28,7 +28,7 @@ from cases.choices import (
     ReportStatus,
     RiskLevel,
 )
-from cases.files.selectors import first_contact, last_contact
+from cases.files.selectors import last_contact
 from cases.models import Case, Convocation, Incident, Interview, ReleasePlan, Report
 from cases.workload.models import AlertSettings, WorkloadPolicy
 from measures.choices import DeadlineTarget, DeadlineTrigger
@@ -141,8 +141,8 @@ def late_start(ctx: Context) -> Iterator[Finding]:
         rows = (
             _measures(ctx)
             .filter(FREE, _expired(ctx, rule), measure_type__in=rule.measure_types.all())
-            .annotate(contact=first_contact("case", "judgment_date"))
-            .filter(contact__isnull=True)
+            # The stored first contact (cases.files.contacts): none since the judgment.
+            .filter(first_contact_on__isnull=True)
         )
         if rule.provisionally_enforceable is not None:
             rows = rows.filter(provisionally_enforceable=rule.provisionally_enforceable)
