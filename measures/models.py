@@ -275,6 +275,13 @@ class Measure(models.Model):
     )
     tig_deadline = models.DateField(_("date limite d'exécution du TIG"), null=True, blank=True)
     tig_hours_done = models.PositiveSmallIntegerField(_("heures de TIG effectuées"), default=0)
+    # The first contact with the SPIP since the judgment, as ``cases.files.selectors.
+    # first_contact`` defines it, stored so that delays aggregate without a lookup per
+    # measure. Kept by ``cases.files.contacts.first_contact_refresh``, which every service
+    # that changes an input calls; never written anywhere else.
+    first_contact_on = models.DateField(
+        _("premier contact le"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     created_by = created_by_field()
 

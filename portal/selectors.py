@@ -19,7 +19,7 @@ from partners.choices import ReferralStatus
 from partners.models import Convention, PartnerBody, PresentencingMandate, Referral, TigPlacement
 from reporting.models import WorkloadSnapshot
 from reporting.selectors import team_load
-from spip.access import Scope
+from spip.access import Scope, agent_of
 from spip.choices import Role
 from spip.models import Agent, InterregionalUnit, JobRun, Service
 from spip.numbers import share as percent_share
@@ -40,7 +40,9 @@ def day_bounds(day, tz):
 
 def cpip_home(user, scope: Scope) -> dict:
 
-    agent = Agent.objects.select_related("service", "antenna").get(pk=scope.agent_id or 0)
+    agent = agent_of(user)
+    if agent is None:
+        raise Agent.DoesNotExist
     today, tz = local_today(agent.service)
     start, end = day_bounds(today, tz)
     mine = Convocation.objects.visible_to(user).filter(case__referent=agent)

@@ -587,6 +587,9 @@ def main() -> None:
     print(f"Generating {args.cases} cases and {args.agents} agents on {backend}…", flush=True)
     start = time.perf_counter()
     generate(args.cases, args.agents)
+    from cases.files.contacts import first_contact_refresh
+
+    first_contact_refresh()  # the services keep it; a bulk load fills it once
     from django.db import connection
 
     if connection.vendor == "postgresql":

@@ -411,14 +411,7 @@ LATE_START_SQL = """
     WHERE s.time_zone = {zone} AND c.status IN ('awaiting', 'active', 'suspended')
       AND m.actual_end_date IS NULL AND c.setting = 'mo' AND m.judgment_date <= expiry.latest
       AND m.measure_type_id IN ({types}) {enforceable}
-      AND NOT EXISTS (
-          SELECT 1 FROM cases_convocation v
-          WHERE v.case_id = m.case_id AND v.status = 'honoured' AND v.kind <> 'jap'
-            AND (v.starts_at AT TIME ZONE 'Europe/Paris')::date >= m.judgment_date)
-      AND NOT EXISTS (
-          SELECT 1 FROM cases_interview i
-          WHERE i.case_id = m.case_id AND i.attendance IN ('present', 'late')
-            AND (i.held_at AT TIME ZONE 'Europe/Paris')::date >= m.judgment_date)"""
+      AND m.first_contact_on IS NULL  -- the stored first contact, as the rule reads it"""
 
 CONTACT_OVERDUE_SQL = """
     SELECT c.id AS case_id, c.referent_id AS agent_id, 'case:' || c.id AS dedup_key,

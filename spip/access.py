@@ -125,7 +125,10 @@ def scope_for(user) -> Scope:
         return cached
     from spip.models import Agent  # cycle: the models' visible_to methods call this module
 
-    agent = Agent.objects.filter(user_id=user.pk).select_related("service").first()
+    agent = (
+        Agent.objects.filter(user_id=user.pk).select_related("service", "antenna", "court").first()
+    )
+    user._spip_agent = agent
     if agent is None:
         scope = Scope(user_id=user.pk, is_admin=user.is_superuser)
     else:
@@ -152,6 +155,13 @@ def scope_for(user) -> Scope:
         )
     user._spip_scope = scope
     return scope
+
+
+def agent_of(user):
+    """The user's agent record (service, antenna and court joined), read with the scope:
+    no second query for a page that needs both."""
+    scope_for(user)
+    return getattr(user, "_spip_agent", None)
 
 
 def _q(prefix: str, **lookups) -> Q:
@@ -334,7 +344,17 @@ def case_q(user, prefix: str = "") -> Q:
     """Case files the user may read. ``prefix`` reaches the case from a related model.
 
     A case handed over by an accepted transfer stays its sending service's (what happened
-    while it held it) and is read, whole, by whoever reads the case it became."""
+    while it held it) and is read, whole, by whoever reads the case it became.
+
+    Built once per user object and prefix (a page asks a dozen times), like the scope it
+    derives from: the user object lives for one request."""
+    memo = user.__dict__.setdefault("_spip_case_q", {})
+    if prefix not in memo:
+        memo[prefix] = _case_q(user, prefix)
+    return memo[prefix]
+
+
+def _case_q(user, prefix: str) -> Q:
     held = _held_case_q(user, prefix)
     s = scope_for(user)
     if s.role not in SPIP_ROLES:

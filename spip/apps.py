@@ -8,7 +8,11 @@ class SpipConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self) -> None:
-        from spip import signals  # noqa: F401  (connects the sign-in audit receivers)
+        from spip import (
+            labels,
+            signals,  # noqa: F401  (connects the sign-in audit receivers)
+        )
         from spip.db_roles import after_migrate  # app loading: models are ready only now
 
         post_migrate.connect(after_migrate, sender=self, dispatch_uid="spip_runtime_role")
+        labels.install()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from cases.agenda import services as booking
 from cases.choices import CaseStatus, ConvocationType, IssuedFrom
+from cases.files.contacts import first_contact_refresh
 from cases.files.models import PERSON_CONTACT_FIELDS
 from cases.files.services import case_open, person_create
 from cases.models import Agenda, Case, Convocation, Slot
@@ -87,6 +88,8 @@ def hearing_convocation_book(
         tig_hours=data.get("tig_hours"),
         tig_deadline=data.get("tig_deadline"),
     )
+    # A second sentence for a person already followed: contacts since its judgment count.
+    first_contact_refresh(measure_ids=[measure.pk])
     slot = Slot.objects.visible_to(user).filter(pk=data["slot"], agenda__antenna=antenna).first()
     if slot is None:
         raise ValidationError({"slot": _("Ce créneau n'appartient pas à l'antenne proposée.")})

@@ -29,6 +29,7 @@ from cases.choices import (
     IssuedFrom,
     MissedReaction,
 )
+from cases.files.contacts import first_contact_refresh
 from cases.models import (
     Agenda,
     Case,
@@ -347,6 +348,8 @@ def convocation_set_outcome(
     convocation.outcome_reason = reason
     convocation.outcome_recorded_at = at or timezone.now()
     convocation.save(update_fields=["status", "outcome_reason", "outcome_recorded_at"])
+    # Honoured, or no longer: the case's measures may have met the person earlier or later.
+    first_contact_refresh(case_ids=[convocation.case_id])
     audit_write(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -28,7 +28,7 @@ from cases.choices import (
     ReportStatus,
     RiskLevel,
 )
-from cases.files.selectors import first_contact, last_contact
+from cases.files.selectors import last_contact
 from cases.models import Case, Convocation, Incident, Interview, ReleasePlan, Report
 from cases.workload.models import AlertSettings, WorkloadPolicy
 from measures.choices import DeadlineTarget, DeadlineTrigger
@@ -139,16 +139,15 @@ def late_start(ctx: Context) -> Iterator[Finding]:
     )
     for rule in rules.prefetch_related("measure_types"):
         # The rule's measure types as values (prefetched), not a subquery: the database
-        # then keeps only the rule's measures before it looks for a first contact, instead
-        # of looking for every measure of the zone once per rule.
+        # then filters the measures on them directly, once per rule.
         type_ids = [measure_type.pk for measure_type in rule.measure_types.all()]
         if not type_ids:
             continue
         rows = (
             _measures(ctx)
             .filter(FREE, _expired(ctx, rule), measure_type_id__in=type_ids)
-            .annotate(contact=first_contact("case", "judgment_date"))
-            .filter(contact__isnull=True)
+            # The stored first contact (cases.files.contacts): none since the judgment.
+            .filter(first_contact_on__isnull=True)
         )
         if rule.provisionally_enforceable is not None:
             rows = rows.filter(provisionally_enforceable=rule.provisionally_enforceable)

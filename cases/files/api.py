@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from cases.files.filters import CaseFilterSet, PersonFilterSet
 from cases.files.models import PERSON_CONTACT_FIELDS
-from cases.files.selectors import IDENTITY_FIELDS, first_contact, person_search, timeline
+from cases.files.selectors import IDENTITY_FIELDS, person_search, timeline
 from cases.models import Case, Person
 from cases.workload.api import AllocationMixin
 from measures.models import Measure
@@ -90,8 +90,9 @@ class PersonViewSet(ScopedReadOnlyViewSet):
 
 class CaseMeasureSerializer(serializers.ModelSerializer):
     measure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
-    # The first contact since the judgment (cases.selectors.first_contact), None before it.
-    first_contact_on = serializers.DateField(read_only=True, default=None, allow_null=True)
+    # The first contact since the judgment (cases.files.selectors.first_contact, stored in
+    # the measure's row by cases.files.contacts), None before it.
+    first_contact_on = serializers.DateField(read_only=True, allow_null=True)
 
     class Meta:
         model = Measure
@@ -170,9 +171,7 @@ class CaseViewSet(TimelineMixin, AllocationMixin, ScopedReadOnlyViewSet):
         .prefetch_related(
             Prefetch(
                 "measures",
-                queryset=Measure.objects.select_related("measure_type")
-                .annotate(first_contact_on=first_contact("case", "judgment_date"))
-                .order_by("-judgment_date"),
+                queryset=Measure.objects.select_related("measure_type").order_by("-judgment_date"),
             )
         )
         .order_by("-opened_on", "-id")

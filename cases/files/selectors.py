@@ -334,19 +334,30 @@ def timeline(user, case) -> list[dict]:
 # --- First contact and who answers for a case ---------------------------------------------
 
 
-def first_contact(case_ref: str = "case", since_ref: str | None = "judgment_date"):
+def first_contact(
+    case_ref: str = "case",
+    since_ref: str | None = "judgment_date",
+    *,
+    convocations=None,
+    interviews=None,
+):
     """The day of the first contact with the SPIP, as a subquery on ``OuterRef(case_ref)``:
     the first SPIP convocation with outcome "honoured" (whether recorded from the interview
     form or with the one-click outcome) or the first interview with the person present,
     whichever is earlier, on or after ``OuterRef(since_ref)`` (DOMAIN.md §5). None when
-    there has been no contact.
+    there has been no contact. Days are those of the current time zone.
 
-    The one definition read by the late-start and contact alerts, the delay statistics,
-    the list of measures outside the deadline and the API."""
-    honoured = Convocation.objects.filter(
+    The one definition. A measure's is stored in ``Measure.first_contact_on`` (in its
+    service's time zone) by ``cases.files.contacts.first_contact_refresh``, and that column
+    is what the late-start alert, the delay statistics, the list of measures outside the
+    deadline and the API read. ``convocations`` and ``interviews`` (managers, the current
+    models' by default) let a migration run it on its historical models."""
+    convocations = Convocation.objects if convocations is None else convocations
+    interviews = Interview.objects if interviews is None else interviews
+    honoured = convocations.filter(
         case=OuterRef(case_ref), status=ConvocationStatus.HONOURED
     ).exclude(kind=ConvocationType.JAP)
-    interviewed = Interview.objects.filter(case=OuterRef(case_ref), attendance__in=CONTACT)
+    interviewed = interviews.filter(case=OuterRef(case_ref), attendance__in=CONTACT)
     if since_ref is not None:
         honoured = honoured.filter(starts_at__date__gte=OuterRef(since_ref))
         interviewed = interviewed.filter(held_at__date__gte=OuterRef(since_ref))

@@ -30,6 +30,7 @@ from cases.choices import (
     ReportStatus,
     TransferStatus,
 )
+from cases.files.contacts import first_contact_refresh
 from cases.models import Alert, Case, Convocation, Report, Transfer
 from measures.models import Measure
 from spip.access import scope_for
@@ -259,6 +260,8 @@ def _complete(transfer: Transfer, *, actor, note: str = "", auto: bool = False) 
     moved["appointments"] = Convocation.objects.filter(
         case=old, status=ConvocationStatus.BOOKED, antenna__service_id=transfer.to_service_id
     ).update(case=new)
+    # The measures moved read the new case's contacts, in its service's time zone.
+    first_contact_refresh(case_ids=[new.pk])
     old.status = CaseStatus.CLOSED
     old.closed_on = today
     old.version += 1

@@ -71,6 +71,11 @@ class InterviewLogForm(InterviewForm):
         field = self.fields["next_slot"]
         field.queryset = Slot.objects.filter(pk__in=[s.pk for s in slots]).order_by("starts_at")
         field.label_from_instance = lambda s: _local_label(s.starts_at, zone)
+        # The options from the slots already read (the queryset still validates the choice).
+        field.choices = [
+            ("", field.empty_label),
+            *((s.pk, _local_label(s.starts_at, zone)) for s in sorted(slots, key=_starts)),
+        ]
         self.obligations = list(obligations)
         for obligation in self.obligations:
             self.fields[f"proof_{obligation.pk}"] = forms.FileField(
@@ -124,6 +129,10 @@ class CoverForm(DsfrBaseForm):
         # Nobody is chosen in advance: the same name preselected twice is a trap.
         self.fields["absent_agent"].choices = [("", _("— Choisir —")), *choices]
         self.fields["covering_agent"].choices = [("", _("— Choisir —")), *choices]
+
+
+def _starts(slot):
+    return slot.starts_at
 
 
 def interview_form_for(case, data=None, files=None):

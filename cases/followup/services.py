@@ -26,6 +26,7 @@ from cases.choices import (
     ReportKind,
     ReportStatus,
 )
+from cases.files.contacts import first_contact_refresh
 from cases.files.models import Case
 from cases.followup.models import Cover, Incident, Interview, Proof, Report, proof_path
 from cases.followup.uploads import sniff
@@ -71,6 +72,7 @@ def interview_record(
     )
     validate(interview)
     save_checked(interview)
+    first_contact_refresh(case_ids=[case.pk])
     # Notes are personal data: the audit row says that they changed, not what they say.
     audit_write(
         actor=actor,
@@ -149,6 +151,7 @@ def history_record(
         raise ValidationError(
             _("Cet historique contredit le dossier : rien n'a été écrit.")
         ) from error
+    first_contact_refresh(case_ids=[case.pk])
     audit_created(
         actor=actor,
         objects=convocations,

@@ -39,7 +39,7 @@ from partners import presentencing
 from partners import services as partner_services
 from partners.forms import ReferralProposeForm
 from partners.models import PartnerBody, PresentencingMandate, serving_q
-from spip.access import scope_for
+from spip.access import agent_of, scope_for
 from spip.audit import audit_denied, audit_page, audit_view, get_visible_or_404
 from spip.choices import Role
 from spip.communes import commune_for
@@ -63,7 +63,7 @@ def _agent(user) -> Agent:
     scope = scope_for(user)
     if scope.role != Role.CPIP or scope.agent_id is None:
         raise PermissionDenied
-    return Agent.objects.select_related("service", "antenna").get(pk=scope.agent_id)
+    return agent_of(user)
 
 
 @login_required

@@ -79,7 +79,8 @@ def test_late_start_opens_after_45_days_without_interview_and_closes_with_one(cp
         assert "45 jours" in alert.rule
         assert alert.due_on == date(2026, 4, 15)
         assert alert.agent == cpip
-        Interview.objects.create(
+        followup_services.interview_record(
+            actor=None,
             case=case,
             agent=cpip,
             held_at=timezone.now(),

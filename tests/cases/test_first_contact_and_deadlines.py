@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cases.agenda import services as booking
 from cases.alerts.services import alerts_refresh
+from cases.files.contacts import first_contact_refresh
 from cases.followup import services as followup_services
 from cases.models import Alert, Convocation, Interview
 from measures.deadlines import last_day, latest_start_expired, next_working_day
@@ -181,6 +182,9 @@ def four_cases(reference):
             duration_minutes=30,
             attendance="present",
         )
+    # The interviews are written directly, as an import would: store the first contact as
+    # the services do.
+    first_contact_refresh(case_ids=[case.pk for case in cases.values()])
     return cpip, cases
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from cases.files.contacts import first_contact_refresh
 from cases.models import Convocation, Interview, Notification
 from cases.workload.models import CapacityReduction
 from measures.models import MeasureType
@@ -78,6 +79,8 @@ def sentenced(world, judged: date, *, antenna=None, appointment=None, interview=
             duration_minutes=30,
             attendance="present",
         )
+    # Rows written directly, as an import would: store the first contact as the services do.
+    first_contact_refresh(case_ids=[case.pk])
     return case
 
 
