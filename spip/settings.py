@@ -109,6 +109,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # before reuse so that a restarted database costs one failed check, not a failed request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL's JIT compilation costs more than it saves on this application's queries
+# (many small lookups per row: it was 2.4 s of a 2.6 s delays query). Turned off per
+# connection; behind PgBouncer, which passes no options, on the role instead
+# (scripts/postgres/01-runtime-role.sh).
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env.bool(
+    "DATABASE_TRANSACTION_POOLER", default=False
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 # Behind PgBouncer in transaction mode (docker-compose), a server-side cursor would not
 # survive its transaction's end: the pooler says so and the cursors are turned off.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
