@@ -3,6 +3,8 @@ still holding a placeholder cannot be sent to the judge; a missing page answers 
 
 import re
 
+from django.utils import timezone
+
 from cases.models import Case
 from spip.models import Agent
 from tests.e2e.conftest import login
@@ -23,7 +25,7 @@ def test_a_head_of_antenna_reduces_a_cpips_capacity_and_the_load_follows(ui, dem
     form.locator("select[name=kind]").select_option("training")
     form.locator("input[name=percent]").fill("50")
     form.locator("input[name=starts_on]").fill(
-        page.evaluate("new Date().toISOString().slice(0, 10)")
+        timezone.localdate().isoformat()  # the service's day (Paris), not UTC
     )
     form.locator("input[name=note]").fill("Formation de tuteur")
     form.get_by_role("button", name="Enregistrer la réduction").click()

@@ -3,6 +3,8 @@ phone, accepts the referral and records the first contact; the CPIP sees both st
 
 import re
 
+from django.utils import timezone
+
 from cases.models import Case
 from partners.models import Referral
 from tests.e2e.conftest import login
@@ -43,7 +45,7 @@ def test_a_referral_from_the_case_file_answered_by_the_partner_on_a_phone(ui, ph
     mobile.get_by_role("button", name="Accepter").click()
     mobile.get_by_role("button", name="Enregistrer le premier contact").wait_for()
     mobile.get_by_label("Date du premier contact").fill(
-        mobile.evaluate("new Date().toISOString().slice(0, 10)")
+        timezone.localdate().isoformat()  # the service's day (Paris), not UTC
     )
     mobile.get_by_role("button", name="Enregistrer le premier contact").click()
     mobile.get_by_test_id("referral-status").filter(has_text="Premier contact").wait_for()

@@ -3,6 +3,9 @@ books the first appointment in the Marseille antenna and records the release; th
 of the Marseille antenna sees the arrival with the appointment booked."""
 
 import re
+from datetime import timedelta
+
+from django.utils import timezone
 
 from cases.models import Case, ReleasePlan
 from spip.models import Agent, Prison
@@ -31,7 +34,8 @@ def test_a_release_to_another_departement_arrives_with_its_appointment(ui, demo)
     page = ui.page
     ui.goto(f"/dossiers/{case.pk}/")
     release = page.get_by_test_id("release")
-    in_five_days = page.evaluate("new Date(Date.now() + 5 * 86400000).toISOString().slice(0, 10)")
+    # The service's calendar day (Paris), not the browser's UTC one: at night they differ.
+    in_five_days = (timezone.localdate() + timedelta(days=5)).isoformat()
     release.get_by_label("Date de sortie prévue").fill(in_five_days)
     release.get_by_label("Adresse à la sortie").fill("12 rue de Rome")
     release.get_by_label("Code postal").fill("13001")

@@ -342,12 +342,18 @@ def test_the_full_list_of_late_measures_exports_for_the_service_only(client_for,
 
     from measures.models import Measure
 
-    Measure.objects.filter(case=world.cases["mine"]).update(
-        judgment_date=timezone.localdate() - timedelta(days=90)
-    )
-    Measure.objects.filter(case=world.cases["other"]).update(
-        judgment_date=timezone.localdate() - timedelta(days=90)
-    )
+    # A deadline ending on a weekend or a holiday runs to the next working day (art. 801
+    # CPP): the sentence is dated so that its 45th day is a Wednesday (no movable holiday)
+    # off the fixed ones, and the deadline stays exactly 45 days.
+    fixed = {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}
+    judged = timezone.localdate() - timedelta(days=90)
+    while (judged + timedelta(days=45)).weekday() != 2 or (
+        (judged + timedelta(days=45)).month,
+        (judged + timedelta(days=45)).day,
+    ) in fixed:
+        judged -= timedelta(days=1)
+    Measure.objects.filter(case=world.cases["mine"]).update(judgment_date=judged)
+    Measure.objects.filter(case=world.cases["other"]).update(judgment_date=judged)
     rows = csv_rows(client_for(world.users["dspip"]).get("/tableaux/delais/hors-delai/?format=csv"))
     assert len(rows) == 2  # header + the Rhône's late measure, not Marseille's
     assert world.cases["mine"].person.birth_name in rows[1][3]
