@@ -68,6 +68,7 @@ urlpatterns = [
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path(
         "accessibilite/",
         TemplateView.as_view(template_name="legal/accessibility.html"),

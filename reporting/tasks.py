@@ -84,4 +84,6 @@ def national_export(run_id: int, user_id: int) -> dict:
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3, time_limit=600)
 def exports_purge() -> int:
-    return services.exports_purge()
+    with job_run("exports_purge") as result:
+        result["purged"] = services.exports_purge()
+    return result["purged"]

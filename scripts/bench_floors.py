@@ -385,7 +385,7 @@ WITH finding AS (
 ), closed AS (
     UPDATE {table} a SET closed_at = %(now)s
     WHERE a.alert_type = %(type)s AND a.closed_at IS NULL
-      AND a.dedup_key NOT IN (SELECT dedup_key FROM finding)
+      AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.dedup_key = a.dedup_key)
     RETURNING 1
 )
 SELECT (SELECT COUNT(*) FROM opened), (SELECT COUNT(*) FROM closed)

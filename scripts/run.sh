@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
 VENV=.venv
 mkdir -p var/log
+# Metrics: each process group writes to its own folder (emptied here); the site's /metrics
+# adds up its gunicorn workers, each Celery worker serves its own on a local port.
+rm -rf var/prometheus && mkdir -p var/prometheus/web var/prometheus/interactive var/prometheus/national
 
 if [ -n "${REDIS_URL:-}" ]; then
   broker="Redis (${REDIS_URL})"
@@ -16,10 +19,12 @@ else
   pool=(--pool solo)
 fi
 
-"$VENV/bin/celery" -A spip worker -B -Q interactive -n interactive@%h --loglevel INFO "${pool[@]}" \
+PROMETHEUS_MULTIPROC_DIR=var/prometheus/interactive SPIP_WORKER_METRICS_PORT=9101 \
+  "$VENV/bin/celery" -A spip worker -B -Q interactive -n interactive@%h --loglevel INFO "${pool[@]}" \
   --schedule var/celerybeat-schedule >var/log/celery-interactive.log 2>&1 &
 interactive_pid=$!
-"$VENV/bin/celery" -A spip worker -Q national -n national@%h --loglevel INFO "${pool[@]}" \
+PROMETHEUS_MULTIPROC_DIR=var/prometheus/national SPIP_WORKER_METRICS_PORT=9102 \
+  "$VENV/bin/celery" -A spip worker -Q national -n national@%h --loglevel INFO "${pool[@]}" \
   >var/log/celery-national.log 2>&1 &
 national_pid=$!
 stop() {
@@ -33,6 +38,7 @@ cat <<MSG
   Suivi SPIP est lancé : http://127.0.0.1:${PORT}/
   Base de données : ${DATABASE_URL:-SQLite (var/spip.sqlite3)} — file Celery : ${broker}
   Journaux des workers : var/log/celery-interactive.log, var/log/celery-national.log
+  Supervision : http://127.0.0.1:${PORT}/healthz, /metrics ; workers : :9101/metrics, :9102/metrics
 
   Comptes de démonstration (mot de passe : ${DEMO_PASSWORD:-spip-demo-2026}) :
     demo.cpip, demo.cpip2, demo.cpip.autre   CPIP (les deux premiers dans la même antenne)
@@ -43,5 +49,8 @@ cat <<MSG
 
 MSG
 
-"$VENV/bin/gunicorn" spip.wsgi:application --bind "127.0.0.1:${PORT}" --workers 2 --timeout 60 \
-  --access-logfile - --log-level warning
+# No gunicorn access log: the application writes one line per request without the query
+# string (a search by surname stays out of the logs).
+PROMETHEUS_MULTIPROC_DIR=var/prometheus/web "$VENV/bin/gunicorn" spip.wsgi:application \
+  --config scripts/gunicorn.conf.py --bind "127.0.0.1:${PORT}" --workers 2 --timeout 60 \
+  --log-level warning

@@ -1,8 +1,9 @@
 """The Celery application. The beat schedule lives here, in one place."""
 
 import os
+from datetime import timedelta
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spip.settings")
@@ -95,3 +96,73 @@ app.conf.beat_schedule = {
         "options": {"expires": 12 * 3600},
     },
 }
+
+# How old each scheduled job's last successful run may be before it is late (/healthz and
+# the metric ``spip_job_stale``): its period plus the time a run may take and one retry.
+# Keyed by the job's recorded name (JobRun.name: the task's own name).
+JOB_MAX_AGE = {
+    "notifications_send": timedelta(minutes=10),
+    "job_runs_sweep": timedelta(minutes=45),
+    "alerts_refresh": timedelta(hours=2, minutes=30),
+    "workload_snapshot_compute": timedelta(hours=26),
+    "slots_generate": timedelta(hours=26),
+    "agents_deactivate_departed": timedelta(hours=26),
+    "audit_partitions_ensure": timedelta(hours=26),
+    "transfers_tick": timedelta(hours=26),
+    "referrals_remind": timedelta(hours=26),
+    "exports_purge": timedelta(hours=26),
+}
+
+
+@signals.setup_logging.connect
+def _logging_from_django(**_kwargs) -> None:
+    """Workers log as the web processes do (JSON lines in production, see LOGGING)."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+@signals.worker_ready.connect
+def _metrics_server(**_kwargs) -> None:
+    """A worker serves its task metrics on ``SPIP_WORKER_METRICS_PORT`` when set (its pool's
+    processes write them to PROMETHEUS_MULTIPROC_DIR, read here at each scrape)."""
+    port = int(os.environ.get("SPIP_WORKER_METRICS_PORT") or 0)
+    if not port:
+        return
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(
+        port, addr=os.environ.get("SPIP_WORKER_METRICS_ADDR", "127.0.0.1"), registry=registry
+    )
+
+
+@signals.worker_process_shutdown.connect
+def _pool_process_gone(pid=None, **_kwargs) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())
+
+
+def _task_started(**kwargs) -> None:
+    from spip.observability import task_started
+
+    task_started(**kwargs)
+
+
+def _task_finished(**kwargs) -> None:
+    from spip.observability import task_finished
+
+    task_finished(**kwargs)
+
+
+signals.task_prerun.connect(_task_started, weak=False)
+signals.task_postrun.connect(_task_finished, weak=False)

@@ -427,6 +427,10 @@ JOB_LABELS = {
     "national_export": _("Export des indicateurs"),
     "referrals_remind": _("Relance des orientations sans réponse"),
     "transfers_tick": _("Transferts : acceptation d'office et relances"),
+    "agents_deactivate_departed": _("Désactivation des comptes des agents partis"),
+    "job_runs_sweep": _("Repérage des tâches interrompues"),
+    "audit_partitions_ensure": _("Partitions du journal d'audit"),
+    "exports_purge": _("Suppression des exports expirés"),
 }
 
 

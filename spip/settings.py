@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_zxcvbn_password_validator",
     "widget_tweaks",
     "dsfr",
+    "django_prometheus",
     "spip",
     "measures",
     "partners",
@@ -64,8 +65,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "spip.observability.RequestIdMiddleware",
     "csp.middleware.CSPMiddleware",
     "spip.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,6 +83,7 @@ MIDDLEWARE = [
     "spip.middleware.ServiceTimeZoneMiddleware",
     # Last, so that a locked-out login attempt is answered before anything else runs.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -105,6 +109,11 @@ FORM_RENDERER = "django.forms.renderers.DjangoTemplates"
 VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'spip.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The same backends, counting queries, errors and connections for Prometheus.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 # Persistent connections (a new one per request cost a third of a cheap page), checked
 # before reuse so that a restarted database costs one failed check, not a failed request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
@@ -122,7 +131,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env.bool(
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
     "DATABASE_TRANSACTION_POOLER", default=False
 )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     # Writers queue for the lock at BEGIN instead of failing with "database is locked"
     # when two processes (web, worker) upgrade a read transaction at the same time.
@@ -377,14 +386,36 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ne-pas-repondre@spip.jus
 # The database trigger refuses to delete younger rows, whatever this says.
 AUDIT_RETENTION_DAYS = 365
 
+# Logs: one JSON object per line in production (request id, user id, role, duration;
+# never personal data: see spip/observability.py), readable text in development.
+SPIP_LOG_FORMAT = env("SPIP_LOG_FORMAT", default="json" if DJANGO_ENV == "production" else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "spip.observability.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "spip.observability.JsonFormatter"},
+        "text": {"()": "spip.observability.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if SPIP_LOG_FORMAT == "json" else "text",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Each request has its own line (spip.request); Django's "Not Found: /path"
+        # warnings would repeat it.
+        "django.request": {"level": "ERROR"},
     },
 }
+
+# Prometheus metrics at /metrics (django-prometheus: requests, latencies, database; and the
+# jobs' freshness and the queues' lengths). The scraper sends this token as a bearer token;
+# without one, only this machine may read them.
+SPIP_METRICS_TOKEN = env("SPIP_METRICS_TOKEN", default="")

@@ -1,4 +1,4 @@
-"""Health check and audit journal."""
+"""Health check, metrics and audit journal."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,17 +17,75 @@ from spip.access import scope_for
 from spip.celery import app
 from spip.choices import Role
 from spip.models import AuditEntry
+from spip.observability import SpipCollector, job_freshness, metrics_allowed
 
 
 @never_cache
 @require_GET
 def healthz(request):
-    """Database and broker status, for the load balancer and monitoring."""
+    """Database and broker status, for the load balancer (the status code says only these:
+    a late job does not take a web replica out of service), and each scheduled job's last
+    success against the age it may have, for monitoring."""
     checks = {"database": _check_database(), "broker": _check_broker()}
     healthy = all(value == "ok" for value in checks.values())
+    jobs = _check_jobs() if checks["database"] == "ok" else {}
+    late = sorted(name for name, job in jobs.items() if not job["fresh"])
     return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+        {
+            "status": "ok" if healthy else "error",
+            **checks,
+            "jobs_status": "late" if late else "ok",
+            "late_jobs": late,
+            "jobs": jobs,
+        },
+        status=200 if healthy else 503,
     )
+
+
+def _check_jobs() -> dict:
+    return {
+        row["job"]: {
+            "last_success": row["last_success"].isoformat() if row["last_success"] else None,
+            "age_seconds": round(row["age_seconds"]) if row["age_seconds"] is not None else None,
+            "max_age_seconds": round(row["max_age_seconds"]),
+            "fresh": row["fresh"],
+        }
+        for row in job_freshness()
+    }
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus metrics: django-prometheus's (requests, latencies, database; every
+    gunicorn worker's, through PROMETHEUS_MULTIPROC_DIR) and the jobs' and queues'."""
+    import os
+
+    import prometheus_client
+    from prometheus_client import multiprocess
+
+    if not metrics_allowed(request):
+        raise Http404
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = prometheus_client.CollectorRegistry()
+        registry.register(_ProcessRegistry())
+    registry.register(SpipCollector())
+    return HttpResponse(
+        prometheus_client.generate_latest(registry),
+        content_type=prometheus_client.CONTENT_TYPE_LATEST,
+    )
+
+
+class _ProcessRegistry:
+    """This process's own metrics (one process: development, tests)."""
+
+    def collect(self):
+        import prometheus_client
+
+        return prometheus_client.REGISTRY.collect()
 
 
 def _check_database() -> str:

@@ -24,10 +24,11 @@ MAX_ATTEMPTS = 5
 
 
 class ConsoleSMS:
-    """Development: writes the SMS to the log and to var/sms.log."""
+    """Development: writes the SMS to var/sms.log (the log says only that one was sent:
+    a number and a message name a person)."""
 
     def send(self, to: str, body: str) -> None:
-        log.info("SMS to %s: %s", to, body)
+        log.info("SMS written to var/sms.log (%d characters)", len(body))
         path = settings.VAR_DIR / "sms.log"
         with path.open("a", encoding="utf-8") as handle:
             handle.write(f"{timezone.now().isoformat()} {to} {body}\n")

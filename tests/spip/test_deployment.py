@@ -28,7 +28,7 @@ def test_one_worker_pool_per_queue_and_every_queue_served():
     services = compose()
     served = {}
     for name, service in services.items():
-        command = service.get("command", [])
+        command = " ".join(service.get("command", [])).split()
         if "worker" in command:
             served[command[command.index("-Q") + 1]] = name
     assert served == {INTERACTIVE: "worker-interactive", NATIONAL: "worker-national"}
@@ -45,3 +45,25 @@ def test_every_app_process_shares_files_sessions_and_caches():
         assert env["DATABASE_URL"].startswith("postgres://spip_app:"), name
         assert "@pgbouncer:" in env["DATABASE_URL"], name
     assert "media" not in str(services["web1"].get("volumes", ""))  # no local folder of files
+
+
+def test_every_replica_and_worker_is_scraped_with_the_token():
+    services = compose()
+    scrape = yaml.safe_load((ROOT / "scripts" / "prometheus.yml").read_text())
+    targets = {
+        target
+        for job in scrape["scrape_configs"]
+        for config in job["static_configs"]
+        for target in config["targets"]
+    }
+    assert targets == {
+        "web1:8000",
+        "web2:8000",
+        "worker-interactive:9100",
+        "worker-national:9100",
+    }
+    web = next(job for job in scrape["scrape_configs"] if job["job_name"] == "spip-web")
+    assert web["authorization"]["credentials_file"] == "/etc/prometheus/metrics-token"
+    for name in ("worker-interactive", "worker-national"):
+        assert services[name]["environment"]["SPIP_WORKER_METRICS_PORT"] == "9100"
+    assert "location = /metrics" in (ROOT / "scripts" / "nginx.conf").read_text()
