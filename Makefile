@@ -8,13 +8,14 @@ DEMO_PASSWORD ?= spip-demo-2026
 # Settings fail closed (production unless told): every target here says development.
 export DJANGO_ENV ?= development
 
-.PHONY: run test lint format typecheck e2e bench install browser migrate demo clean help purge-audit messages
+.PHONY: run test lint format typecheck e2e bench install browser migrate demo clean help purge-audit messages backup restore
 
 help:
 	@echo "make run   - installe, prépare la base et les données de démonstration, lance le site, le worker et le beat Celery"
 	@echo "make test  - lint (ruff, mypy) et toute la suite de tests"
 	@echo "make e2e   - les parcours navigateur seulement (Chromium)"
 	@echo "make bench - mesures de performance (voir BENCHMARKS.md)"
+	@echo "make backup [BACKUP=dossier] / make restore BACKUP=dossier - sauvegarde et restauration (base et fichiers)"
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,16 @@ migrate: install
 # PostgreSQL whole months dropped), the audit partitions of the months ahead created.
 purge-audit: install
 	$(OWNER_ENV) $(PY) manage.py purge_audit
+
+# The database and the stored files together (spip/backup.py), as the owner:
+#   make backup [BACKUP=var/backups/NAME]     then, on an empty database and storage:
+#   make restore BACKUP=var/backups/NAME
+backup: install
+	$(OWNER_ENV) $(PY) manage.py backup $(if $(BACKUP),--output "$(BACKUP)",)
+
+restore: install
+	@test -n "$(BACKUP)" || { echo "Indiquez la sauvegarde : make restore BACKUP=var/backups/…"; exit 2; }
+	$(OWNER_ENV) $(PY) manage.py restore "$(BACKUP)"
 
 demo: migrate
 	$(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"

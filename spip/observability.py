@@ -46,15 +46,20 @@ class RequestIdMiddleware:
             response["X-Request-ID"] = request_id
             level = logging.DEBUG if request.path.startswith(_QUIET_PATHS) else logging.INFO
             match = getattr(request, "resolver_match", None)
+            duration = round((time.perf_counter() - started) * 1000, 1)
             request_log.log(
                 level,
-                "request",
+                "%s %s %s %.1f ms",
+                request.method,
+                request.path,
+                response.status_code,
+                duration,
                 extra={
                     "method": request.method,
                     "path": request.path,
                     "view": match.view_name if match else None,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": duration,
                 },
             )
             return response
