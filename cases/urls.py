@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/suivi/", workspace.follow_up, name="follow-up"),
     path("<int:pk>/orientations/nouvelle/", workspace.referral_new, name="referral-new"),
     path("<int:pk>/transfert/", transfer_views.transfer_new, name="transfer-new"),
+    path("<int:pk>/droit-d-acces/", views.access_request, name="access-request"),
     path("<int:pk>/sortie/", release_views.release_action, name="release"),
     path("transferts/", transfer_views.transfer_list, name="transfers"),
     path("doublons/", merge_views.duplicate_list, name="duplicates"),

@@ -49,3 +49,4 @@ class AuditAction(models.TextChoices):
     LOCKOUT = "lockout", _("Compte verrouillé")
     LIST = "list", _("Consultation d'une liste")
     SEARCH = "search", _("Recherche de personne")
+    ACCESS_REQUEST = "access_request", _("Droit d'accès : communication à la personne")

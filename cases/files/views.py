@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from weasyprint import HTML
 
 from cases.choices import OPEN_STATUSES
+from cases.files.access_request import person_record
 from cases.files.filters import CaseFilterSet
 from cases.files.forms import FollowUpForm
 from cases.files.release_views import release_context
@@ -24,7 +30,8 @@ from partners.models import Referral
 from partners.presentencing import handover_candidates
 from partners.tig import attach_tig
 from spip.access import scope_for
-from spip.audit import audit_page, audit_view, get_visible_or_404
+from spip.audit import audit_page, audit_view, audit_write, get_visible_or_404
+from spip.choices import AuditAction, Role
 
 
 def _require_personal_data(user) -> None:
@@ -106,6 +113,7 @@ def case_context(request, case, interview_form=None) -> dict:
         "handover_candidates": handover_candidates(request.user, case) if writer else [],
         "open_transfer": open_transfer_of(request.user, case),
         "can_transfer": scope.allocates and case.status in OPEN_STATUSES,
+        "answers_access_requests": scope.role == Role.DSPIP,
         "follow_up_partners": list(follow_up_partners(case.service_id, timezone.localdate()))
         if writer
         else [],
@@ -125,3 +133,43 @@ def _intervals():
         "standard": policy.interval_standard_days,
         "allege": policy.interval_light_days,
     }
+
+
+ACCESS_FORMATS = ("pdf", "json")
+
+
+@login_required
+def access_request(request, pk: int):
+    """A person's access request, answered by the service's director: everything the
+    service holds on the person, as a PDF to send and a JSON file, each audited."""
+    if scope_for(request.user).role != Role.DSPIP:
+        raise PermissionDenied
+    case = get_visible_or_404(request.user, Case.objects.select_related("person"), pk=pk)
+    fmt = request.GET.get("format", "")
+    if fmt not in ACCESS_FORMATS:
+        audit_view(actor=request.user, obj=case)
+        return render(request, "cases/access_request.html", {"case": case})
+    record = person_record(request.user, case)
+    audit_write(
+        actor=request.user,
+        action=AuditAction.ACCESS_REQUEST,
+        obj=case.person,
+        service_id=case.service_id,
+        changes={
+            "format": fmt,
+            "files": [f["file"] for f in record["files"]],
+            "withheld": {w["what"]: w["count"] for w in record["withheld"]},
+        },
+    )
+    name = f"droit-d-acces-{case.person_id}-{timezone.localdate():%Y%m%d}"
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(record, ensure_ascii=False, indent=1),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return response
+    html = render_to_string("cases/access_request_pdf.html", {"record": record, "case": case})
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
