@@ -21,6 +21,7 @@ from cases.files.models import (  # noqa: F401
     PersonQuerySet,
     ReleasePlan,
     RiskAssessment,
+    Tombstone,
     Transfer,
 )
 from cases.followup.models import (  # noqa: F401

@@ -6,7 +6,7 @@ from django.utils import timezone
 from cases.agenda.notify import notifications_send_due
 from cases.agenda.services import slots_generate as generate
 from cases.alerts.services import alerts_refresh as refresh
-from cases.files import releases, transfers
+from cases.files import releases, retention, transfers
 from cases.workload.models import AlertSettings
 from partners import services as partner_services
 from spip.jobs import HEAVY_JOB, job_run
@@ -63,5 +63,15 @@ def transfers_tick() -> dict:
             remind_days=settings.transfer_reminder_days if settings else transfers.REMINDER_DAYS,
         )
         counts["released"] = releases.releases_tick()
+        result.update(counts)
+    return counts
+
+
+@shared_task(**HEAVY_JOB)
+def retention_apply() -> dict:
+    """Nightly: archive the closed files past their period, destroy those past the legal
+    one (legal holds excepted), erase old message texts (cases/files/retention.py)."""
+    with job_run("retention_apply") as result:
+        counts = retention.retention_apply()
         result.update(counts)
     return counts

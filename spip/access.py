@@ -358,12 +358,30 @@ def _case_q(user, prefix: str) -> Q:
     held = _held_case_q(user, prefix)
     s = scope_for(user)
     if s.role not in SPIP_ROLES:
-        return held
+        return held & _not_archived(s, prefix)
     Case, Transfer = _model("cases.Case"), _model("cases.Transfer")
     received = Transfer.objects.filter(
         status="accepted", new_case__in=Case.objects.filter(_held_case_q(user))
     ).values("case_id")
-    return held | _q(prefix, id__in=received)
+    return (held | _q(prefix, id__in=received)) & _not_archived(s, prefix)
+
+
+def _not_archived(s: Scope, prefix: str) -> Q:
+    """An archived file (retention: closed and inactive) is out of every list and page;
+    only its service's director still reads it (an access request, a court's question)."""
+    if s.role == Role.DSPIP:
+        return EVERYTHING
+    return ~_q(prefix, status="archived")
+
+
+def tombstone_q(user) -> Q:
+    """Traces of destroyed files (no personal data): a director's service, administrators."""
+    s = scope_for(user)
+    if s.is_admin:
+        return EVERYTHING
+    if s.role == Role.DSPIP and s.service_id:
+        return Q(service_id=s.service_id)
+    return NOTHING
 
 
 def _held_case_q(user, prefix: str = "") -> Q:

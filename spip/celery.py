@@ -24,6 +24,7 @@ NATIONAL_TASKS = frozenset(
         "reporting.tasks.workload_snapshot_compute",
         "cases.tasks.alerts_refresh",
         "cases.tasks.slots_generate",
+        "cases.tasks.retention_apply",
         "reporting.tasks.exports_purge",
         "spip.tasks.agents_deactivate_departed",
         "spip.tasks.audit_partitions_ensure",
@@ -90,6 +91,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=7, minute=30),
         "options": {"expires": 12 * 3600},
     },
+    "retention-apply-nightly": {
+        "task": "cases.tasks.retention_apply",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 12 * 3600},
+    },
     "exports-purge": {
         "task": "reporting.tasks.exports_purge",
         "schedule": crontab(hour=2, minute=45),
@@ -111,6 +117,7 @@ JOB_MAX_AGE = {
     "transfers_tick": timedelta(hours=26),
     "referrals_remind": timedelta(hours=26),
     "exports_purge": timedelta(hours=26),
+    "retention_apply": timedelta(hours=26),
 }
 
 

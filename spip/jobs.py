@@ -58,6 +58,7 @@ JOB_TIME_LIMITS = {
     "notifications_send": timedelta(seconds=300),
     "slots_generate": timedelta(seconds=660 * 4 + 600 * 3),
     "national_export": timedelta(seconds=1260),
+    "retention_apply": timedelta(seconds=660 * 4 + 600 * 3),
 }
 DEFAULT_TIME_LIMIT = timedelta(hours=1)
 

@@ -431,6 +431,7 @@ JOB_LABELS = {
     "job_runs_sweep": _("Repérage des tâches interrompues"),
     "audit_partitions_ensure": _("Partitions du journal d'audit"),
     "exports_purge": _("Suppression des exports expirés"),
+    "retention_apply": _("Conservation : archivage et destruction des dossiers"),
 }
 
 

@@ -386,6 +386,13 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ne-pas-repondre@spip.jus
 # The database trigger refuses to delete younger rows, whatever this says.
 AUDIT_RETENTION_DAYS = 365
 
+# Files and messages (DOMAIN §9, cases/files/retention.py): a closed file is archived
+# (out of every list) after this many days, destroyed this many years after its closing;
+# the text of a sent message is erased after this many days.
+SPIP_ARCHIVE_AFTER_DAYS = env.int("SPIP_ARCHIVE_AFTER_DAYS", default=365)
+SPIP_DESTROY_AFTER_YEARS = env.int("SPIP_DESTROY_AFTER_YEARS", default=5)
+SPIP_MESSAGE_RETENTION_DAYS = env.int("SPIP_MESSAGE_RETENTION_DAYS", default=365)
+
 # Logs: one JSON object per line in production (request id, user id, role, duration;
 # never personal data: see spip/observability.py), readable text in development.
 SPIP_LOG_FORMAT = env("SPIP_LOG_FORMAT", default="json" if DJANGO_ENV == "production" else "text")

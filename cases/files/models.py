@@ -160,6 +160,10 @@ class Case(models.Model):
         default=1, help_text=_("Contrôle des modifications concurrentes.")
     )
     created_by = created_by_field()
+    # A legal hold (a pending appeal, a litigation, a request of the court) stops the
+    # archiving and the destruction of the file (cases/files/retention.py).
+    legal_hold = models.BooleanField(_("conservation bloquée"), default=False)
+    legal_hold_reason = models.CharField(_("motif du blocage"), max_length=300, blank=True)
 
     objects = CaseQuerySet.as_manager()
 
@@ -509,3 +513,34 @@ class PersonMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged} → {self.kept}"
+
+
+class TombstoneQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.tombstone_q)
+
+
+class Tombstone(models.Model):
+    """What the retention job destroyed: which file of which service, closed when, by
+    which rule, how many rows and files. Nothing that names the person."""
+
+    case_number = models.BigIntegerField(_("dossier n°"))
+    service = models.ForeignKey(
+        "spip.Service", on_delete=models.PROTECT, related_name="+", verbose_name=_("service")
+    )
+    closed_on = models.DateField(_("clos le"))
+    rule = models.CharField(_("règle"), max_length=200)
+    counts = models.JSONField(_("lignes détruites"), default=dict)
+    files = models.JSONField(_("fichiers détruits"), default=list)
+    files_removed = models.BooleanField(_("fichiers supprimés du stockage"), default=False)
+    destroyed_at = models.DateTimeField(_("détruit le"))
+
+    objects = TombstoneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("trace de destruction")
+        verbose_name_plural = _("traces de destruction")
+        ordering = ["-destroyed_at", "-id"]
+        indexes = [models.Index(fields=["service", "-destroyed_at"])]
+
+    def __str__(self) -> str:
+        return f"Dossier {self.case_number} détruit le {self.destroyed_at:%d/%m/%Y}"

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from weasyprint import HTML
 
-from cases.choices import OPEN_STATUSES
+from cases.choices import OPEN_STATUSES, CaseStatus
+from cases.files import retention
 from cases.files.access_request import person_record
 from cases.files.filters import CaseFilterSet
 from cases.files.forms import FollowUpForm
@@ -46,6 +49,9 @@ def case_list(request):
     data = request.GET.copy()
     if "status" not in data:
         cases = cases.filter(status__in=OPEN_STATUSES)
+    elif data.get("status") != CaseStatus.ARCHIVED:
+        # Archived files (retention) appear only when asked for, to their director.
+        cases = cases.exclude(status=CaseStatus.ARCHIVED)
     filterset = CaseFilterSet(data, queryset=cases, request=request)
     ordering = request.GET.get("tri", "")
     rows = case_list_rows(filterset.qs, ordering)
@@ -173,3 +179,39 @@ def access_request(request, pk: int):
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response
+
+
+def _require_director(user) -> None:
+    if scope_for(user).role != Role.DSPIP:
+        raise PermissionDenied
+
+
+@login_required
+def retention_page(request):
+    """The director's view of the schedule: the files archived and destroyed within the
+    month, those held, the last destructions (file numbers only)."""
+    _require_director(request.user)
+    data = retention.upcoming(request.user)
+    audit_page(request, "cases.case", [row["pk"] for row in data["to_destroy"]], _("Conservation"))
+    return render(request, "cases/retention.html", data)
+
+
+@login_required
+@require_POST
+def legal_hold(request, pk: int):
+    """Set or lift the legal hold on a file (the director, with a reason to set it)."""
+    _require_director(request.user)
+    case = get_visible_or_404(request.user, Case.objects.select_related("person"), pk=pk)
+    hold = request.POST.get("hold") == "1"
+    reason = request.POST.get("reason", "").strip()
+    if hold and not reason:
+        messages.error(request, _("Indiquez le motif du blocage de la conservation."))
+    else:
+        retention.legal_hold_set(actor=request.user, case=case, hold=hold, reason=reason)
+        messages.success(
+            request,
+            _("Conservation bloquée : le dossier ne sera ni archivé ni détruit.")
+            if hold
+            else _("Blocage levé : le dossier suit à nouveau le calendrier de conservation."),
+        )
+    return redirect("cases:detail", pk=case.pk)

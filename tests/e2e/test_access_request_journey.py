@@ -1,5 +1,6 @@
-"""Journey: a person asks what the service holds on them; the director opens the file,
-reads what will be withheld and downloads the PDF and the JSON to send."""
+"""Journeys of the director: a person asks what the service holds on them (the file
+opened, what is withheld read, the PDF and the JSON downloaded); a legal hold set on the
+file with its reason, seen on the retention page."""
 
 import json
 import re
@@ -38,3 +39,28 @@ def test_the_director_answers_an_access_request_from_the_case_file(ui, demo):
         .order_by("id")
         .values_list("changes__format", flat=True)
     ) == ["pdf", "json"]
+
+
+def test_the_director_blocks_the_retention_of_a_file_and_sees_it_listed(ui, demo):
+    case = (
+        Case.objects.filter(service__agents__user__username="demo.dspip", status="active")
+        .order_by("-id")
+        .first()
+    )
+    login(ui, "demo.dspip", demo)
+    page = ui.page
+    ui.goto(f"/dossiers/{case.pk}/")
+    hold = page.get_by_test_id("legal-hold")
+    hold.get_by_role("button", name="Bloquer la conservation").click()
+    page.wait_for_load_state()
+    assert "Indiquez le motif du blocage" in page.get_by_role("main").inner_text()
+    page.get_by_test_id("legal-hold").get_by_label("Motif du blocage de la conservation").fill(
+        "Appel du parquet en cours"
+    )
+    page.get_by_test_id("legal-hold").get_by_role("button", name="Bloquer la conservation").click()
+    page.get_by_text("Conservation bloquée : le dossier ne sera ni archivé ni détruit.").wait_for()
+    ui.check()
+    ui.goto("/dossiers/conservation/")
+    ui.check()
+    held = page.get_by_test_id("held").inner_text()
+    assert f"Dossier {case.pk}" in held and "Appel du parquet en cours" in held

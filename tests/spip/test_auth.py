@@ -52,7 +52,7 @@ def test_healthz_reports_database_and_broker(db, client):
     body = response.json()
     assert (body["status"], body["database"], body["broker"]) == ("ok", "ok", "ok")
     # No job has run in a fresh database: all late, which the status code does not say.
-    assert body["jobs_status"] == "late" and len(body["late_jobs"]) == 10
+    assert body["jobs_status"] == "late" and len(body["late_jobs"]) == 11
 
 
 def test_healthz_reports_a_broken_broker_as_503(db, client, settings, monkeypatch):

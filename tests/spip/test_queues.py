@@ -24,6 +24,7 @@ EXPECTED = {
     "spip.tasks.job_runs_sweep": INTERACTIVE,
     "cases.tasks.alerts_refresh": NATIONAL,
     "cases.tasks.slots_generate": NATIONAL,
+    "cases.tasks.retention_apply": NATIONAL,
     "reporting.tasks.workload_snapshot_compute": NATIONAL,
     "reporting.tasks.exports_purge": NATIONAL,
     "spip.tasks.agents_deactivate_departed": NATIONAL,
