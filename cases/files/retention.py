@@ -35,7 +35,6 @@ from spip.audit import audit_write
 from spip.choices import AuditAction
 from spip.models import AuditEntry
 
-
 log = logging.getLogger(__name__)
 
 
@@ -194,7 +193,7 @@ def destroy(case_id: int, *, rule: str) -> Tombstone | None:
         tombstone = Tombstone.objects.create(
             case_number=case.pk,
             service_id=case.service_id,
-            closed_on=case.closed_on,
+            closed_on=case.closed_on or timezone.localdate(),
             rule=rule[:200],
             counts=counts,
             files=files,
