@@ -363,7 +363,8 @@ def _case_q(user, prefix: str) -> Q:
     received = Transfer.objects.filter(
         status="accepted", new_case__in=Case.objects.filter(_held_case_q(user))
     ).values("case_id")
-    return (held | _q(prefix, id__in=received)) & _not_archived(s, prefix)
+    # A sending file read through a transfer stays readable once archived.
+    return (held & _not_archived(s, prefix)) | _q(prefix, id__in=received)
 
 
 def _not_archived(s: Scope, prefix: str) -> Q:

@@ -28,7 +28,7 @@ from pathlib import Path
 from django.apps import apps
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 MANIFEST = "manifest.json"
@@ -45,10 +45,15 @@ def backup(target: Path) -> dict:
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"Le dossier {target} n'est pas vide.")
-    target.mkdir(parents=True, exist_ok=True)
-    database = _dump_database(target)
-    counts = table_counts()
-    files = _archive_files(target / FILES)
+    # Personal data: readable by the operator's account only.
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.chmod(0o700)
+    previous = os.umask(0o077)
+    try:
+        database, counts = _dump_database(target)
+        files = _archive_files(target / FILES)
+    finally:
+        os.umask(previous)
     manifest = {
         "format": FORMAT_VERSION,
         "created_at": timezone.now().isoformat(),
@@ -75,8 +80,9 @@ def restore(source: Path) -> dict:
         raise BackupError("La base de destination n'est pas vide : restauration refusée.")
     if _stored_names():
         raise BackupError("Le stockage des fichiers n'est pas vide : restauration refusée.")
+    contents = _read_files(source / FILES, manifest["files"])  # checked before any write
     _restore_database(source / manifest["database"])
-    _restore_files(source / FILES, manifest["files"])
+    _restore_files(contents)
     counts = table_counts()
     differences = {
         table: (expected, counts.get(table))
@@ -130,18 +136,36 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{command[0]} a échoué : {done.stderr.strip()[-2000:]}")
 
 
-def _dump_database(target: Path) -> str:
+def _dump_database(target: Path) -> tuple[str, dict[str, int]]:
+    """The dump and the rows of each table, from one snapshot of the database: a running
+    system writes all the time (audit rows, job runs), and the restore compares them."""
     if connection.vendor == "postgresql":
         name = "database.dump"
-        _run(["pg_dump", "--format=custom", "--file", str(target / name)], _pg_environment())
-        return name
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SELECT pg_export_snapshot()")
+                snapshot = cursor.fetchone()[0]
+            _run(
+                ["pg_dump", "--format=custom", f"--snapshot={snapshot}"]
+                + ["--file", str(target / name)],
+                _pg_environment(),
+            )
+            counts = table_counts()
+        return name, counts
     if connection.vendor == "sqlite":
         name = "database.sqlite3"
         connection.ensure_connection()
         with sqlite3.connect(target / name) as copy:
             connection.connection.backup(copy)
         copy.close()
-        return name
+        with sqlite3.connect(target / name) as copy:
+            counts = {
+                table: copy.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+                for table in table_counts()
+            }
+        copy.close()
+        return name, counts
     raise BackupError(f"Base {connection.vendor} non prise en charge.")
 
 
@@ -202,19 +226,28 @@ def _archive_files(path: Path) -> dict[str, dict]:
     return described
 
 
-def _restore_files(path: Path, expected: dict[str, dict]) -> None:
+def _read_files(path: Path, expected: dict[str, dict]) -> dict[str, bytes]:
+    """The archive's files, each checked against the manifest: a damaged archive is
+    refused before the database is touched."""
     with tarfile.open(path, "r") as archive:
         members = {m.name: m for m in archive.getmembers() if m.isfile()}
         if set(members) != set(expected):
             raise BackupError("L'archive des fichiers ne correspond pas au manifeste.")
+        contents = {}
         for name, member in members.items():
             handle = archive.extractfile(member)
             data = handle.read() if handle else b""
             if hashlib.sha256(data).hexdigest() != expected[name]["sha256"]:
                 raise BackupError(f"Fichier altéré dans l'archive : {name}")
-            saved = default_storage.save(name, File(io.BytesIO(data), name=name))
-            if saved != name:
-                raise BackupError(f"Fichier restauré sous un autre nom : {name} → {saved}")
+            contents[name] = data
+    return contents
+
+
+def _restore_files(contents: dict[str, bytes]) -> None:
+    for name, data in contents.items():
+        saved = default_storage.save(name, File(io.BytesIO(data), name=name))
+        if saved != name:
+            raise BackupError(f"Fichier restauré sous un autre nom : {name} → {saved}")
 
 
 def _read_manifest(source: Path) -> dict:

@@ -134,6 +134,8 @@ class JsonFormatter(_JsonFormatter):
         message = log_record.get("message")
         if isinstance(message, str):
             log_record["message"] = redact(message)
+        # Celery adds a task's arguments and its exception to failure lines: never logged.
+        log_record.pop("data", None)
         return {k: v for k, v in log_record.items() if v is not None}
 
 
@@ -166,7 +168,8 @@ def job_freshness(now: datetime | None = None) -> list[dict]:
     rows = []
     for name, max_age in JOB_MAX_AGE.items():
         last = (
-            JobRun.objects.filter(name=name, status=JobStatus.SUCCESS)
+            # The national runs: one service's recompute does not stand for the nation's.
+            JobRun.objects.filter(name=name, status=JobStatus.SUCCESS, service__isnull=True)
             .order_by("-started_at")
             .values("started_at", "finished_at")
             .first()
@@ -263,6 +266,10 @@ def metrics_allowed(request) -> bool:
     if token:
         sent = request.headers.get("Authorization", "")
         return hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+    # Behind a proxy on the same host every request comes from 127.0.0.1: production
+    # serves metrics with a token only.
+    if settings.DJANGO_ENV == "production":
+        return False
     return request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1")
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.agenda.models import Convocation, Notification
-from cases.choices import ReportStatus
+from cases.choices import IncidentStatus, ReportStatus
 from cases.files.models import Case, RiskAssessment
 from cases.followup.models import Incident, Interview, Proof, Report
 from measures.models import ImposedObligation, Measure
@@ -38,6 +38,9 @@ def _withheld():
         "draft_reports": _(
             "Rapports en cours de rédaction, non transmis au juge : décision non encore prise."
         ),
+        "draft_incidents": _(
+            "Rapports d'incident non transmis au juge : décision non encore prise."
+        ),
     }
 
 
@@ -56,7 +59,9 @@ def person_record(user, case: Case) -> dict:
     person = case.person
     cases = list(
         Case.objects.visible_to(user)
-        .filter(person=person)
+        # This service's files: a file it reads after a transfer is answered by the
+        # service that held it.
+        .filter(person=person, service_id=case.service_id)
         .select_related("service", "antenna", "referent__user")
         .prefetch_related(
             Prefetch(
@@ -107,7 +112,10 @@ def person_record(user, case: Case) -> dict:
         .select_related("obligation__obligation_type")
         .order_by("received_on", "id")
     )
-    incidents = Incident.objects.visible_to(user).filter(case_id__in=ids).order_by("noticed_on")
+    incidents = list(
+        Incident.objects.visible_to(user).filter(case_id__in=ids).order_by("noticed_on")
+    )
+    sent_incidents = [i for i in incidents if i.status == IncidentStatus.SENT]
     reports = Report.objects.visible_to(user).filter(case_id__in=ids).order_by("created_at", "id")
     sent_reports = [r for r in reports if r.status == ReportStatus.SENT]
     interviews = list(interviews)
@@ -121,6 +129,7 @@ def person_record(user, case: Case) -> dict:
                 RiskAssessment.objects.visible_to(user).filter(case_id__in=ids).count(),
             ),
             ("draft_reports", len(reports) - len(sent_reports)),
+            ("draft_incidents", len(incidents) - len(sent_incidents)),
         )
         if count
     ]
@@ -213,7 +222,7 @@ def person_record(user, case: Case) -> dict:
                 "document": p.original_name,
             }
         )
-    for incident in incidents:
+    for incident in sent_incidents:
         by_case[incident.case_id]["incidents"].append(
             {
                 "noticed_on": _date(incident.noticed_on),

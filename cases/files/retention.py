@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.choices import CaseStatus
+from cases.choices import OPEN_STATUSES, CaseStatus
 from cases.files.models import Case, Person, Tombstone, Transfer
 from spip.audit import audit_write
 from spip.choices import AuditAction
@@ -60,11 +60,16 @@ def _rule_text() -> str:
 
 
 def archivable(today: date):
+    """Closed past the period, not held, and not the sending file of a transfer into a
+    file still open (the receiving service reads its history)."""
+    still_read = Transfer.objects.filter(
+        status="accepted", new_case__status__in=OPEN_STATUSES
+    ).values("case_id")
     return Case.objects.filter(
         status=CaseStatus.CLOSED,
         legal_hold=False,
         closed_on__lte=Schedule.on(today).archive_before,
-    )
+    ).exclude(pk__in=still_read)
 
 
 def destroyable(today: date):
@@ -89,8 +94,8 @@ def retention_apply(today: date | None = None) -> dict[str, int]:
     destroyed = refused = 0
     for case_id in destroyable(today).order_by("closed_on", "id").values_list("pk", flat=True):
         try:
-            destroy(case_id, rule=_rule_text())
-            destroyed += 1
+            if destroy(case_id, rule=_rule_text(), today=today) is not None:
+                destroyed += 1
         except (RuntimeError, IntegrityError) as exc:
             # Something of another file hangs off this one: kept, said in the job's log
             # (the file's number only), looked at by a person.
@@ -162,13 +167,19 @@ def _collect(model: type[models.Model], ids: set, found: dict, nulls: dict) -> N
         _collect(related, new, found, nulls)
 
 
-def destroy(case_id: int, *, rule: str) -> Tombstone | None:
+def destroy(case_id: int, *, rule: str, today: date | None = None) -> Tombstone | None:
     """Destroy one file and all that hangs off it, the person when no other file names
     them, in one transaction; the stored files after the commit."""
     Proof = apps.get_model("cases", "Proof")
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=case_id).first()
-        if case is None or case.legal_hold:
+        # Checked again under the lock: reopened, held or linked since the list was read.
+        case = (
+            destroyable(today or timezone.localdate())
+            .select_for_update()
+            .filter(pk=case_id)
+            .first()
+        )
+        if case is None:
             return None
         found: dict = {Case: {case.pk}}
         nulls: dict = {}
@@ -208,7 +219,9 @@ def destroy(case_id: int, *, rule: str) -> Tombstone | None:
             service_id=case.service_id,
             changes={"rows": counts, "files": len(files)},
         )
-        transaction.on_commit(lambda: _remove_files(tombstone.pk))
+        # A storage error after the commit must not stop the night's run: the next run
+        # removes what is left (files_remove_pending).
+        transaction.on_commit(lambda: _remove_files(tombstone.pk), robust=True)
     return tombstone
 
 

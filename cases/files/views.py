@@ -119,7 +119,7 @@ def case_context(request, case, interview_form=None) -> dict:
         "handover_candidates": handover_candidates(request.user, case) if writer else [],
         "open_transfer": open_transfer_of(request.user, case),
         "can_transfer": scope.allocates and case.status in OPEN_STATUSES,
-        "answers_access_requests": scope.role == Role.DSPIP,
+        "answers_access_requests": scope.role == Role.DSPIP and case.service_id == scope.service_id,
         "follow_up_partners": list(follow_up_partners(case.service_id, timezone.localdate()))
         if writer
         else [],
@@ -148,9 +148,15 @@ ACCESS_FORMATS = ("pdf", "json")
 def access_request(request, pk: int):
     """A person's access request, answered by the service's director: everything the
     service holds on the person, as a PDF to send and a JSON file, each audited."""
-    if scope_for(request.user).role != Role.DSPIP:
+    scope = scope_for(request.user)
+    if scope.role != Role.DSPIP:
         raise PermissionDenied
-    case = get_visible_or_404(request.user, Case.objects.select_related("person"), pk=pk)
+    # The service's own files only (one it reads after a transfer is the other's to answer).
+    case = get_visible_or_404(
+        request.user,
+        Case.objects.select_related("person").filter(service_id=scope.service_id or 0),
+        pk=pk,
+    )
     fmt = request.GET.get("format", "")
     if fmt not in ACCESS_FORMATS:
         audit_view(actor=request.user, obj=case)
@@ -201,7 +207,13 @@ def retention_page(request):
 def legal_hold(request, pk: int):
     """Set or lift the legal hold on a file (the director, with a reason to set it)."""
     _require_director(request.user)
-    case = get_visible_or_404(request.user, Case.objects.select_related("person"), pk=pk)
+    case = get_visible_or_404(
+        request.user,
+        Case.objects.select_related("person").filter(
+            service_id=scope_for(request.user).service_id or 0
+        ),
+        pk=pk,
+    )
     hold = request.POST.get("hold") == "1"
     reason = request.POST.get("reason", "").strip()
     if hold and not reason:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cases.models import Convocation, Interview, Notification, Report
+from cases.models import Convocation, Incident, Interview, Notification, Report
 from partners.models import Referral
 from spip.models import AuditEntry
 from tests.factories import CaseFactory, MeasureFactory
@@ -86,6 +86,21 @@ def held(world):
         author=world.agents["cpip"],
     )
     Report.objects.create(case=case, kind="yearly", status="draft", body="Brouillon en cours")
+    Incident.objects.create(
+        case=case,
+        noticed_on=timezone.localdate(),
+        facts="Absence injustifiée au rendez-vous",
+        status="sent",
+        sent_on=timezone.localdate(),
+        author=world.agents["cpip"],
+    )
+    Incident.objects.create(
+        case=case,
+        noticed_on=timezone.localdate(),
+        facts="Incident en cours de rédaction",
+        status="draft",
+        author=world.agents["cpip"],
+    )
     return case
 
 
@@ -109,9 +124,12 @@ def test_the_director_gets_everything_the_service_holds_as_json(client_for, worl
     assert [r["reason"] for r in file["referrals"]] == ["Hébergement à trouver"]
     assert [r["text"] for r in file["reports"]] == ["Respect des obligations."]
     assert "Brouillon en cours" not in response.content.decode()
+    assert [i["facts"] for i in file["incidents"]] == ["Absence injustifiée au rendez-vous"]
+    assert "Incident en cours de rédaction" not in response.content.decode()
     assert {w["what"]: w["count"] for w in record["withheld"]} == {
         "private_notes": 1,
         "draft_reports": 1,
+        "draft_incidents": 1,
     }
     assert "article 107" in record["withholding_basis"]
 
@@ -144,7 +162,11 @@ def test_each_document_is_audited_with_its_format(client_for, world, held):
     assert {r.object_id for r in rows} == {str(held.person_id)}
     assert {r.service_id for r in rows} == {world.service.pk}
     assert rows[0].changes["files"] == [held.pk]
-    assert rows[0].changes["withheld"] == {"private_notes": 1, "draft_reports": 1}
+    assert rows[0].changes["withheld"] == {
+        "private_notes": 1,
+        "draft_reports": 1,
+        "draft_incidents": 1,
+    }
 
 
 @pytest.mark.parametrize("persona", ["cpip", "dpip", "bex", "partner", "dap", "secretary"])

@@ -275,3 +275,27 @@ def test_the_director_sets_and_lifts_a_legal_hold_with_a_reason(world, client_fo
         assert response.status_code in (403, 404)
     case.refresh_from_db()
     assert not case.legal_hold
+
+
+def test_a_file_sent_by_transfer_stays_readable_while_the_receiving_file_is_open(world):
+    from cases.files import transfers
+
+    moving = world.cases["mine"]
+    transfer = transfers.transfer_open(
+        actor=world.users["dspip"],
+        case=moving,
+        to_service=world.other_service,
+        reason="Déménagement à Marseille",
+    )
+    transfers.transfer_answer(actor=world.users["dspip_other"], transfer=transfer, accept=True)
+    moving.refresh_from_db()
+    assert moving.status == "closed"
+    later = moving.closed_on + timedelta(days=800)
+    assert retention_apply(today=later)["archived"] == 0  # Marseille still follows the person
+    moving.refresh_from_db()
+    assert moving.status == "closed"
+    # Archived anyway (a past run), Marseille's CPIPs still read the history they received.
+    Case.objects.filter(pk=moving.pk).update(status="archived")
+    assert Case.objects.visible_to(world.users["dspip_other"]).filter(pk=moving.pk).exists()
+    # The access request and the legal hold are the sending service's, not Marseille's.
+    assert Case.objects.visible_to(world.users["dspip"]).filter(pk=moving.pk).exists()

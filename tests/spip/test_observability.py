@@ -214,3 +214,35 @@ def test_celery_tasks_are_counted_with_their_state_and_timed(world):
         )
         == timed + 1
     )
+
+
+def test_celery_failure_details_are_not_logged(json_log):
+    """Celery passes a failed task's arguments and exception in ``extra["data"]``."""
+    logging.getLogger("celery.app.trace").error(
+        "Task %(name)s[%(id)s] raised unexpected: %(exc)s",
+        {"name": "cases.tasks.x", "id": "1", "exc": "IntegrityError"},
+        extra={"data": {"args": ["DUPONTEL"], "exc": "Key (birth_name)=(DUPONTEL)"}},
+    )
+    output = json_log.getvalue()
+    assert "cases.tasks.x" in output
+    assert "DUPONTEL" not in output
+
+
+def test_production_serves_metrics_with_a_token_only(client, world, settings):
+    settings.SPIP_METRICS_TOKEN = ""
+    settings.DJANGO_ENV = "production"
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404
+
+
+def test_one_services_recompute_does_not_stand_for_the_national_run(client, world, settings):
+    settings.SPIP_METRICS_TOKEN = ""
+    now = timezone.now()
+    JobRun.objects.create(
+        name="workload_snapshot_compute",
+        service=world.service,
+        started_at=now,
+        finished_at=now,
+        status=JobStatus.SUCCESS,
+    )
+    text = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    assert sample(text, 'spip_job_stale{job="workload_snapshot_compute"}') == "1.0"
