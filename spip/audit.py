@@ -263,16 +263,21 @@ def audit_page(request, object_type: str, objects: Iterable[Any], what: str = ""
         )
 
 
+def audit_many(rows: Iterable[dict[str, Any]]) -> None:
+    """Many audit rows in one insert; each row's keywords are ``_entry``'s."""
+    AuditEntry.objects.bulk_create(_entry(**fields) for fields in rows)
+
+
 def audit_created(*, actor, objects, service_id: int | None, changes=None) -> None:
     """One creation row per object, in one insert: for services that create many rows at
     once (an imported history). ``changes(obj)`` gives each row's changes."""
-    AuditEntry.objects.bulk_create(
-        _entry(
-            actor=actor,
-            action=AuditAction.CREATE,
-            obj=obj,
-            service_id=service_id,
-            changes=changes(obj) if changes else None,
-        )
+    audit_many(
+        {
+            "actor": actor,
+            "action": AuditAction.CREATE,
+            "obj": obj,
+            "service_id": service_id,
+            "changes": changes(obj) if changes else None,
+        }
         for obj in objects
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.agenda.models import Convocation, Notification
 from cases.choices import IncidentStatus, ReportStatus
@@ -21,7 +22,8 @@ from partners.models import Referral
 
 # Withheld under art. 107 of the loi du 6 janvier 1978 (restriction of the right of access
 # to protect public security, the rights of others, or a decision not yet taken).
-WITHHOLDING_BASIS = _(
+# Lazy: translated when the document is written, in the reader's language.
+WITHHOLDING_BASIS = gettext_lazy(
     "Restriction du droit d'accès : article 107 de la loi n° 78-17 du 6 janvier 1978."
 )
 

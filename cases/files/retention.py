@@ -31,9 +31,8 @@ from django.utils.translation import gettext as _
 
 from cases.choices import OPEN_STATUSES, CaseStatus
 from cases.files.models import Case, Person, Tombstone, Transfer
-from spip.audit import audit_write
+from spip.audit import audit_many, audit_write
 from spip.choices import AuditAction
-from spip.models import AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -117,16 +116,16 @@ def archive(today: date) -> int:
         reason = _("Archivage : dossier clos depuis plus de %(days)s jours") % {
             "days": settings.SPIP_ARCHIVE_AFTER_DAYS
         }
-        AuditEntry.objects.bulk_create(
-            AuditEntry(
-                username="système",
-                action=AuditAction.UPDATE,
-                object_type="cases.case",
-                object_id=str(pk),
-                object_repr=reason,
-                service_id=service_id,
-                changes={"status": ["closed", "archived"]},
-            )
+        audit_many(
+            {
+                "actor": None,
+                "action": AuditAction.UPDATE,
+                "object_type": "cases.case",
+                "object_id": pk,
+                "object_repr": reason,
+                "service_id": service_id,
+                "changes": {"status": ["closed", "archived"]},
+            }
             for pk, service_id in ids
         )
     return len(ids)
