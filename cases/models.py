@@ -32,6 +32,7 @@ from cases.followup.models import (  # noqa: F401
     Report,
     proof_path,
 )
+from cases.imports.models import CaseloadImport, ImportStatus  # noqa: F401
 from cases.workload.models import (  # noqa: F401
     AlertSettings,
     CapacityReduction,

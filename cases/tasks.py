@@ -1,4 +1,4 @@
-"""Alert jobs. Thin: record the run, call the engine."""
+"""The cases app's jobs. Thin: record the run, call the engine."""
 
 from celery import shared_task
 from django.utils import timezone
@@ -7,6 +7,8 @@ from cases.agenda.notify import notifications_send_due
 from cases.agenda.services import slots_generate as generate
 from cases.alerts.services import alerts_refresh as refresh
 from cases.files import releases, retention, transfers
+from cases.imports import services as import_services
+from cases.imports.models import CaseloadImport, ImportStatus
 from cases.workload.models import AlertSettings
 from partners import services as partner_services
 from spip.jobs import HEAVY_JOB, job_run
@@ -73,5 +75,37 @@ def retention_apply() -> dict:
     one (legal holds excepted), erase old message texts (cases/files/retention.py)."""
     with job_run("retention_apply") as result:
         counts = retention.retention_apply()
+        # Exports uploaded for an import never confirmed leave the storage after a week.
+        counts["imports_abandoned"] = import_services.imports_purge()
         result.update(counts)
     return counts
+
+
+# A service's caseload import (cases/imports): on the national worker, so that an import
+# of 50,000 lines never holds up a reminder. Idempotent: the dry run writes only its own
+# report; the import records each batch as done in the batch's transaction, so a task
+# redelivered after a crash goes on where it stopped.
+IMPORT_LIMITS = {"acks_late": True, "soft_time_limit": 1800, "time_limit": 1860}
+
+
+@shared_task(**IMPORT_LIMITS)
+def caseload_import_check(import_id: int, user_id: int) -> dict:
+    record, actor = _import_and_actor(import_id, user_id)
+    if record is None or record.status != ImportStatus.CHECKING:
+        return {}
+    return import_services.import_check(record, actor=actor).dry_run
+
+
+@shared_task(**IMPORT_LIMITS)
+def caseload_import_run(import_id: int, user_id: int) -> dict:
+    record, actor = _import_and_actor(import_id, user_id)
+    if record is None or record.status != ImportStatus.RUNNING:
+        return {}
+    return import_services.import_run(record, actor=actor).result.get("counts", {})
+
+
+def _import_and_actor(import_id: int, user_id: int):
+    from django.contrib.auth import get_user_model
+
+    record = CaseloadImport.objects.select_related("service").filter(pk=import_id).first()
+    return record, get_user_model().objects.get(pk=user_id)

@@ -3,6 +3,7 @@ from django.urls import path
 from cases.agenda.desk import convocation_pdf
 from cases.files import merge_views, release_views, transfer_views, views
 from cases.followup import views as workspace
+from cases.imports import views as imports
 
 app_name = "cases"
 urlpatterns = [
@@ -17,6 +18,12 @@ urlpatterns = [
     path("conservation/", views.retention_page, name="retention"),
     path("<int:pk>/sortie/", release_views.release_action, name="release"),
     path("transferts/", transfer_views.transfer_list, name="transfers"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/exemple.csv", imports.import_example, name="import-example"),
+    path("imports/<int:pk>/", imports.import_detail, name="import"),
+    path("imports/<int:pk>/confirmer/", imports.import_confirm, name="import-confirm"),
+    path("imports/<int:pk>/abandonner/", imports.import_abandon, name="import-abandon"),
+    path("imports/<int:pk>/erreurs.csv", imports.import_errors, name="import-errors"),
     path("doublons/", merge_views.duplicate_list, name="duplicates"),
     path("doublons/<int:first>/<int:second>/", merge_views.duplicate_preview, name="duplicate"),
     path("doublons/fusions/<int:pk>/annuler/", merge_views.merge_undo, name="merge-undo"),

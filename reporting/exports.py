@@ -7,16 +7,15 @@ row by row; XLSX is written in constant-memory mode to a temporary file, then st
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 
 import xlsxwriter
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from spip.csvfile import FORMULA_TRIGGERS, cell, csv_lines  # noqa: F401 - the exports' cells
 
 FORMATS = ("csv", "xlsx")
 
@@ -26,42 +25,6 @@ class Table:
     name: str
     headers: tuple
     rows: Callable[[dict], Iterable[Iterable]]
-
-
-def cell(value):
-    if isinstance(value, Promise):
-        return str(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    if value is None:
-        return ""
-    return value
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_lines(headers, rows) -> Iterator[str]:
-    writer = csv.writer(_Echo(), delimiter=";")
-    yield "\ufeff" + writer.writerow([str(h) for h in headers])
-    for row in rows:
-        yield writer.writerow([_csv_cell(v) for v in row])
-
-
-# A text cell starting with one of these is read as a formula by spreadsheet programs
-# (OWASP "CSV injection"): a name typed as "=HYPERLINK(...)" must stay text.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value):
-    value = cell(value)
-    if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def respond(fmt: str, filename: str, headers, rows) -> StreamingHttpResponse | FileResponse:

@@ -385,6 +385,17 @@ def tombstone_q(user) -> Q:
     return NOTHING
 
 
+def caseload_import_q(user) -> Q:
+    """Caseload imports (their files hold personal data): administrators, who import for
+    any service, and a service's director, who imports for theirs."""
+    s = scope_for(user)
+    if s.is_admin:
+        return EVERYTHING
+    if s.role == Role.DSPIP and s.service_id:
+        return Q(service_id=s.service_id)
+    return NOTHING
+
+
 def _held_case_q(user, prefix: str = "") -> Q:
     s = scope_for(user)
     if s.role == Role.CPIP:

@@ -25,6 +25,8 @@ NATIONAL_TASKS = frozenset(
         "cases.tasks.alerts_refresh",
         "cases.tasks.slots_generate",
         "cases.tasks.retention_apply",
+        "cases.tasks.caseload_import_check",
+        "cases.tasks.caseload_import_run",
         "reporting.tasks.exports_purge",
         "spip.tasks.agents_deactivate_departed",
         "spip.tasks.audit_partitions_ensure",

@@ -50,3 +50,4 @@ class AuditAction(models.TextChoices):
     LIST = "list", _("Consultation d'une liste")
     SEARCH = "search", _("Recherche de personne")
     ACCESS_REQUEST = "access_request", _("Droit d'accès : communication à la personne")
+    IMPORT = "import", _("Import d'un portefeuille")

@@ -268,6 +268,9 @@ class Agent(models.Model):
     )
     active_from = models.DateField(_("en poste depuis"))
     active_to = models.DateField(_("en poste jusqu'au"), null=True, blank=True)
+    # The number the administration knows the agent by: how a caseload export names
+    # the referent when a name is ambiguous.
+    registration_number = models.CharField(_("matricule"), max_length=20, blank=True)
 
     objects = AgentQuerySet.as_manager()
 
@@ -302,6 +305,12 @@ class Agent(models.Model):
             models.CheckConstraint(
                 condition=Q(antenna__isnull=True) | Q(service__isnull=False),
                 name="agent_antenna_needs_service",
+            ),
+            models.UniqueConstraint(
+                fields=["registration_number"],
+                condition=~Q(registration_number=""),
+                name="agent_registration_number_unique",
+                violation_error_message=_("Ce matricule est déjà celui d'un autre agent."),
             ),
         ]
         indexes = [

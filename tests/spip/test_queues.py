@@ -25,6 +25,9 @@ EXPECTED = {
     "cases.tasks.alerts_refresh": NATIONAL,
     "cases.tasks.slots_generate": NATIONAL,
     "cases.tasks.retention_apply": NATIONAL,
+    # A service's caseload import: heavy, so never ahead of a reminder.
+    "cases.tasks.caseload_import_check": NATIONAL,
+    "cases.tasks.caseload_import_run": NATIONAL,
     "reporting.tasks.workload_snapshot_compute": NATIONAL,
     "reporting.tasks.exports_purge": NATIONAL,
     "spip.tasks.agents_deactivate_departed": NATIONAL,
