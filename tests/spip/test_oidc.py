@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -258,3 +261,22 @@ def test_no_button_and_no_route_when_proconnect_is_disabled(db, client):
         client.get(reverse("oidc_authentication_callback"), {"code": "x", "state": "y"}).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("environment", "refusal"),
+    [
+        ({"PROCONNECT_ENABLED": "true"}, "PROCONNECT_ENABLED needs PROCONNECT_CLIENT_ID"),
+        ({"LOCAL_LOGIN_ENABLED": "false"}, "PROCONNECT_ENABLED or LOCAL_LOGIN_ENABLED"),
+    ],
+)
+def test_the_settings_refuse_an_incomplete_sign_in_configuration(environment, refusal):
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import spip.settings"],
+        env={**os.environ, "DJANGO_ENV": "test", **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert refusal in result.stderr
