@@ -1,6 +1,5 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
@@ -19,9 +18,8 @@ from partners import api_tig as partners_api
 from partners.api import ReferralViewSet
 from portal import views as portal_views
 from reporting.api import ReportViewSet, WorkloadSnapshotViewSet
-from spip import views
+from spip import oidc, views
 from spip.api import AgentViewSet, AntennaViewSet, ServiceViewSet
-from spip.forms import LoginForm
 
 router = DefaultRouter()
 router.register("services", ServiceViewSet, basename="service")
@@ -59,14 +57,11 @@ admin.site.site_title = "Suivi SPIP"
 urlpatterns = [
     path("", portal_views.home, name="home"),
     path("conventions/", portal_views.conventions, name="conventions"),
-    path(
-        "connexion/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("connexion/", oidc.LoginView.as_view(), name="login"),
+    path("deconnexion/", oidc.LogoutView.as_view(), name="logout"),
+    # ProConnect (404 unless PROCONNECT_ENABLED); the callback is the registered redirect URI.
+    path("oidc/authenticate/", oidc.AuthenticateView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics, name="metrics"),
     path(

@@ -8,6 +8,7 @@ with no other variable. DEBUG (Django's debug pages) is never on unless DJANGO_D
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -145,10 +146,6 @@ DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -163,6 +160,52 @@ PASSWORD_MINIMAL_STRENGTH = 3
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Signing in through ProConnect (OpenID Connect, mozilla-django-oidc: spip/oidc.py) and/or
+# with the local form. ProConnect only vouches for an address: the agent is the one active
+# account with that email, never created here. The endpoints are the provider's (its
+# /.well-known/openid-configuration lists them).
+PROCONNECT_ENABLED = env.bool("PROCONNECT_ENABLED", default=False)
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+if not (PROCONNECT_ENABLED or LOCAL_LOGIN_ENABLED):
+    raise ImproperlyConfigured("PROCONNECT_ENABLED or LOCAL_LOGIN_ENABLED must be true.")
+OIDC_RP_CLIENT_ID = env("PROCONNECT_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("PROCONNECT_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("PROCONNECT_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("PROCONNECT_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("PROCONNECT_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("PROCONNECT_JWKS_ENDPOINT", default="")
+PROCONNECT_END_SESSION_ENDPOINT = env("PROCONNECT_END_SESSION_ENDPOINT", default="")
+if PROCONNECT_ENABLED:
+    _missing = [
+        name
+        for name, value in {
+            "PROCONNECT_CLIENT_ID": OIDC_RP_CLIENT_ID,
+            "PROCONNECT_CLIENT_SECRET": OIDC_RP_CLIENT_SECRET,
+            "PROCONNECT_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+            "PROCONNECT_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+            "PROCONNECT_USERINFO_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+            "PROCONNECT_JWKS_ENDPOINT": OIDC_OP_JWKS_ENDPOINT,
+            "PROCONNECT_END_SESSION_ENDPOINT": PROCONNECT_END_SESSION_ENDPOINT,
+        }.items()
+        if not value
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"PROCONNECT_ENABLED needs {', '.join(_missing)}.")
+OIDC_RP_SCOPES = env("PROCONNECT_SCOPES", default="openid email given_name usual_name uid")
+PROCONNECT_ACR_VALUES = env("PROCONNECT_ACR_VALUES", default="")  # e.g. eidas1
+OIDC_RP_SIGN_ALGO = env("PROCONNECT_SIGN_ALGO", default="RS256")  # keys from the JWKS
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+OIDC_TIMEOUT = 10  # seconds for each call to the provider (none by default: a hung login)
+LOGIN_REDIRECT_URL_FAILURE = "login"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    *(["django.contrib.auth.backends.ModelBackend"] if LOCAL_LOGIN_ENABLED else []),
+    *(["spip.oidc.ProConnectBackend"] if PROCONNECT_ENABLED else []),
+]
 
 # Login lockout (django-axes): 5 failures lock the account for 30 minutes, wherever they
 # come from (an account cannot be guessed from many addresses at once); others sharing
@@ -212,6 +255,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+if PROCONNECT_ENABLED:
+    # The sign-in button and the logout form end in a redirect to the provider, which
+    # browsers check against form-action.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted(
+        {
+            "{0.scheme}://{0.netloc}".format(urlsplit(url))
+            for url in (OIDC_OP_AUTHORIZATION_ENDPOINT, PROCONNECT_END_SESSION_ENDPOINT)
+        }
+    )
 
 # One cache for every web process (API throttling, lockouts): Redis when configured.
 # Without REDIS_URL each process keeps its own, which only suits a single web host.

@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from spip.audit import audit_write
 from spip.choices import AuditAction
 from spip.models import Agent
+from spip.oidc import REFUSED_EMAIL_SESSION_KEY
 
 
 def _service_of_username(username: str) -> int | None:
@@ -59,7 +60,11 @@ def _attempt(action: str, username: str) -> None:
 
 @receiver(user_login_failed, dispatch_uid="spip_audit_login_failed")
 def _login_failed(sender, credentials, request=None, **kwargs):
-    _attempt(AuditAction.LOGIN_FAILED, credentials.get("username", ""))
+    username = credentials.get("username") or ""
+    if not username and request is not None and hasattr(request, "session"):
+        # A ProConnect sign-in names no username: the address no account matched.
+        username = request.session.get(REFUSED_EMAIL_SESSION_KEY, "")
+    _attempt(AuditAction.LOGIN_FAILED, username)
 
 
 @receiver(user_locked_out, dispatch_uid="spip_audit_lockout")

@@ -20,6 +20,7 @@ from tests.factories import (
     MeasureFactory,
     UserFactory,
 )
+from tests.oidc_provider.fixtures import oidc_provider, proconnect  # noqa: F401
 
 SQLITE_AUDIT_TRIGGERS = ("spip_audit_no_update", "spip_audit_no_delete")
 
