@@ -93,7 +93,12 @@ def caseload_import_check(import_id: int, user_id: int) -> dict:
     record, actor = _import_and_actor(import_id, user_id)
     if record is None or record.status != ImportStatus.CHECKING:
         return {}
-    return import_services.import_check(record, actor=actor).dry_run
+    try:
+        return import_services.import_check(record, actor=actor).dry_run
+    except Exception:
+        # The page stops waiting and says so; the file can be checked again by a new upload.
+        import_services.import_check_failed(record)
+        raise
 
 
 @shared_task(**IMPORT_LIMITS)

@@ -91,16 +91,15 @@ class RowError:
 
 @dataclass
 class Row:
+    """One line of the file: its cells as read (``raw``), typed (``values``), its errors."""
+
     line: int
     values: dict[str, Any]
     errors: list[RowError] = field(default_factory=list)
+    raw: dict[str, str] = field(default_factory=dict)
 
     def refuse(self, column: str, reason: str) -> None:
-        value = self.values.get(column, "")
-        raw = value if isinstance(value, str) else self.raw.get(column, "")
-        self.errors.append(RowError(self.line, column, raw, reason))
-
-    raw: dict[str, str] = field(default_factory=dict)
+        self.errors.append(RowError(self.line, column, self.raw.get(column, ""), reason))
 
 
 @dataclass
@@ -144,6 +143,16 @@ def read(data: bytes) -> ReadFile:
         )
         return _refused(reason)
     reader = csv.reader(io.StringIO(text), delimiter=s.delimiter)
+    try:
+        return _rows(reader, s)
+    except csv.Error as error:
+        return _refused(
+            _("Le fichier n'est pas un CSV lisible (ligne %(line)s) : %(error)s")
+            % {"line": reader.line_num, "error": error}
+        )
+
+
+def _rows(reader, s: Schema) -> ReadFile:
     header = [h.strip().lower() for h in next(reader)]
     errors = []
     missing = [c.name for c in s.columns if c.required and c.name not in header]
@@ -155,7 +164,8 @@ def read(data: bytes) -> ReadFile:
     if errors:
         return ReadFile([], errors)
     rows = []
-    for number, cells in enumerate(reader, start=2):
+    for cells in reader:
+        number = reader.line_num  # the line a spreadsheet shows, quoted line breaks counted
         if not any(c.strip() for c in cells):
             continue
         row = Row(line=number, values={})

@@ -446,6 +446,7 @@ class _Run:
         self.actor = actor
         self.ref = Reference.of(record.service)
         self.claimed: dict[int, int] = {}  # person id -> first line of the group using it
+        self.numbers_held: set[str] = set()
         self.now = timezone.now()
 
     # Planning reads only.
@@ -453,11 +454,11 @@ class _Run:
         nationals = [g.national for g in groups if g.national]
         dates = {g.first.values["date_naissance"] for g in groups}
         known = Person.objects.filter(merged_into__isnull=True)
-        by_national = {
-            p.national_number.upper(): p
-            for p in known.filter(national_number__in=nationals)
-            if p.national_number
-        }
+        by_national = {}
+        for p in Person.objects.filter(national_number__in=nationals).select_related("merged_into"):
+            # A record merged into another keeps its number: the person is the kept one.
+            by_national[(p.national_number or "").upper()] = p.merged_into or p
+        self.numbers_held = set(by_national)
         by_date: dict[date, list[Person]] = defaultdict(list)
         for p in known.filter(birth_date__in=dates):
             by_date[p.birth_date].append(p)
@@ -559,8 +560,10 @@ class _Run:
             for column, name in PERSON_FIELDS.items():
                 value = v.get(column)
                 if name in PERSON_UPDATABLE and value and getattr(person, name) != value:
-                    if name == "national_number" and person.national_number:
-                        continue
+                    if name == "national_number" and (
+                        person.national_number or value.upper() in self.numbers_held
+                    ):
+                        continue  # a number is never replaced, nor taken from a merged record
                     changes[name] = [getattr(person, name), value]
         referent = v.get("_referent")
         case_changes: dict = {}
@@ -820,6 +823,25 @@ def import_check(record: CaseloadImport, *, actor) -> CaseloadImport:
     record.status = ImportStatus.CHECKED
     record.save(update_fields=["dry_run", "errors", "rows_total", "rows_done", "status"])
     return record
+
+
+def import_check_failed(record: CaseloadImport) -> None:
+    """A dry run that crashed (not a bad file: that is a report) ends as failed."""
+    CaseloadImport.objects.filter(pk=record.pk, status=ImportStatus.CHECKING).update(
+        status=ImportStatus.FAILED,
+        finished_at=timezone.now(),
+        errors=[
+            [
+                0,
+                "",
+                "",
+                _(
+                    "La vérification s'est arrêtée sur une erreur inattendue : déposez le "
+                    "fichier à nouveau ; si l'erreur persiste, l'administrateur en a la trace."
+                ),
+            ]
+        ],
+    )
 
 
 @transaction.atomic

@@ -78,6 +78,9 @@ def import_detail(request, pk: int):
     }
     if record.status in (ImportStatus.DONE, ImportStatus.FAILED) and record.result:
         context["reconciliation"] = services.reconciliation(record)
+    if record.errors and not request.htmx:
+        # The report quotes the file's cells: names, dates, addresses.
+        audit_page(request, "cases.caseloadimport", [record.pk], _("Rapport d'erreurs d'import"))
     template = "cases/imports/_status.html" if request.htmx else "cases/imports/detail.html"
     return render(request, template, context)
 

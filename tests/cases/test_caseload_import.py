@@ -411,3 +411,78 @@ def test_an_upload_that_is_not_a_csv_is_refused_by_the_form(site, client_for):
     page = client.post("/dossiers/imports/", {"file": upload}).content.decode()
     assert "Déposez le fichier CSV de l&#x27;export (.csv)." in page
     assert not CaseloadImport.objects.exists()
+
+
+def test_a_file_the_csv_reader_cannot_read_is_one_line_of_the_report(site):
+    header, rows = _sample_rows()
+    rows[0]["adresse"] = "x" * 200_000  # above the CSV reader's cell limit
+    record = _check(site, _csv(header, rows[:3]))
+    [(line, column, _value, reason)] = record.errors
+    assert (line, column) == (0, "")
+    assert reason.startswith("Le fichier n'est pas un CSV lisible")
+
+
+def test_a_dry_run_that_crashes_ends_as_failed_instead_of_waiting_forever(site, monkeypatch):
+    from cases import tasks
+
+    record = _upload(site, SAMPLE.read_bytes())
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "import_check", crash)
+    with pytest.raises(RuntimeError):
+        tasks.caseload_import_check(import_id=record.pk, user_id=site["dspip"].pk)
+    record.refresh_from_db()
+    assert record.status == ImportStatus.FAILED
+    assert "erreur inattendue" in record.errors[0][3]
+
+
+def test_a_national_number_held_by_a_merged_record_finds_the_kept_person(site):
+    header, rows = _sample_rows()
+    row = rows[2]  # SPL0000002, one measure
+    kept = Person.objects.create(
+        birth_name=row["nom_naissance"],
+        first_names=row["prenoms"],
+        sex=row["sexe"],
+        birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
+    )
+    Person.objects.create(
+        birth_name=row["nom_naissance"],
+        first_names=row["prenoms"],
+        sex=row["sexe"],
+        birth_date=kept.birth_date,
+        national_number=row["numero_national"],
+        merged_into=kept,
+    )
+    record = _import(site, _csv(header, [row]))
+    assert record.status == ImportStatus.DONE
+    assert Person.objects.count() == 2
+    assert Case.objects.get().person == kept
+
+
+def test_the_command_line_runs_a_dry_run_and_an_import(site, tmp_path):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    report = tmp_path / "erreurs.csv"
+    call_command(
+        "import_caseload",
+        str(SAMPLE),
+        "--service",
+        "69",
+        "--user",
+        "dspip",
+        "--dry-run",
+        "--errors",
+        str(report),
+        stdout=out,
+    )
+    assert "288 nouvelles, 0 mises à jour, 0 retrouvées, 8 rejetées ; 8 erreur(s)" in out.getvalue()
+    assert len(report.read_text(encoding="utf-8-sig").splitlines()) == 9
+    assert Person.objects.count() == 0
+    assert CaseloadImport.objects.get().status == ImportStatus.ABANDONED
+    out = io.StringIO()
+    call_command("import_caseload", str(SAMPLE), "--service", "69", "--user", "dspip", stdout=out)
+    assert "Personnes : 230 créé(e)s" in out.getvalue()
+    assert Person.objects.count() == 230

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
+
 from cases import tasks
 from cases.imports.models import CaseloadImport
-from django.contrib.auth import get_user_model
 from tests.e2e.conftest import login
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "caseload_sample.csv"
