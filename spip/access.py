@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.apps import apps
 from django.db import models
@@ -56,6 +56,22 @@ class ScopedQuerySet(models.QuerySet):
         q = type(self).rule(user) if self.path is None else type(self).rule(user, self.path)
         rows = self.filter(q)
         return rows.distinct() if self.distinct_rows else rows
+
+    # The rule as disjoint parts (``case_q_parts``), for the models whose rule has them.
+    parts: ClassVar[Callable[..., list[Q]] | None] = None
+
+    def count_visible(self, user, **counts: Any) -> dict[str, int]:
+        """``visible_to(user).aggregate(**counts)`` for counts (``Count`` expressions),
+        summed over the rule's disjoint parts: the same numbers, each part planned with
+        its own indexes."""
+        rule = type(self).parts
+        if rule is None:
+            return self.visible_to(user).aggregate(**counts)
+        totals = dict.fromkeys(counts, 0)
+        for q in rule(user):
+            for name, value in self.filter(q).aggregate(**counts).items():
+                totals[name] += value or 0
+        return totals
 
 
 NOTHING = Q(pk__in=[])
@@ -359,12 +375,39 @@ def _case_q(user, prefix: str) -> Q:
     s = scope_for(user)
     if s.role not in SPIP_ROLES:
         return held & _not_archived(s, prefix)
+    # A sending file read through a transfer stays readable once archived.
+    return (held & _not_archived(s, prefix)) | _received_q(user, prefix)
+
+
+def _received_q(user, prefix: str) -> Q:
+    """The sending files of the accepted transfers into files the user's post holds."""
     Case, Transfer = _model("cases.Case"), _model("cases.Transfer")
     received = Transfer.objects.filter(
         status="accepted", new_case__in=Case.objects.filter(_held_case_q(user))
     ).values("case_id")
-    # A sending file read through a transfer stays readable once archived.
-    return (held & _not_archived(s, prefix)) | _q(prefix, id__in=received)
+    return _q(prefix, id__in=received)
+
+
+def case_q_parts(user, prefix: str = "") -> list[Q]:
+    """``case_q`` as disjoint filters whose union it is: the files the user's post holds,
+    then those read through a transfer and not held. A count or a sum taken part by part
+    can use the indexes that the OR of the two defeats (a director's open alerts: one
+    service's files joined to their alerts, instead of every open alert of the nation)."""
+    s = scope_for(user)
+    if s.is_admin or s.role not in SPIP_ROLES:
+        return [case_q(user, prefix)]
+    held = _held_case_q(user, prefix) & _not_archived(s, prefix)
+    return [held, _received_q(user, prefix) & ~held]
+
+
+def case_activity_parts(user, prefix: str = "") -> list[Q]:
+    return case_q_parts(user, f"{prefix}case__")
+
+
+def convocation_parts(user) -> list[Q]:
+    if scope_for(user).role in COURT_ROLES:
+        return [convocation_q(user)]
+    return case_activity_parts(user)
 
 
 def _not_archived(s: Scope, prefix: str) -> Q:

@@ -17,6 +17,7 @@ from spip import access
 
 class AlertQuerySet(access.ScopedQuerySet):
     rule = staticmethod(access.case_activity_q)
+    parts = staticmethod(access.case_activity_parts)
 
     def counted_for(self, user):
         return self.filter(access.statistics_q(user, "case__"))
