@@ -106,7 +106,11 @@ def caseload_import_run(import_id: int, user_id: int) -> dict:
     record, actor = _import_and_actor(import_id, user_id)
     if record is None or record.status != ImportStatus.RUNNING:
         return {}
-    return import_services.import_run(record, actor=actor).result.get("counts", {})
+    try:
+        return import_services.import_run(record, actor=actor).result.get("counts", {})
+    except Exception:
+        import_services.import_run_failed(record)
+        raise
 
 
 def _import_and_actor(import_id: int, user_id: int):

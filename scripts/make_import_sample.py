@@ -43,6 +43,7 @@ def clean_rows(persons: int = PERSONS, seed: int = 2026) -> tuple[list[dict], di
     rows: list[dict] = []
     seen = set()
     counts = {"persons": 0, "rows": 0, "appointments": 0, "awaiting": 0, "measures": 0}
+    counts["interviews"] = sum(1 for index in range(persons) if index % 5)
     for index in range(persons):
         while True:
             sex = rng.choice("FM")
@@ -70,6 +71,10 @@ def clean_rows(persons: int = PERSONS, seed: int = 2026) -> tuple[list[dict], di
             "antenne": "" if index % 5 else rng.choice(ANTENNAS),
             "referent": "" if index % 5 == 0 else REFERENTS[index % 2],
             "date_ouverture": "",
+            # The last interview, for the files that have a referent to have held it.
+            "dernier_entretien": d(date(2026, 9, 1) + timedelta(days=index % 60))
+            if index % 5
+            else "",
         }
         counts["awaiting"] += index % 5 == 0
         measures = 2 if index % 4 == 0 else 1

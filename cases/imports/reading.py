@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+logger = logging.getLogger(__name__)
+
 SCHEMA_PATH = Path(__file__).with_name("caseload_schema.json")
 # The largest export a service has is a few tens of thousands of lines: 50 MB is well
 # above, and keeps a mistaken upload (a database dump, a video) out.
@@ -29,6 +32,8 @@ MAX_BYTES = 50 * 1024 * 1024
 DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 DATETIME = re.compile(r"^(\d{2})/(\d{2})/(\d{4})[ T](\d{2}):(\d{2})$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Dates of a caseload: births of the last century, decisions and appointments of ours.
+PLAUSIBLE_YEARS = (1900, 2100)
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,8 @@ def read(data: bytes) -> ReadFile:
             )
             % {"position": error.start}
         )
+    # Old spreadsheet programs end lines with CR alone: one line ending for the reader.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         return _refused(_("Ce fichier n'est pas un fichier texte CSV."))
     lines = text.splitlines()
@@ -146,9 +153,13 @@ def read(data: bytes) -> ReadFile:
     try:
         return _rows(reader, s)
     except csv.Error as error:
+        logger.info("caseload import: unreadable CSV: %s", error)
         return _refused(
-            _("Le fichier n'est pas un CSV lisible (ligne %(line)s) : %(error)s")
-            % {"line": reader.line_num, "error": error}
+            _(
+                "Le fichier n'est pas un CSV lisible à partir de la ligne %(line)s (une cellule "
+                "de plus de 100 000 caractères ou des guillemets mal fermés)."
+            )
+            % {"line": reader.line_num}
         )
 
 
@@ -230,9 +241,12 @@ def _date(raw: str, column: Column) -> date:
         raise ValueError(_("Date illisible : le format attendu est JJ/MM/AAAA."))
     day, month, year = (int(g) for g in match.groups())
     try:
-        return date(year, month, day)
+        value = date(year, month, day)
     except ValueError:
         raise ValueError(_("Cette date n'existe pas.")) from None
+    if not PLAUSIBLE_YEARS[0] <= year <= PLAUSIBLE_YEARS[1]:
+        raise ValueError(_("Date invraisemblable : vérifiez l'année."))
+    return value
 
 
 def _datetime(raw: str, column: Column) -> datetime:
@@ -241,9 +255,12 @@ def _datetime(raw: str, column: Column) -> datetime:
         raise ValueError(_("Date et heure illisibles : le format attendu est JJ/MM/AAAA HH:MM."))
     day, month, year, hour, minute = (int(g) for g in match.groups())
     try:
-        return datetime(year, month, day, hour, minute)  # noqa: DTZ001 - the service's local time
+        value = datetime(year, month, day, hour, minute)  # noqa: DTZ001 - the service's local time
     except ValueError:
         raise ValueError(_("Cette date ou cette heure n'existe pas.")) from None
+    if not PLAUSIBLE_YEARS[0] <= year <= PLAUSIBLE_YEARS[1]:
+        raise ValueError(_("Date invraisemblable : vérifiez l'année."))
+    return value
 
 
 def _choice(raw: str, column: Column) -> str:
@@ -257,7 +274,7 @@ def _choice(raw: str, column: Column) -> str:
 
 
 def _integer(raw: str, column: Column) -> int:
-    if not raw.isdigit():
+    if not re.fullmatch(r"[0-9]{1,5}", raw):
         raise ValueError(_("Nombre entier attendu."))
     return int(raw)
 
@@ -286,15 +303,23 @@ def _email(raw: str, column: Column) -> str:
 
 
 def _list(raw: str, column: Column) -> list[str]:
-    return [p.strip() for p in raw.split(schema().list_separator) if p.strip()]
+    """The codes of the cell, each once (upper case: codes are)."""
+    codes = [p.strip().upper() for p in raw.split(schema().list_separator) if p.strip()]
+    return list(dict.fromkeys(codes))
 
 
 def _text(raw: str, column: Column) -> str:
     return raw
 
 
+def _identifier(raw: str, column: Column) -> str:
+    """A number given by another application: compared and kept in upper case."""
+    return raw.upper()
+
+
 PARSERS = {
     "text": _text,
+    "identifier": _identifier,
     "date": _date,
     "datetime": _datetime,
     "choice": _choice,

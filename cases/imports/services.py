@@ -23,7 +23,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,10 +36,11 @@ from cases.agenda.services import notifications_plan
 from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
     OPEN_STATUSES,
+    Attendance,
     CaseSetting,
     CaseStatus,
-    ConvocationStatus,
     ConvocationType,
+    InterviewKind,
     IssuedFrom,
 )
 from cases.files.contacts import first_contact_refresh
@@ -47,12 +48,12 @@ from cases.files.merges import same_person_rule
 from cases.files.services import birth_date_check
 from cases.imports.models import CaseloadImport, ImportStatus
 from cases.imports.reading import Row, RowError, read
-from cases.models import Case, Convocation, Person
+from cases.models import Case, Convocation, Interview, Person
 from measures.choices import FollowedBy, Setting
 from measures.models import ImposedObligation, Measure, MeasureType, ObligationType
 from measures.services import measure_terms_check
 from spip.access import scope_for
-from spip.audit import audit_many
+from spip.audit import audit_many, snapshot
 from spip.choices import AuditAction, Role
 from spip.models import Agent, Antenna, Court, Service
 from spip.normalize import search_key
@@ -77,7 +78,7 @@ PERSON_COLUMNS = (
     "telephone",
     "courriel",
 )
-CASE_COLUMNS = ("service", "antenne", "referent", "date_ouverture")
+CASE_COLUMNS = ("service", "antenne", "referent", "date_ouverture", "dernier_entretien")
 # Columns of the file -> fields of a person, in the order a form shows them.
 PERSON_FIELDS = {
     "nom_naissance": "birth_name",
@@ -198,7 +199,7 @@ def _check(row: Row, ref: Reference) -> None:
             row.refuse("date_naissance", " ".join(error.messages))
     _check_referent(row, ref)
     _check_measure(row, ref)
-    for column in ("date_ouverture", "date_jugement", "date_debut"):
+    for column in ("date_ouverture", "date_jugement", "date_debut", "dernier_entretien"):
         if v.get(column) and v[column] > ref.today:
             row.refuse(column, _("Date dans le futur."))
 
@@ -232,6 +233,16 @@ def _check_referent(row: Row, ref: Reference) -> None:
         antenna = ref.antennas.get(search_key(v["antenne"]))
         if antenna is None:
             row.refuse("antenne", _("Antenne inconnue dans ce service."))
+            return
+        if referent is not None and referent.antenna_id not in (None, antenna.pk):
+            row.refuse(
+                "referent",
+                _(
+                    "Ce CPIP n'est pas de l'antenne « %(antenna)s » : un dossier est suivi "
+                    "dans l'antenne de son référent."
+                )
+                % {"antenna": antenna.name},
+            )
             return
     elif referent is not None and referent.antenna_id:
         antenna = referent.antenna
@@ -311,6 +322,8 @@ class Group:
     rows: list[Row]
     national: str | None
     keys: set[tuple]
+    # Found in the application by national number (not only by names and birth date).
+    by_number: bool = False
 
     @property
     def first(self) -> Row:
@@ -374,8 +387,8 @@ def _agrees(row: Row, group: Group) -> bool:
     first = group.first
     for column in (*PERSON_COLUMNS, *CASE_COLUMNS):
         mine, theirs = row.raw.get(column, ""), first.raw.get(column, "")
-        if column == "numero_national" and not mine:
-            continue
+        if column == "numero_national" and not (mine and theirs):
+            continue  # a number given on some of the person's rows only
         if mine != theirs:
             row.refuse(
                 column,
@@ -423,6 +436,7 @@ class PersonPlan:
     case_new: bool
     case_changes: dict
     measures: list[MeasurePlan] = field(default_factory=list)
+    interview: Interview | None = None
 
     def outcome(self, plan: MeasurePlan) -> str:
         if self.person_new or self.case_new or plan.new or plan.convocation is not None:
@@ -431,7 +445,7 @@ class PersonPlan:
         if (
             plan.changes
             or plan.obligations
-            or (first and (self.person_changes or self.case_changes))
+            or (first and (self.person_changes or self.case_changes or self.interview))
         ):
             return "updated"
         return "matched"
@@ -447,6 +461,7 @@ class _Run:
         self.ref = Reference.of(record.service)
         self.claimed: dict[int, int] = {}  # person id -> first line of the group using it
         self.numbers_held: set[str] = set()
+        self.interviewed: set[tuple[int, date]] = set()
         self.now = timezone.now()
 
     # Planning reads only.
@@ -483,28 +498,41 @@ class _Run:
             measure__case_id__in=case_ids
         ).values_list("measure_id", "obligation_type_id"):
             obligations[measure_id].add(type_id)
+        # Any appointment of the file from now on, whatever became of it: one the CPIP
+        # cancelled is not booked again by a later import of the same export.
         booked = set(
-            Convocation.objects.filter(
-                case_id__in=case_ids, status=ConvocationStatus.BOOKED, starts_at__gte=self.now
-            ).values_list("case_id", "starts_at")
+            Convocation.objects.filter(case_id__in=case_ids, starts_at__gte=self.now).values_list(
+                "case_id", "starts_at"
+            )
         )
-        return [
+        self.interviewed = {
+            (case_id, timezone.localtime(held_at, self.ref.zone).date())
+            for case_id, held_at in Interview.objects.filter(case_id__in=case_ids).values_list(
+                "case_id", "held_at"
+            )
+        }
+        plans = [
             self._plan_person(group, person, cases, measures, obligations, booked)
             for group, person in resolved
         ]
+        return [p for p in plans if p.measures]
 
     def _resolve(self, group: Group, by_national, by_date) -> Person | None | bool:
         """The person the group is (None: a new one), or False when refused."""
         v = group.first.values
         person = by_national.get(group.national) if group.national else None
         if person is not None and person.birth_date != v["date_naissance"]:
+            # Nothing about that other person is told: the number is checked, not shown.
             self._refuse_group(
                 group,
                 "numero_national",
-                _("Ce n° national est celui d'une autre personne (née le %(date)s).")
-                % {"date": f"{person.birth_date:%d/%m/%Y}"},
+                _(
+                    "Ce n° national est déjà celui d'une personne née un autre jour : "
+                    "vérifiez le numéro et la date de naissance."
+                ),
             )
             return False
+        group.by_number = person is not None
         if person is None:
             probe = self._person(v)
             matches = [
@@ -556,7 +584,9 @@ class _Run:
         changes: dict = {}
         if person_new:
             person = self._person(v)
-        else:
+        elif group.by_number:
+            # Contact details are rewritten only for the person the national number names;
+            # a person found by names and birth date alone is linked, never rewritten.
             for column, name in PERSON_FIELDS.items():
                 value = v.get(column)
                 if name in PERSON_UPDATABLE and value and getattr(person, name) != value:
@@ -589,10 +619,25 @@ class _Run:
                 case_changes["allocated_on"] = [case.allocated_on, self.ref.today]
         plan = PersonPlan(group, person, person_new, changes, case, case_new, case_changes)
         for row in group.rows:
-            plan.measures.append(self._plan_measure(plan, row, measures, obligations, booked))
+            measure_plan = self._plan_measure(plan, row, measures, obligations, booked)
+            if measure_plan is not None:
+                plan.measures.append(measure_plan)
+        last = v.get("dernier_entretien")
+        holder = referent or case.referent
+        if last and holder is not None and (case.pk, last) not in self.interviewed:
+            plan.interview = Interview(
+                case=case,
+                agent=holder,
+                held_at=timezone.make_aware(datetime.combine(last, time(12, 0)), self.ref.zone),
+                kind=InterviewKind.OFFICE,
+                duration_minutes=IMPORTED_INTERVIEW_MINUTES,
+                attendance=Attendance.PRESENT,
+            )
         return plan
 
-    def _plan_measure(self, plan: PersonPlan, row: Row, measures, obligations, booked):
+    def _plan_measure(
+        self, plan: PersonPlan, row: Row, measures, obligations, booked
+    ) -> MeasurePlan | None:
         v = row.values
         measure_type = v["_measure_type"]
         existing = None
@@ -623,6 +668,11 @@ class _Run:
             }
             if existing.court_id != v["_court"].pk:
                 changes["court_id"] = [existing.court_id, v["_court"].pk]
+            problems = _measure_problems(existing, changes)
+            for column, reason in problems:
+                row.refuse(column, reason)
+            if problems:
+                return None
             missing = [o for o in v["_obligations"] if o.pk not in obligations[existing.pk]]
             result = MeasurePlan(row, existing, False, changes, missing)
         when = v.get("prochain_rdv")
@@ -630,12 +680,11 @@ class _Run:
             starts_at = timezone.make_aware(when, self.ref.zone)
             key = (plan.case.pk or id(plan.case), starts_at)
             if starts_at > self.now and key not in booked:
+                first = plan.case_new and not any(m.convocation for m in plan.measures)
                 result.convocation = Convocation(
                     case=plan.case,
                     measure=result.measure,
-                    kind=ConvocationType.FIRST_FOLLOW_UP
-                    if plan.case_new
-                    else ConvocationType.FOLLOW_UP,
+                    kind=ConvocationType.FIRST_FOLLOW_UP if first else ConvocationType.FOLLOW_UP,
                     antenna=plan.case.antenna,
                     starts_at=starts_at,
                     issued_from=IssuedFrom.SPIP,
@@ -668,7 +717,7 @@ class _Run:
         changed_persons = []
         for p in plans:
             if p.person_new:
-                note(p.person, {"ligne": p.group.first.line}, "persons", "created")
+                note(p.person, _created(p.person, p.group.first), "persons", "created")
             elif p.person_changes:
                 for name, (_old, new) in p.person_changes.items():
                     setattr(p.person, name, new)
@@ -685,7 +734,7 @@ class _Run:
         reassigned = []
         for p in plans:
             if p.case_new:
-                note(p.case, {"ligne": p.group.first.line}, "cases", "created")
+                note(p.case, _created(p.case, p.group.first), "cases", "created")
             elif p.case_changes:
                 for name, (_old, new) in p.case_changes.items():
                     setattr(p.case, name, new)
@@ -704,7 +753,9 @@ class _Run:
         changed_measures = []
         for m in measure_plans:
             if m.new:
-                note(m.measure, {"ligne": m.row.line}, "measures", "created")
+                created = _created(m.measure, m.row)
+                created["obligations"] = [o.code for o in m.obligations]
+                note(m.measure, created, "measures", "created")
             elif m.changes or m.obligations:
                 for name, (_old, new) in m.changes.items():
                     setattr(m.measure, name, new)
@@ -728,13 +779,19 @@ class _Run:
         booked = [(m.row, m.convocation) for m in measure_plans if m.convocation is not None]
         Convocation.objects.bulk_create([convocation for _row, convocation in booked])
         for row, convocation in booked:
-            note(convocation, {"ligne": row.line}, "appointments", "created")
+            note(convocation, _created(convocation, row), "appointments", "created")
             # The person already holds this appointment: only its reminder is queued.
             notifications_plan(convocation, events=("reminder",))
+        interviews = [(p, p.interview) for p in plans if p.interview is not None]
+        Interview.objects.bulk_create([interview for _p, interview in interviews])
+        for p, interview in interviews:
+            # What was said is not in the export: the journal records that one was held.
+            note(interview, _created(interview, p.group.first), "interviews", "created")
         audit_many(audit)
-        touched = [m.measure.pk for m in measure_plans if m.new or m.changes]
+        touched = {m.measure.case_id for m in measure_plans if m.new or m.changes}
+        touched |= {p.case.pk for p, _interview in interviews}
         if touched:
-            first_contact_refresh(measure_ids=touched)
+            first_contact_refresh(case_ids=touched)
         for p in plans:
             for m in p.measures:
                 counts[f"rows_{p.outcome(m)}"] += 1
@@ -742,6 +799,43 @@ class _Run:
 
 
 TEXTS = {"judgment_reference", "end_reason"}
+# The export gives the day of the last interview, not its length.
+IMPORTED_INTERVIEW_MINUTES = 30
+
+
+def _created(obj, row: Row) -> dict:
+    """A created object's audit changes: its fields, and the line it came from."""
+    return {**snapshot(obj), "ligne": row.line}
+
+
+def _measure_problems(measure: Measure, changes: dict) -> list[tuple[str, str]]:
+    """What a measure already known would become with ``changes``, checked as its table's
+    constraints will (a newer export's end date before the stored start, fewer TIG hours
+    than already done): each problem with the column of the file that causes it."""
+    after = {name: getattr(measure, name) for name in (*MEASURE_FIELDS.values(), "judgment_date")}
+    after.update({name: new for name, (_old, new) in changes.items()})
+    start, judgment = after["start_date"], after["judgment_date"]
+    problems = []
+    if start and start < judgment:
+        problems.append(("date_debut", _("La mesure ne peut pas commencer avant le jugement.")))
+    if start and after["planned_end_date"] and after["planned_end_date"] < start:
+        problems.append(("date_fin_prevue", _("La fin prévue doit suivre le début enregistré.")))
+    if start and after["actual_end_date"] and after["actual_end_date"] < start:
+        problems.append(("date_fin", _("La fin effective doit suivre le début enregistré.")))
+    if bool(after["actual_end_date"]) != bool(after["end_reason"]):
+        problems.append(
+            ("motif_fin", _("Une mesure terminée a une date de fin et un motif de fin."))
+        )
+    hours = after["tig_hours"]
+    if hours is not None and hours < measure.tig_hours_done:
+        problems.append(
+            (
+                "heures_tig",
+                _("%(done)s heures de TIG sont déjà effectuées : pas moins d'heures prononcées.")
+                % {"done": measure.tig_hours_done},
+            )
+        )
+    return problems
 
 
 # --- The steps a user goes through ------------------------------------------------------
@@ -890,34 +984,34 @@ def _forget_file(record: CaseloadImport) -> None:
 def import_run(
     record: CaseloadImport, *, actor, progress: Callable[[int], None] | None = None
 ) -> CaseloadImport:
-    """The import, batch by batch. Each batch is one transaction, recorded as done in it:
-    a task redelivered after a crash skips what is done and goes on; a batch that fails
-    is rolled back whole, reported, and the others go on."""
+    """The import, batch by batch. Each batch is one transaction that records, inside it,
+    the persons it wrote (by the first line of their rows): a task redelivered after a
+    crash skips them and goes on. A batch that fails is rolled back whole, each of its
+    lines reported, and the others go on."""
     run = _Run(record, actor=actor)
-    rows, groups, _file_errors = _rows_and_groups(record, run)
-    done_rows = 0
-    for index, batch in enumerate(_batches(groups)):
+    rows, groups, file_errors = _rows_and_groups(record, run)
+    done = set(record.result.get("persons_done", []))
+    done_rows = sum(len(g.rows) for g in groups if g.first.line in done)
+    remaining = [g for g in groups if g.first.line not in done]
+    for index, batch in enumerate(_batches(remaining)):
         size = sum(len(g.rows) for g in batch)
-        lines = [r.line for g in batch for r in g.rows]
+        done_rows += size
         try:
             with transaction.atomic():
                 locked = CaseloadImport.objects.select_for_update().get(pk=record.pk)
-                if index in locked.result.get("batches_done", []):
-                    done_rows += size
-                    continue
-                plans = run.plan(batch)
-                counts = run.apply(plans)
+                counts = run.apply(run.plan(batch))
                 result = locked.result
-                result["batches_done"] = [*result.get("batches_done", []), index]
+                result["persons_done"] = [
+                    *result.get("persons_done", []),
+                    *(g.first.line for g in batch),
+                ]
                 total = Counter(result.get("counts", {}))
                 total.update(counts)
                 result["counts"] = dict(total)
-                done_rows += size
                 locked.rows_done = done_rows
                 locked.save(update_fields=["result", "rows_done"])
         except (ValidationError, DatabaseError, ValueError) as error:
             logger.warning("caseload import %s: batch %s failed", record.pk, index)
-            done_rows += size
             with transaction.atomic():
                 locked = CaseloadImport.objects.select_for_update().get(pk=record.pk)
                 result = locked.result
@@ -925,8 +1019,7 @@ def import_run(
                     *result.get("failed", []),
                     {
                         "batch": index,
-                        "first_line": min(lines),
-                        "last_line": max(lines),
+                        "lines": sorted(r.line for g in batch for r in g.rows),
                         "rows": size,
                         "reason": _failure(error),
                     },
@@ -937,27 +1030,19 @@ def import_run(
             progress(done_rows)
     with transaction.atomic():
         locked = CaseloadImport.objects.select_for_update().get(pk=record.pk)
-        ungrouped = sum(1 for row in rows if row.errors)
-        locked.errors = _report(rows, _file_errors)
+        locked.errors = _report(rows, file_errors)
         for failure in locked.result.get("failed", []):
-            locked.errors.append(
-                [
-                    failure["first_line"],
-                    "",
-                    "",
-                    _(
-                        "Lot des lignes %(first)s à %(last)s rejeté en entier, rien n'en a été "
-                        "écrit : %(reason)s"
-                    )
-                    % {
-                        "first": failure["first_line"],
-                        "last": failure["last_line"],
-                        "reason": failure["reason"],
-                    },
-                ]
-            )
+            reason = _(
+                "Lot %(batch)s rejeté en entier (%(rows)s lignes, rien n'en a été écrit) : "
+                "%(reason)s"
+            ) % {
+                "batch": failure["batch"] + 1,
+                "rows": failure["rows"],
+                "reason": failure["reason"],
+            }
+            locked.errors += [[line, "", "", reason] for line in failure["lines"]]
         counts = Counter(locked.result.get("counts", {}))
-        counts["rows_rejected"] = ungrouped
+        counts["rows_rejected"] = sum(1 for row in rows if row.errors)
         locked.result["counts"] = dict(counts)
         locked.result["rows_in_file"] = len(rows)
         locked.rows_done = len(rows)
@@ -969,9 +1054,27 @@ def import_run(
     return locked
 
 
+def import_run_failed(record: CaseloadImport) -> None:
+    """An import stopped by something else than a batch's data (a time limit, a bug): it
+    ends as failed rather than running for ever, which would hold the service's next
+    import back. What its batches wrote stays, and a new import of the file completes it."""
+    CaseloadImport.objects.filter(pk=record.pk, status=ImportStatus.RUNNING).update(
+        status=ImportStatus.FAILED, finished_at=timezone.now()
+    )
+
+
+# The tables an import writes: a constraint violation is told with the constraint's words.
+WRITTEN = (Person, Case, Measure, ImposedObligation, Convocation, Interview)
+
+
 def _failure(error: Exception) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
+    message = str(error)
+    for model in WRITTEN:
+        for constraint in model._meta.constraints:
+            if constraint.name in message:
+                return str(constraint.get_violation_error_message())
     return _("la base a refusé une écriture (une contrainte d'intégrité) ; corrigez et relancez.")
 
 
@@ -980,6 +1083,7 @@ RECONCILIATION = (
     ("cases", _("Dossiers")),
     ("measures", _("Mesures")),
     ("appointments", _("Prochains rendez-vous")),
+    ("interviews", _("Derniers entretiens")),
 )
 
 
@@ -1015,22 +1119,33 @@ def import_now(record: CaseloadImport, *, actor) -> CaseloadImport:
     return import_run(record, actor=actor)
 
 
-def imports_purge(*, older_than_days: int = 7) -> int:
-    """Exports left behind by an import never confirmed: abandoned after a week, their
-    file deleted."""
-    limit = timezone.now() - timedelta(days=older_than_days)
+def imports_purge(*, older_than_days: int = 7, report_days: int = 30) -> int:
+    """The imports' personal data, on a short schedule: an export never confirmed is
+    abandoned after a week and its file deleted; an import still "running" a day later
+    (its worker lost) ends as failed; the error reports (they quote the file's cells) are
+    erased a month after the import ended, their number kept."""
+    now = timezone.now()
     stale = CaseloadImport.objects.filter(
         status__in=[ImportStatus.CHECKING, ImportStatus.CHECKED, ImportStatus.FAILED],
-        created_at__lt=limit,
+        created_at__lt=now - timedelta(days=older_than_days),
     )
     count = 0
     for record in stale:
         with transaction.atomic():
             CaseloadImport.objects.filter(pk=record.pk).update(
-                status=ImportStatus.ABANDONED, finished_at=timezone.now()
+                status=ImportStatus.ABANDONED, finished_at=now
             )
             _forget_file(record)
         count += 1
+    CaseloadImport.objects.filter(
+        status=ImportStatus.RUNNING, created_at__lt=now - timedelta(days=1)
+    ).update(status=ImportStatus.FAILED, finished_at=now)
+    for record in CaseloadImport.objects.filter(
+        finished_at__lt=now - timedelta(days=report_days)
+    ).exclude(errors=[]):
+        record.result["errors_erased"] = len(record.errors)
+        record.errors = []
+        record.save(update_fields=["errors", "result"])
     return count
 
 

@@ -3,15 +3,15 @@
 The sample (tests/data/caseload_sample.csv, written by scripts/make_import_sample.py) holds
 230 fictitious persons of service 69 in 288 clean rows (58 persons with two measures,
 58 TIG measures without obligations, 230 others with two obligations each, 46 files
-without a referent, 58 next appointments between 7 and 26 December 2026), then 8 rows
-with one defect each (lines 290 to 297). The expected numbers below are counted from
+without a referent, the 184 others with their last interview, 58 next appointments
+between 7 and 26 December 2026), then 8 rows with one defect each (lines 290 to 297). The expected numbers below are counted from
 that construction, by hand."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from django.db import IntegrityError
 
 from cases.imports import services
 from cases.imports.models import CaseloadImport, ImportStatus
-from cases.models import Case, Convocation, Notification, Person
+from cases.models import Case, Convocation, Interview, Notification, Person
 from measures.models import ImposedObligation, Measure
 from spip.choices import AuditAction, Role
 from spip.models import AuditEntry, Service
@@ -164,9 +164,14 @@ def test_the_sample_imports_with_the_expected_counts_all_audited(
     # Their reminders are queued (the person already knows the appointment).
     assert Notification.objects.filter(event="reminder").count() == 58
     assert not Notification.objects.filter(event="booked").exists()
-    # One "import" audit row per object created: persons, files, measures, appointments.
+    # The last interview of each file with a referent, held by that referent.
+    interviews = Interview.objects.filter(attendance="present")
+    assert interviews.count() == 184
+    assert not interviews.exclude(agent__in=[site["cpip"], site["cpip2"]]).exists()
+    # One "import" audit row per object created: persons, files, measures, appointments,
+    # interviews.
     imported = AuditEntry.objects.filter(action=AuditAction.IMPORT)
-    assert imported.count() == 230 + 230 + 288 + 58
+    assert imported.count() == 230 + 230 + 288 + 58 + 184
     assert set(imported.values_list("service_id", flat=True)) == {site["service"].pk}
     assert set(imported.values_list("username", flat=True)) == {"dspip"}
     rec = services.reconciliation(record)
@@ -177,6 +182,7 @@ def test_the_sample_imports_with_the_expected_counts_all_audited(
         (230, 0, 0),
         (288, 0, 0),
         (58, 0, 0),
+        (184, 0, 0),
     ]
     assert rec["obligations_created"] == 460
     # The export holds a whole caseload: it is not kept once imported.
@@ -197,7 +203,7 @@ def test_a_newer_export_updates_what_changed_and_never_duplicates_a_person(site)
     _import(site, SAMPLE.read_bytes())
     header, rows = _sample_rows()
     rows = rows[:288]
-    for row in rows[0:2]:  # the first person (two rows) moved
+    for row in rows[5:7]:  # the fifth person (two rows, a national number) moved
         row["adresse"] = "3 place Bellecour"
     rows[2]["date_fin"] = "01/12/2024"  # the second person's TIG ended
     rows[2]["motif_fin"] = "completed"
@@ -232,6 +238,7 @@ def test_a_newer_export_updates_what_changed_and_never_duplicates_a_person(site)
         (0, 1, 229),
         (0, 1, 229),
         (1, 2, 286),
+        (0, 0, 0),
         (0, 0, 0),
     ]
     assert rec["obligations_created"] == 1
@@ -333,7 +340,10 @@ def test_a_failed_batch_is_rolled_back_whole_reported_and_the_others_go_on(site,
     assert Case.objects.count() == 130
     [failure] = record.result["failed"]
     assert (failure["batch"], failure["rows"]) == (1, 125)
-    assert any("rejeté en entier" in e[3] for e in record.errors)
+    # Each line of the failed batch is in the report, saying why.
+    failed = [e for e in record.errors if "rejeté en entier" in e[3]]
+    assert len(failed) == 125
+    assert "Lot 2 rejeté en entier (125 lignes, rien n'en a été écrit)" in failed[0][3]
     monkeypatch.setattr(ImposedObligation.objects, "bulk_create", real)
     # Importing the file again brings the missing batch, and only it.
     again = _check(site, SAMPLE.read_bytes())
@@ -486,3 +496,117 @@ def test_the_command_line_runs_a_dry_run_and_an_import(site, tmp_path):
     call_command("import_caseload", str(SAMPLE), "--service", "69", "--user", "dspip", stdout=out)
     assert "Personnes : 230 créé(e)s" in out.getvalue()
     assert Person.objects.count() == 230
+
+
+# --- What a second look found -----------------------------------------------------------
+
+
+def _one(rows, **changes) -> dict:
+    return {**rows[2], **changes}  # SPL0000002: one TIG, a referent, a last interview
+
+
+def test_a_national_number_in_lower_case_is_the_same_number_on_the_next_import(site):
+    header, rows = _sample_rows()
+    data = _csv(header, [_one(rows, numero_national="spl0000002")])
+    _import(site, data)
+    assert Person.objects.get().national_number == "SPL0000002"
+    assert _check(site, data).dry_run == {"new": 0, "updated": 0, "matched": 1, "rejected": 0}
+
+
+def test_the_same_obligation_twice_in_a_cell_is_imposed_once(site):
+    header, rows = _sample_rows()
+    row = {**rows[3], "obligations": "G-CONVOC|g-convoc|S-SOINS"}
+    _import(site, _csv(header, [row]))
+    assert ImposedObligation.objects.count() == 2
+
+
+def test_an_update_the_stored_measure_cannot_take_is_a_line_of_the_dry_run(site):
+    header, rows = _sample_rows()
+    _import(site, _csv(header, [_one(rows)]))
+    Measure.objects.update(tig_hours_done=100)
+    later = [
+        _one(rows, date_debut="", date_fin="01/01/2023", motif_fin="completed"),
+    ]
+    record = _check(site, _csv(header, later))
+    assert record.dry_run == {"new": 0, "updated": 0, "matched": 0, "rejected": 1}
+    assert [(e[1], e[3]) for e in record.errors] == [
+        ("date_fin", "La fin effective doit suivre le début enregistré.")
+    ]
+    fewer = _check(site, _csv(header, [_one(rows, heures_tig="80")]))
+    assert [e[1] for e in fewer.errors] == ["heures_tig"]
+    assert "100 heures de TIG sont déjà effectuées" in fewer.errors[0][3]
+
+
+def test_a_person_found_by_names_and_birth_date_only_is_linked_never_rewritten(site):
+    header, rows = _sample_rows()
+    row = _one(rows, numero_national="")
+    elsewhere = Person.objects.create(
+        birth_name=row["nom_naissance"],
+        first_names=row["prenoms"],
+        sex=row["sexe"],
+        birth_date=datetime.strptime(row["date_naissance"], "%d/%m/%Y").date(),
+        address="1 rue de Marseille",
+        phone="0491000000",
+    )
+    _import(site, _csv(header, [row]))
+    elsewhere.refresh_from_db()
+    assert (elsewhere.address, elsewhere.phone) == ("1 rue de Marseille", "0491000000")
+    assert Case.objects.get().person == elsewhere
+
+
+def test_a_national_number_held_by_someone_else_is_refused_without_telling_about_them(site):
+    header, rows = _sample_rows()
+    Person.objects.create(
+        birth_name="AUTRE",
+        first_names="Personne",
+        sex="F",
+        birth_date=datetime(1981, 2, 3).date(),
+        national_number="SPL0000002",
+    )
+    record = _check(site, _csv(header, [_one(rows)]))
+    [(_line, column, _value, reason)] = record.errors
+    assert column == "numero_national"
+    assert "1981" not in reason and "03/02" not in reason
+
+
+def test_an_appointment_the_cpip_cancelled_is_not_booked_again_by_the_same_export(site):
+    header, rows = _sample_rows()
+    data = _csv(header, [_one(rows, prochain_rdv="10/12/2026 10:30")])
+    _import(site, data)
+    Convocation.objects.update(status="cancelled", outcome_recorded_at=NOW)
+    assert _check(site, data).dry_run["matched"] == 1
+
+
+def test_a_referent_of_another_antenna_than_the_one_named_is_refused(site):
+    header, rows = _sample_rows()
+    row = _one(rows, antenne="Antenne de Villefranche-sur-Saône")  # the CPIP is in Lyon
+    record = _check(site, _csv(header, [row]))
+    assert [e[1] for e in record.errors] == ["referent"]
+
+
+def test_the_last_interview_is_the_files_first_contact_and_is_not_imported_twice(site):
+    header, rows = _sample_rows()
+    data = _csv(header, [_one(rows)])
+    _import(site, data)
+    interview = Interview.objects.get()
+    assert interview.agent == site["cpip2"]
+    assert Measure.objects.get().first_contact_on == interview.held_at.date()
+    assert _check(site, data).dry_run["matched"] == 1
+
+
+def test_a_file_with_old_mac_line_endings_reads_like_any_other(site):
+    record = _check(site, SAMPLE.read_bytes().replace(b"\n", b"\r"))
+    assert record.dry_run == {"new": 288, "updated": 0, "matched": 0, "rejected": 8}
+
+
+def test_reports_are_erased_after_a_month_and_a_lost_import_ends_as_failed(site):
+    record = _import(site, SAMPLE.read_bytes())
+    assert len(record.errors) == 8
+    stuck = _upload(site, b"x")
+    CaseloadImport.objects.filter(pk=stuck.pk).update(status=ImportStatus.RUNNING)
+    with time_machine.travel(NOW + timedelta(days=31), tick=False):
+        services.imports_purge()
+    record.refresh_from_db()
+    stuck.refresh_from_db()
+    assert (record.errors, record.result["errors_erased"]) == ([], 8)
+    assert stuck.status == ImportStatus.FAILED
