@@ -66,6 +66,10 @@ class ProConnectBackend(OIDCAuthenticationBackend):
             audiences = [audience] if isinstance(audience, str) else list(audience or [])
             if self.OIDC_RP_CLIENT_ID not in audiences:
                 raise SuspiciousOperation("Token issued for another client.")
+        # Nor the issuer: an ID token must come from the provider configured, when it is.
+        issuer = settings.PROCONNECT_ISSUER
+        if issuer and "nonce" in kwargs and payload.get("iss") != issuer:
+            raise SuspiciousOperation("Token issued by another provider.")
         return payload
 
     def verify_claims(self, claims) -> bool:

@@ -195,6 +195,8 @@ if PROCONNECT_ENABLED:
 OIDC_RP_SCOPES = env("PROCONNECT_SCOPES", default="openid email given_name usual_name uid")
 PROCONNECT_ACR_VALUES = env("PROCONNECT_ACR_VALUES", default="")  # e.g. eidas1
 OIDC_RP_SIGN_ALGO = env("PROCONNECT_SIGN_ALGO", default="RS256")  # keys from the JWKS
+# The issuer the ID token must name (the provider's "issuer"); empty: not checked.
+PROCONNECT_ISSUER = env("PROCONNECT_ISSUER", default="")
 OIDC_USE_PKCE = True
 OIDC_CREATE_USER = False
 OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout

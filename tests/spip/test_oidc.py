@@ -125,6 +125,16 @@ def test_the_address_matches_whatever_its_case(proconnect, world, client):
     assert signed_in_user_id(client) == str(user.pk)
 
 
+def test_an_id_token_from_another_issuer_is_refused(proconnect, camille, client, settings):
+    settings.PROCONNECT_ISSUER = "https://proconnect.example/api/v2"
+    response = sign_in(client, proconnect, AGENT)
+    assert signed_in_user_id(client) is None
+    assert response["Location"] == reverse("login")
+    settings.PROCONNECT_ISSUER = proconnect.configuration["issuer"]
+    sign_in(client, proconnect, AGENT)
+    assert signed_in_user_id(client) == str(camille.pk)
+
+
 def test_the_provider_enforces_pkce(proconnect, camille, client):
     op = proconnect.browser()
     # Without a challenge the provider refuses to hand out a code.
