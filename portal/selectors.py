@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Q
 from django.db.models import Q as Q_
 from django.utils import timezone
 
+from cases.alerts.models import urgency_key
 from cases.choices import OPEN_STATUSES, ConvocationStatus
 from cases.models import Alert, Case, Convocation
 from cases.workload.models import AlertSettings, ReferenceNorm
@@ -73,6 +74,18 @@ def open_alerts(user):
     )
 
 
+def open_alerts_first(user, n: int) -> list:
+    """The first ``n`` of ``open_alerts``, taken part by part of the scoping rule."""
+    today = timezone.localdate()
+    return (
+        Alert.objects.filter(closed_at__isnull=True)
+        .filter(Q_(snoozed_until__isnull=True) | Q_(snoozed_until__lte=today))
+        .select_related("case__person")
+        .by_urgency()
+        .first_visible(user, n, key=urgency_key)
+    )
+
+
 def open_alerts_count(user) -> int:
     """How many ``open_alerts`` there are, counted part by part of the scoping rule."""
     today = timezone.localdate()
@@ -117,7 +130,7 @@ def team_home(user, scope: Scope) -> dict:
         "antenna": scope.antenna_id and service.antennas.filter(pk=scope.antenna_id).first(),
         "agents": rows,
         "alerts_count": open_alerts_count(user),
-        "alerts": open_alerts(user)[:20],
+        "alerts": open_alerts_first(user, 20),
         "outcomes": outcome_missing_share(user, scope),
         "norms": _norms(),
         "service_snapshot": service_snapshot,

@@ -73,6 +73,16 @@ class ScopedQuerySet(models.QuerySet):
                 totals[name] += value or 0
         return totals
 
+    def first_visible(self, user, n: int, key: Callable[[Any], Any]) -> list:
+        """``visible_to(user)[:n]`` of this ordered queryset, taken part by part of the
+        rule (the first ``n`` of each) and merged; ``key`` sorts rows as the queryset's
+        ``order_by`` does."""
+        rule = type(self).parts
+        if rule is None:
+            return list(self.visible_to(user)[:n])
+        rows = [row for q in rule(user) for row in self.filter(q)[:n]]
+        return sorted(rows, key=key)[:n]
+
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = Q()

@@ -9,6 +9,7 @@ import pytest
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from cases.alerts.models import urgency_key
 from cases.models import Alert, Case, Convocation, Transfer
 from tests.factories import CaseFactory
 
@@ -32,12 +33,13 @@ def spread(world):
     for n, case in enumerate(Case.objects.all()):
         Alert.objects.create(
             alert_type="contact_overdue",
-            severity="warning",
+            severity=["critical", "warning", "info"][n % 3],
             case=case,
             agent=case.referent,
             rule="Contact en retard",
             dedup_key=f"case:{case.pk}",
             opened_at=now,
+            due_on=None if n % 2 else timezone.localdate() + timedelta(days=n),
         )
         Convocation.objects.create(
             case=case,
@@ -77,6 +79,11 @@ def test_counting_part_by_part_gives_what_the_rule_shows(spread, role):
     assert convocations.count_visible(user, **counts) == convocations.visible_to(user).aggregate(
         **counts
     )
+    ordered = alerts.by_urgency()
+    for n in (1, 3, 10):
+        assert ordered.first_visible(user, n, key=urgency_key) == list(
+            ordered.visible_to(user)[:n]
+        )
 
 
 def test_the_director_counts_the_file_read_through_the_transfer_once(spread):
