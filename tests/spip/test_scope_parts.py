@@ -81,9 +81,7 @@ def test_counting_part_by_part_gives_what_the_rule_shows(spread, role):
     )
     ordered = alerts.by_urgency()
     for n in (1, 3, 10):
-        assert ordered.first_visible(user, n, key=urgency_key) == list(
-            ordered.visible_to(user)[:n]
-        )
+        assert ordered.first_visible(user, n, key=urgency_key) == list(ordered.visible_to(user)[:n])
 
 
 def test_the_director_counts_the_file_read_through_the_transfer_once(spread):
