@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -24,6 +25,7 @@ from django.db.models import (
 from django.db.models import Case as CaseWhen
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.choices import CONTACT, CaseStatus, ConvocationStatus, ConvocationType
@@ -47,6 +49,7 @@ from partners.models import PresentencingMandate, ReferralEvent, TigSession
 from spip.access import covered_agents, scope_for
 from spip.audit import audit_list
 from spip.choices import AuditAction, Role
+from spip.labels import labels
 from spip.models import Agent
 from spip.normalize import search_key
 
@@ -173,6 +176,66 @@ def caseload(user, agent):
         )
         .prefetch_related(_open_measures())
     )
+
+
+# What one line of the caseload shows, read as values (no model instance per row).
+CASELOAD_COLUMNS = (
+    "id",
+    "referent_id",
+    "risk_level",
+    "intensity",
+    "person__birth_name",
+    "person__usage_name",
+    "person__first_names",
+    "referent__user__first_name",
+    "referent__user__last_name",
+    "referent__user__username",
+    "last_contact",
+    "next_convocation",
+    "open_alerts",
+    "lacking_proofs",
+    "report_due",
+)
+
+
+def caseload_lines(rows: list[dict], agent) -> list[dict]:
+    """The caseload's page as its template prints it: each value formatted once here
+    (labels from the per-language table, dates in the service's time zone), the open
+    measures of the page in one query."""
+    risk = labels(Case._meta.get_field("risk_level"), get_language())
+    intensity = labels(Case._meta.get_field("intensity"), get_language())
+    measures: dict[int, list[str]] = defaultdict(list)
+    for case_id, code, planned in (
+        Measure.objects.filter(case_id__in=[r["id"] for r in rows], actual_end_date__isnull=True)
+        .order_by("-judgment_date", "-id")
+        .values_list("case_id", "measure_type__code", "planned_end_date")
+    ):
+        measures[case_id].append(f"{code} ({planned:%d/%m/%Y})" if planned else code)
+    zone = timezone.get_current_timezone()
+    lines = []
+    for r in rows:
+        name = r["person__usage_name"] or r["person__birth_name"]
+        covering = ""
+        if r["referent_id"] != agent.pk:
+            first, last = r["referent__user__first_name"], r["referent__user__last_name"]
+            covering = f"{first} {last}".strip() or r["referent__user__username"]
+        contact, upcoming, due = r["last_contact"], r["next_convocation"], r["report_due"]
+        lines.append(
+            {
+                "id": r["id"],
+                "name": f"{name.upper()} {r['person__first_names']}",
+                "covering": covering,
+                "measures": ", ".join(measures[r["id"]]) or "—",
+                "risk": risk.get(r["risk_level"], r["risk_level"]),
+                "intensity": intensity.get(r["intensity"], r["intensity"]).lower(),
+                "last_contact": f"{contact.astimezone(zone):%d/%m/%Y}" if contact else "—",
+                "next": f"{upcoming.astimezone(zone):%d/%m/%Y %H:%M}" if upcoming else "",
+                "alerts": r["open_alerts"],
+                "proofs": r["lacking_proofs"] or "—",
+                "report_due": f"{due:%d/%m/%Y}" if due else "—",
+            }
+        )
+    return lines
 
 
 def timeline(user, case) -> list[dict]:

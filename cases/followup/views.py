@@ -89,8 +89,10 @@ def caseload(request):
         cases = cases.filter(open_alerts__gt=0)
     sort = request.GET.get("tri", "nom")
     cases = cases.order_by(*SORTS.get(sort, SORTS["nom"]), "id")
-    page = Paginator(cases, 50).get_page(request.GET.get("page"))
-    audit_page(request, "cases.case", page.object_list, _("Portefeuille"))
+    rows = cases.prefetch_related(None).values(*selectors.CASELOAD_COLUMNS)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    lines = selectors.caseload_lines(list(page.object_list), agent)
+    audit_page(request, "cases.case", lines, _("Portefeuille"))
     load = agent_breakdown(agent, timezone.localdate())
     return render(
         request,
@@ -98,6 +100,7 @@ def caseload(request):
         {
             "agent": agent,
             "page_obj": page,
+            "lines": lines,
             "risk_summary": f"{load['high']} / {load['moderate']} / {load['low']} / {load['not_assessed']}",
             "load": load,
             "sort": sort,
