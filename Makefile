@@ -33,6 +33,7 @@ install: $(VENV)/.installed
 OWNER_ENV = $(if $(DATABASE_OWNER_URL),DATABASE_URL="$(DATABASE_OWNER_URL)",)
 
 migrate: install
+	$(OWNER_ENV) $(PY) manage.py database_create
 	$(OWNER_ENV) $(PY) manage.py migrate --noinput
 	$(OWNER_ENV) $(PY) manage.py load_reference
 

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
 VENV=.venv
-mkdir -p var/log
+# The static files are served from the apps in development; the folder only quiets WhiteNoise.
+mkdir -p var/log var/staticfiles
 # Metrics: each process group writes to its own folder (emptied here); the site's /metrics
 # adds up its gunicorn workers, each Celery worker serves its own on a local port.
 rm -rf var/prometheus && mkdir -p var/prometheus/web var/prometheus/interactive var/prometheus/national

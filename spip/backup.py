@@ -71,15 +71,16 @@ def restore(source: Path) -> dict:
     On PostgreSQL the database is created when it does not exist (an empty machine)."""
     source = Path(source)
     manifest = _read_manifest(source)
-    _ensure_database()
+    # Refused before anything is created: no empty database left behind.
+    if _stored_names():
+        raise BackupError("Le stockage des fichiers n'est pas vide : restauration refusée.")
+    database_ensure()
     if manifest["vendor"] != connection.vendor:
         raise BackupError(
             f"Sauvegarde {manifest['vendor']}, base de destination {connection.vendor}."
         )
     if connection.introspection.table_names():
         raise BackupError("La base de destination n'est pas vide : restauration refusée.")
-    if _stored_names():
-        raise BackupError("Le stockage des fichiers n'est pas vide : restauration refusée.")
     contents = _read_files(source / FILES, manifest["files"])  # checked before any write
     _restore_database(source / manifest["database"])
     _restore_files(contents)
@@ -169,7 +170,9 @@ def _dump_database(target: Path) -> tuple[str, dict[str, int]]:
     raise BackupError(f"Base {connection.vendor} non prise en charge.")
 
 
-def _ensure_database() -> None:
+def database_ensure() -> None:
+    """Create the PostgreSQL database of DATABASE_URL when it does not exist (a new
+    machine: ``make migrate``, a restore); nothing on SQLite, which creates its file."""
     from django.db import OperationalError
 
     if connection.vendor != "postgresql":

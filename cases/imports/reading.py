@@ -119,6 +119,15 @@ def read(data: bytes) -> ReadFile:
     s = schema()
     if len(data) > MAX_BYTES:
         return _refused(_("Le fichier dépasse 50 Mo : découpez l'export par antenne."))
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        return _refused(
+            _(
+                "Ce fichier est un classeur (Excel, Calc), pas un CSV : dans le tableur, "
+                "« Enregistrer sous » au format « CSV UTF-8 » (séparateur point-virgule)."
+            )
+        )
+    if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"%PDF", b"GIF8")) or b"\x00" in data[:4096]:
+        return _refused(_("Ce fichier n'est pas un fichier texte CSV (une image, un PDF ?)."))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

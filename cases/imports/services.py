@@ -424,6 +424,8 @@ class MeasurePlan:
     changes: dict
     obligations: list[ObligationType]
     convocation: Convocation | None = None
+    # The row's next appointment is already in the agenda (counted as found).
+    appointment_found: bool = False
 
 
 @dataclass
@@ -437,6 +439,7 @@ class PersonPlan:
     case_changes: dict
     measures: list[MeasurePlan] = field(default_factory=list)
     interview: Interview | None = None
+    interview_found: bool = False
 
     def outcome(self, plan: MeasurePlan) -> str:
         if self.person_new or self.case_new or plan.new or plan.convocation is not None:
@@ -452,8 +455,8 @@ class PersonPlan:
 
 
 class _Run:
-    """One pass over a file for one service, as ``actor``: plans, and (``write``)
-    applies batch by batch."""
+    """One pass over a file for one service, as ``actor``: ``plan`` reads what a batch of
+    persons means (the dry run stops there), ``apply`` writes a batch's plan."""
 
     def __init__(self, record: CaseloadImport, *, actor):
         self.record = record
@@ -624,7 +627,8 @@ class _Run:
                 plan.measures.append(measure_plan)
         last = v.get("dernier_entretien")
         holder = referent or case.referent
-        if last and holder is not None and (case.pk, last) not in self.interviewed:
+        plan.interview_found = bool(last) and (case.pk, last) in self.interviewed
+        if last and holder is not None and not plan.interview_found:
             plan.interview = Interview(
                 case=case,
                 agent=holder,
@@ -679,7 +683,8 @@ class _Run:
         if when is not None:
             starts_at = timezone.make_aware(when, self.ref.zone)
             key = (plan.case.pk or id(plan.case), starts_at)
-            if starts_at > self.now and key not in booked:
+            result.appointment_found = key in booked
+            if starts_at > self.now and not result.appointment_found:
                 first = plan.case_new and not any(m.convocation for m in plan.measures)
                 result.convocation = Convocation(
                     case=plan.case,
@@ -778,6 +783,8 @@ class _Run:
         # reads them from the instances).
         booked = [(m.row, m.convocation) for m in measure_plans if m.convocation is not None]
         Convocation.objects.bulk_create([convocation for _row, convocation in booked])
+        counts["appointments_matched"] += sum(1 for m in measure_plans if m.appointment_found)
+        counts["interviews_matched"] += sum(1 for p in plans if p.interview_found)
         for row, convocation in booked:
             note(convocation, _created(convocation, row), "appointments", "created")
             # The person already holds this appointment: only its reminder is queued.
@@ -878,6 +885,16 @@ def _rows_and_groups(record: CaseloadImport, run: _Run) -> tuple[list[Row], list
     with record.file.open("rb") as handle:
         data = handle.read()
     parsed = read(data)
+    code = run.ref.service.code.upper()
+    named = {(row.values.get("service") or "").upper() for row in parsed.rows if not row.errors}
+    if named and code not in named:
+        # The wrong service chosen, or another service's export: one line says so.
+        others = ", ".join(sorted(named))
+        reason = _(
+            "Aucune ligne de ce fichier n'est du service %(code)s (il est du service "
+            "%(others)s) : vérifiez le service choisi ou le fichier."
+        ) % {"code": run.ref.service.code, "others": others}
+        return [], [], [RowError(0, "service", others, reason)]
     for row in parsed.rows:
         if not row.errors:
             _check(row, run.ref)
@@ -1147,10 +1164,6 @@ def imports_purge(*, older_than_days: int = 7, report_days: int = 30) -> int:
         record.errors = []
         record.save(update_fields=["errors", "result"])
     return count
-
-
-def is_done(record: CaseloadImport) -> bool:
-    return record.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.ABANDONED)
 
 
 def line_errors(record: CaseloadImport) -> list[list]:

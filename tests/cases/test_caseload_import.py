@@ -238,8 +238,8 @@ def test_a_newer_export_updates_what_changed_and_never_duplicates_a_person(site)
         (0, 1, 229),
         (0, 1, 229),
         (1, 2, 286),
-        (0, 0, 0),
-        (0, 0, 0),
+        (0, 0, 58),  # the appointments and last interviews of the first import, found
+        (0, 0, 184),
     ]
     assert rec["obligations_created"] == 1
     added = Measure.objects.get(case__person__national_number=rows[7]["numero_national"])
@@ -290,12 +290,20 @@ def test_missing_columns_are_each_reported_and_nothing_is_read(site):
     assert record.dry_run == {"new": 0, "updated": 0, "matched": 0, "rejected": 0}
 
 
-def test_a_file_of_another_service_is_rejected_line_by_line_and_cannot_be_confirmed(site):
+def test_a_file_of_another_service_is_refused_in_one_line_and_cannot_be_confirmed(site):
     header, rows = _sample_rows()
     rows = [{**r, "service": "13"} for r in rows[:10]]
     record = _check(site, _csv(header, rows))
-    assert record.dry_run == {"new": 0, "updated": 0, "matched": 0, "rejected": 10}
-    assert {e[1] for e in record.errors} == {"service"}
+    assert record.dry_run == {"new": 0, "updated": 0, "matched": 0, "rejected": 0}
+    assert record.errors == [
+        [
+            0,
+            "service",
+            "13",
+            "Aucune ligne de ce fichier n'est du service 69 (il est du service 13) : "
+            "vérifiez le service choisi ou le fichier.",
+        ]
+    ]
     with pytest.raises(ValidationError):
         services.import_confirm(actor=site["dspip"], record=record)
     assert Person.objects.count() == 0
@@ -592,6 +600,26 @@ def test_the_last_interview_is_the_files_first_contact_and_is_not_imported_twice
     assert interview.agent == site["cpip2"]
     assert Measure.objects.get().first_contact_on == interview.held_at.date()
     assert _check(site, data).dry_run["matched"] == 1
+
+
+def test_a_workbook_or_an_image_named_csv_is_told_for_what_it_is(site):
+    record = _check(site, b"PK\x03\x04" + b"\x00" * 100)
+    assert record.errors[0][3].startswith("Ce fichier est un classeur (Excel, Calc), pas un CSV")
+    record = _check(site, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    assert record.errors[0][3].startswith("Ce fichier n'est pas un fichier texte CSV")
+
+
+def test_a_reimport_finds_the_appointments_and_interviews_it_brought(site):
+    header, rows = _sample_rows()
+    data = _csv(header, [_one(rows, prochain_rdv="10/12/2026 10:30")])
+    _import(site, data)
+    again = _upload(site, data)
+    services.import_check(again, actor=site["dspip"])
+    # Nothing new: the reconciliation of a confirmed re-import would find them all.
+    run = services._Run(again, actor=site["dspip"])
+    _rows, groups, _errors = services._rows_and_groups(again, run)
+    [plan] = run.plan(groups)
+    assert plan.interview_found and plan.measures[0].appointment_found
 
 
 def test_a_file_with_old_mac_line_endings_reads_like_any_other(site):

@@ -40,15 +40,20 @@ def main(config_path: str) -> None:
     from oauth2_provider.models import Application
 
     call_command("migrate", verbosity=0)
+    # Started again on the same file: the users and clients are brought up to date.
     for user in config["users"]:
-        User.objects.create_user(
-            user["username"],
-            email=user["email"],
-            password=user["password"],
-            first_name=user.get("first_name", ""),
-            last_name=user.get("last_name", ""),
+        account, _created = User.objects.update_or_create(
+            username=user["username"],
+            defaults={
+                "email": user["email"],
+                "first_name": user.get("first_name", ""),
+                "last_name": user.get("last_name", ""),
+            },
         )
+        account.set_password(user["password"])
+        account.save()
     for client in config["clients"]:
+        Application.objects.filter(client_id=client["client_id"]).delete()
         Application.objects.create(
             name=client["client_id"],
             client_id=client["client_id"],
