@@ -9,7 +9,6 @@ from django.db.models import Count, Max, Q
 from django.db.models import Q as Q_
 from django.utils import timezone
 
-from cases.alerts.models import urgency_key
 from cases.choices import OPEN_STATUSES, ConvocationStatus
 from cases.models import Alert, Case, Convocation
 from cases.workload.models import AlertSettings, ReferenceNorm
@@ -74,28 +73,6 @@ def open_alerts(user):
     )
 
 
-def open_alerts_first(user, n: int) -> list:
-    """The first ``n`` of ``open_alerts``, taken part by part of the scoping rule."""
-    today = timezone.localdate()
-    return (
-        Alert.objects.filter(closed_at__isnull=True)
-        .filter(Q_(snoozed_until__isnull=True) | Q_(snoozed_until__lte=today))
-        .select_related("case__person")
-        .by_urgency()
-        .first_visible(user, n, key=urgency_key)
-    )
-
-
-def open_alerts_count(user) -> int:
-    """How many ``open_alerts`` there are, counted part by part of the scoping rule."""
-    today = timezone.localdate()
-    return (
-        Alert.objects.filter(closed_at__isnull=True)
-        .filter(Q_(snoozed_until__isnull=True) | Q_(snoozed_until__lte=today))
-        .count_visible(user, n=Count("id"))["n"]
-    )
-
-
 def team_home(user, scope: Scope) -> dict:
     """DPIP (antenna) and DSPIP (service): the team and the arrivals to allocate."""
     service = Service.objects.get(pk=scope.service_id or 0)
@@ -129,8 +106,8 @@ def team_home(user, scope: Scope) -> dict:
         "service": service,
         "antenna": scope.antenna_id and service.antennas.filter(pk=scope.antenna_id).first(),
         "agents": rows,
-        "alerts_count": open_alerts_count(user),
-        "alerts": open_alerts_first(user, 20),
+        "alerts_count": open_alerts(user).count(),
+        "alerts": open_alerts(user)[:20],
         "outcomes": outcome_missing_share(user, scope),
         "norms": _norms(),
         "service_snapshot": service_snapshot,
@@ -273,9 +250,11 @@ def outcome_missing_share(user, scope: Scope) -> dict:
     """Past convocations of the last 3 months without an outcome, in the user's scope.
     Flagged above 20 % (the threshold the national convocation service uses)."""
     now = timezone.now()
-    past = Convocation.objects.filter(starts_at__lt=now, starts_at__gte=now - timedelta(days=91))
-    counts = past.exclude(status=ConvocationStatus.CANCELLED).count_visible(
-        user, total=Count("id"), missing=Count("id", filter=Q(status=ConvocationStatus.BOOKED))
+    past = Convocation.objects.visible_to(user).filter(
+        starts_at__lt=now, starts_at__gte=now - timedelta(days=91)
+    )
+    counts = past.exclude(status=ConvocationStatus.CANCELLED).aggregate(
+        total=Count("id"), missing=Count("id", filter=Q(status=ConvocationStatus.BOOKED))
     )
     share = percent_share(counts["missing"], counts["total"])
     return {**counts, "share": share, "flagged": share is not None and share > 20}

@@ -156,7 +156,6 @@ class Slot(models.Model):
 
 class ConvocationQuerySet(access.ScopedQuerySet):
     rule = staticmethod(access.convocation_q)
-    parts = staticmethod(access.convocation_parts)
 
     def counted_for(self, user) -> ConvocationQuerySet:
         return self.filter(access.statistics_q(user, "case__"))

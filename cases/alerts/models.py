@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +17,6 @@ from spip import access
 
 class AlertQuerySet(access.ScopedQuerySet):
     rule = staticmethod(access.case_activity_q)
-    parts = staticmethod(access.case_activity_parts)
 
     def counted_for(self, user):
         return self.filter(access.statistics_q(user, "case__"))
@@ -34,11 +31,6 @@ class AlertQuerySet(access.ScopedQuerySet):
         return self.annotate(urgency=rank).order_by(
             "urgency", F("due_on").asc(nulls_last=True), "id"
         )
-
-
-def urgency_key(alert) -> tuple:
-    """``by_urgency``'s order, in Python (for lists merged from several queries)."""
-    return (alert.urgency, alert.due_on is None, alert.due_on or date.min, alert.id)
 
 
 class Alert(models.Model):

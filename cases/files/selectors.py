@@ -274,22 +274,50 @@ def timeline(user, case) -> list[dict]:
         add(c.opened_on, "case", f"Ouverture du dossier — {c.service}", c.get_setting_display(), c)
         if c.closed_on:
             add(c.closed_on, "case", f"Clôture du dossier — {c.service}", "", c)
-    for conv in Convocation.objects.visible_to(user).filter(case_id__in=case_ids):
-        detail = conv.get_status_display()
-        if conv.reaction:
-            detail += f" — suite : {conv.get_reaction_display().lower()}"
-        add(conv.starts_at, "convocation", conv.get_kind_display(), detail, conv)
+    # Convocations and interviews are most of a long history: read as values, labelled from
+    # the per-language tables; ``obj`` keeps what the page uses of them.
+    language = get_language()
+    kinds, statuses, reactions = (
+        labels(Convocation._meta.get_field(name), language)
+        for name in ("kind", "status", "reaction")
+    )
+    for conv in (
+        Convocation.objects.visible_to(user)
+        .filter(case_id__in=case_ids)
+        .values("id", "starts_at", "kind", "status", "reaction")
+    ):
+        detail = statuses.get(conv["status"], conv["status"])
+        if conv["reaction"]:
+            detail += f" — suite : {reactions.get(conv['reaction'], conv['reaction']).lower()}"
+        obj = {"pk": conv["id"], "status": conv["status"], "starts_at": conv["starts_at"]}
+        add(conv["starts_at"], "convocation", kinds.get(conv["kind"], conv["kind"]), detail, obj)
+    interview_kinds, attendances = (
+        labels(Interview._meta.get_field(name), language) for name in ("kind", "attendance")
+    )
     for interview in (
         Interview.objects.visible_to(user)
         .filter(case_id__in=case_ids)
-        .select_related("agent__user")
+        .values(
+            "held_at",
+            "kind",
+            "attendance",
+            "duration_minutes",
+            "notes",
+            "agent__user__first_name",
+            "agent__user__last_name",
+            "agent__user__username",
+        )
     ):
+        first, last = interview["agent__user__first_name"], interview["agent__user__last_name"]
+        agent = f"{first} {last}".strip() or interview["agent__user__username"]
+        kind = interview_kinds.get(interview["kind"], interview["kind"])
+        attendance = attendances.get(interview["attendance"], interview["attendance"])
         add(
-            interview.held_at,
+            interview["held_at"],
             "interview",
-            f"Entretien {interview.get_kind_display().lower()}",
-            f"{interview.get_attendance_display()}, {interview.duration_minutes} min — {interview.agent}",
-            interview,
+            f"Entretien {kind.lower()}",
+            f"{attendance}, {interview['duration_minutes']} min — {agent}",
+            {"notes": interview["notes"]},
         )
     for a in RiskAssessment.objects.visible_to(user).filter(case_id__in=case_ids):
         add(a.assessed_on, "risk", f"Risque : {a.get_level_display().lower()}", a.reason, a)

@@ -145,11 +145,8 @@ def test_a_user_without_profile_is_told_so(db, client, django_user_model):
     ("persona", "queries"),
     [
         ("cpip", 13),
-        # The open alerts (their count and the first 20) and the outcomes share are taken
-        # part by part of the scoping rule (files held, files read through a transfer):
-        # one query per part.
-        ("dspip", 19),
-        ("dpip", 20),
+        ("dspip", 16),
+        ("dpip", 17),
         ("bex", 11),
         ("disp", 7),
         ("dap", 7),
