@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -91,6 +91,7 @@ def team(request):
     # (the export has them all).
     page = Paginator(data["rows"], TEAM_PAGE).get_page(request.GET.get("page"))
     _present_team(page.object_list)
+    _present_over(data.get("over", []))
     context = {**data, "form": form, "rows": page.object_list, "team_page": page}
     context["team_size"] = len(data["rows"])
     return render(request, "reporting/team.html", context)
@@ -116,6 +117,30 @@ def _present_team(rows) -> None:
         if r.reduction_percent:
             division += " " + _("(réduction %(p)s %%)") % {"p": r.reduction_percent}
         r.breakdown_items = [*items, division]
+
+
+def _present_over(rows) -> None:
+    """Why and since when each overloaded CPIP is over the threshold, as one sentence
+    each (a large service has a hundred of them)."""
+    for r in rows:
+        r.load_url = reverse("workload:agent-load", args=[r.agent_id])
+        why = ", ".join(
+            f"{line['cases']} {str(line['label']).lower()} × {line['weight_label']}"
+            for line in r.lines
+            if line["cases"]
+        )
+        why += " ; " + _("capacité %(fte)s ETP") % {"fte": number_format(r.capacity, 2)}
+        if r.reduction_percent:
+            why += ", " + _("réduction %(p)s %%") % {"p": r.reduction_percent}
+        r.over_reason = why
+        r.over_since_text = ""
+        if r.over_since:
+            day = date_format(r.over_since, "d/m/Y")
+            r.over_since_text = (
+                _("au-dessus du seuil depuis au moins le %(d)s (douze semaines)") % {"d": day}
+                if r.over_whole_window
+                else _("au-dessus du seuil depuis le %(d)s") % {"d": day}
+            )
 
 
 def _indicator_page(request, indicator, table, template: str):

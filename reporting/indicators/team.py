@@ -172,7 +172,11 @@ def team_dashboard(user, params: ReportParams) -> dict:
         # Past convocations without an outcome: the open alerts of that rule (its delay is
         # a setting), so the column and the alert list always agree.
         row.outcomes_missing = row.alerts.get(AlertType.OUTCOME_MISSING, 0)
-    first_over = _first_over_after(user, history, policy, window_start, team.day)
+    # Since when: asked only of the agents above the red threshold now.
+    red = {r.agent_id for r in rows if r.status == "red"}
+    first_over = _first_over_after(
+        user, {a: h for a, h in history.items() if a in red}, policy, window_start, team.day
+    )
     for row in rows:
         row.over_since = _over_since(row, history.get(row.agent_id), first_over)
         row.over_whole_window = bool(row.over_since and history[row.agent_id]["last_ok"] is None)
