@@ -92,10 +92,15 @@ def delays(user, params: ReportParams) -> dict:
 def late_cases(user, params: ReportParams, *, today: date, limit: int | None = LATE_PAGE):
     """Measures of the period outside the deadline, oldest sentence first (named rows:
     ``visible_to``)."""
-    measures = Measure.objects.visible_to(user).filter(
-        judgment_date__gte=params.since, judgment_date__lte=params.until
+    # The measures the user reads, fetched first: given their ids, PostgreSQL computes the
+    # deadlines of those only (a service's), where a join on the scoping rule's subquery
+    # let it compute them for the whole nation first (1.2 s → 0.36 s for the largest).
+    visible = (
+        Measure.objects.visible_to(user)
+        .filter(judgment_date__gte=params.since, judgment_date__lte=params.until)
+        .values_list("id", flat=True)
     )
-    measures = narrow(measures, params)
+    measures = narrow(Measure.objects.filter(id__in=list(visible)), params)
     facts = delay_facts(
         measures,
         today=today,
