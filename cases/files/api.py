@@ -88,6 +88,22 @@ class PersonViewSet(ScopedReadOnlyViewSet):
         return Response(PersonIdentitySerializer(people, many=True).data)
 
 
+def _day(value):
+    return value.isoformat() if value is not None else None
+
+
+def _measure_row(measure) -> dict:
+    return {
+        "id": measure.pk,
+        "measure_type": measure.measure_type.code,
+        "judgment_date": _day(measure.judgment_date),
+        "start_date": _day(measure.start_date),
+        "planned_end_date": _day(measure.planned_end_date),
+        "actual_end_date": _day(measure.actual_end_date),
+        "first_contact_on": _day(measure.first_contact_on),
+    }
+
+
 class CaseMeasureSerializer(serializers.ModelSerializer):
     measure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
     # The first contact since the judgment (cases.files.selectors.first_contact, stored in
@@ -105,6 +121,11 @@ class CaseMeasureSerializer(serializers.ModelSerializer):
             "actual_end_date",
             "first_contact_on",
         ]
+
+    def to_representation(self, instance):
+        """The declared fields read straight from the row, as the fields above would give
+        them (a page of cases carries a hundred measures; tested equal)."""
+        return _measure_row(instance)
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -134,6 +155,29 @@ class CaseSerializer(serializers.ModelSerializer):
             "closed_on",
             "measures",
         ]
+
+    def to_representation(self, instance):
+        """The declared fields read straight from the row, as the fields above would give
+        them (the API's hottest list; tested equal to the generic rendering)."""
+        referent = instance.referent
+        return {
+            "id": instance.pk,
+            "person": instance.person_id,
+            "person_name": instance.person.full_name,
+            "service": instance.service_id,
+            "antenna": instance.antenna_id,
+            "referent": instance.referent_id,
+            "referent_name": referent.display_name if referent is not None else None,
+            "status": instance.status,
+            "setting": instance.setting,
+            "prison": instance.prison_id,
+            "risk_level": instance.risk_level,
+            "intensity": instance.intensity,
+            "opened_on": _day(instance.opened_on),
+            "allocated_on": _day(instance.allocated_on),
+            "closed_on": _day(instance.closed_on),
+            "measures": [_measure_row(m) for m in instance.measures.all()],
+        }
 
 
 class TimelineEventSerializer(serializers.Serializer):
