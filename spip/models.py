@@ -206,6 +206,12 @@ class AgentQuerySet(access.ScopedQuerySet):
         return self.filter(Q(active_from__lte=on), Q(active_to__isnull=True) | Q(active_to__gte=on))
 
 
+def agent_label(first_name: str, last_name: str, username: str) -> str:
+    """How an agent is named on every page: "First Last", or the username without a name
+    (also for rows read as values)."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class Agent(models.Model):
     """The profile of one named user account: role, place in the organisation, working time."""
 
@@ -319,7 +325,8 @@ class Agent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+        user = self.user
+        return agent_label(user.first_name, user.last_name, user.get_username())
 
     @property
     def display_name(self) -> str:

@@ -458,9 +458,21 @@ def convocation_place(convocation: Convocation) -> dict[str, str]:
 def notifications_plan(convocation: Convocation, *, events) -> int:
     """Queue the messages of a convocation's events, per channel the person accepts.
     Unique per (convocation, event, channel): planning twice queues nothing more."""
+    return notifications_plan_many([convocation], events=events)
+
+
+def notifications_plan_many(convocations, *, events) -> int:
+    """``notifications_plan`` for many convocations, in one insert (their case, person and
+    service already loaded)."""
+    rows = [row for c in convocations for row in _notification_rows(c, events)]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _notification_rows(convocation: Convocation, events) -> list[Notification]:
     person = convocation.case.person
     if not person.accepts_messages:
-        return 0
+        return []
     service = convocation.case.service
     zone = ZoneInfo(service.time_zone)
     local = convocation.starts_at.astimezone(zone)
@@ -503,8 +515,7 @@ def notifications_plan(convocation: Convocation, *, events) -> int:
             )
             for channel, to in channels
         ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    return rows
 
 
 @transaction.atomic

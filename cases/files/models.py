@@ -33,6 +33,12 @@ class PersonQuerySet(access.ScopedQuerySet):
 PERSON_CONTACT_FIELDS = ("address", "postal_code", "commune", "phone", "email", "accepts_messages")
 
 
+def person_label(birth_name: str, usage_name: str, first_names: str) -> str:
+    """How a person is named on every page: "USAGE-OR-BIRTH NAME First names" (also for rows
+    read as values)."""
+    return f"{(usage_name or birth_name).upper()} {first_names}"
+
+
 class Person(models.Model):
     """A PPSMJ (personne placée sous main de justice)."""
 
@@ -83,8 +89,7 @@ class Person(models.Model):
 
     @property
     def full_name(self) -> str:
-        name = self.usage_name or self.birth_name
-        return f"{name.upper()} {self.first_names}"
+        return person_label(self.birth_name, self.usage_name, self.first_names)
 
 
 class CaseQuerySet(access.ScopedQuerySet):

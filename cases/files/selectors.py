@@ -29,6 +29,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.choices import CONTACT, CaseStatus, ConvocationStatus, ConvocationType
+from cases.files.models import person_label
 from cases.models import (
     Alert,
     Case,
@@ -50,7 +51,7 @@ from spip.access import covered_agents, scope_for
 from spip.audit import audit_list
 from spip.choices import AuditAction, Role
 from spip.labels import labels
-from spip.models import Agent
+from spip.models import Agent, agent_label
 from spip.normalize import search_key
 
 PROOF_FRESH_DAYS = 90
@@ -214,16 +215,20 @@ def caseload_lines(rows: list[dict], agent) -> list[dict]:
     zone = timezone.get_current_timezone()
     lines = []
     for r in rows:
-        name = r["person__usage_name"] or r["person__birth_name"]
         covering = ""
         if r["referent_id"] != agent.pk:
-            first, last = r["referent__user__first_name"], r["referent__user__last_name"]
-            covering = f"{first} {last}".strip() or r["referent__user__username"]
+            covering = agent_label(
+                r["referent__user__first_name"],
+                r["referent__user__last_name"],
+                r["referent__user__username"],
+            )
         contact, upcoming, due = r["last_contact"], r["next_convocation"], r["report_due"]
         lines.append(
             {
                 "id": r["id"],
-                "name": f"{name.upper()} {r['person__first_names']}",
+                "name": person_label(
+                    r["person__birth_name"], r["person__usage_name"], r["person__first_names"]
+                ),
                 "covering": covering,
                 "measures": ", ".join(measures[r["id"]]) or "—",
                 "risk": risk.get(r["risk_level"], r["risk_level"]),
@@ -308,8 +313,11 @@ def timeline(user, case) -> list[dict]:
             "agent__user__username",
         )
     ):
-        first, last = interview["agent__user__first_name"], interview["agent__user__last_name"]
-        agent = f"{first} {last}".strip() or interview["agent__user__username"]
+        agent = agent_label(
+            interview["agent__user__first_name"],
+            interview["agent__user__last_name"],
+            interview["agent__user__username"],
+        )
         kind = interview_kinds.get(interview["kind"], interview["kind"])
         attendance = attendances.get(interview["attendance"], interview["attendance"])
         add(

@@ -31,7 +31,8 @@ from spip.normalize import search_key
 from spip.validation import save_checked, validate
 
 
-def _person_key(person: Person) -> str:
+def person_key(person: Person) -> str:
+    """The person's search key, as every write of a person keeps it."""
     return search_key(person.usage_name or person.birth_name, person.first_names)
 
 
@@ -74,7 +75,7 @@ def person_create(
     person = Person(
         **fields, created_by=actor if getattr(actor, "is_authenticated", False) else None
     )
-    person.search_key = _person_key(person)
+    person.search_key = person_key(person)
     validate(person, unique=True)
     save_checked(person)
     audit_write(
@@ -92,7 +93,7 @@ def person_update(*, actor, person: Person, **fields) -> Person:
     before = snapshot(person)
     for name, value in fields.items():
         setattr(person, name, value)
-    person.search_key = _person_key(person)
+    person.search_key = person_key(person)
     validate(person, unique=True)
     save_checked(person)
     audit_write(

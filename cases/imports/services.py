@@ -32,7 +32,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.agenda.services import notifications_plan
+from cases.agenda.services import notifications_plan_many
 from cases.alerts.services import alerts_follow_owner
 from cases.choices import (
     OPEN_STATUSES,
@@ -45,7 +45,7 @@ from cases.choices import (
 )
 from cases.files.contacts import first_contact_refresh
 from cases.files.merges import same_person_rule
-from cases.files.services import birth_date_check
+from cases.files.services import birth_date_check, person_key
 from cases.imports.models import CaseloadImport, ImportStatus
 from cases.imports.reading import Row, RowError, read
 from cases.models import Case, Convocation, Interview, Person
@@ -298,18 +298,51 @@ def _check_measure(row: Row, ref: Reference) -> None:
         else:
             obligations.append(obligation)
     v["_obligations"] = obligations
-    start, planned, end = v.get("date_debut"), v.get("date_fin_prevue"), v.get("date_fin")
+    dates = {
+        "judgment_date": judgment,
+        "start_date": v.get("date_debut"),
+        "planned_end_date": v.get("date_fin_prevue"),
+        "actual_end_date": v.get("date_fin"),
+        "end_reason": v.get("motif_fin"),
+    }
+    for column, reason in _date_problems(dates):
+        row.refuse(column, reason)
+
+
+def _date_problems(m: dict, *, stored: bool = False) -> list[tuple[str, str]]:
+    """The measure table's date rules (its check constraints), in Python so that a line of
+    the file is refused with its column instead of failing its batch. ``m``: the fields'
+    values; ``stored``: some of them are those already recorded, and the message says so."""
+    start, judgment = m["start_date"], m["judgment_date"]
+    problems = []
     if start and judgment and start < judgment:
-        row.refuse("date_debut", _("La mesure ne peut pas commencer avant le jugement."))
-    if planned and start and planned < start:
-        row.refuse("date_fin_prevue", _("La fin prévue doit suivre le début."))
-    if end and start and end < start:
-        row.refuse("date_fin", _("La fin effective doit suivre le début."))
-    if bool(end) != bool(v.get("motif_fin")):
-        row.refuse(
-            "motif_fin" if end else "date_fin",
-            _("Une mesure terminée a une date de fin et un motif de fin, l'un avec l'autre."),
+        problems.append(("date_debut", _("La mesure ne peut pas commencer avant le jugement.")))
+    if start and m["planned_end_date"] and m["planned_end_date"] < start:
+        problems.append(
+            (
+                "date_fin_prevue",
+                _("La fin prévue doit suivre le début enregistré.")
+                if stored
+                else _("La fin prévue doit suivre le début."),
+            )
         )
+    if start and m["actual_end_date"] and m["actual_end_date"] < start:
+        problems.append(
+            (
+                "date_fin",
+                _("La fin effective doit suivre le début enregistré.")
+                if stored
+                else _("La fin effective doit suivre le début."),
+            )
+        )
+    if bool(m["actual_end_date"]) != bool(m["end_reason"]):
+        problems.append(
+            (
+                "motif_fin" if m["actual_end_date"] else "date_fin",
+                _("Une mesure terminée a une date de fin et un motif de fin, l'un avec l'autre."),
+            )
+        )
+    return problems
 
 
 # --- Grouping: one person, all their rows -----------------------------------------------
@@ -490,12 +523,12 @@ class _Run:
             c.person_id: c
             for c in Case.objects.filter(
                 person_id__in=person_ids, service=self.ref.service, status__in=OPEN_STATUSES
-            ).select_related("referent")
+            ).select_related("referent__user", "person", "service", "antenna")
         }
         measures: dict[tuple, Measure] = {}
         obligations: dict[int, set[int]] = defaultdict(set)
         case_ids = [c.pk for c in cases.values()]
-        for m in Measure.objects.filter(case_id__in=case_ids):
+        for m in Measure.objects.filter(case_id__in=case_ids).select_related("measure_type"):
             measures[(m.case_id, m.measure_type_id, m.judgment_date)] = m
         for measure_id, type_id in ImposedObligation.objects.filter(
             measure__case_id__in=case_ids
@@ -578,7 +611,7 @@ class _Run:
         )
         person.birth_date = v["date_naissance"]
         person.national_number = v.get("numero_national") or None
-        person.search_key = search_key(person.usage_name or person.birth_name, person.first_names)
+        person.search_key = person_key(person)
         return person
 
     def _plan_person(self, group, person, cases, measures, obligations, booked) -> PersonPlan:
@@ -726,9 +759,7 @@ class _Run:
             elif p.person_changes:
                 for name, (_old, new) in p.person_changes.items():
                     setattr(p.person, name, new)
-                p.person.search_key = search_key(
-                    p.person.usage_name or p.person.birth_name, p.person.first_names
-                )
+                p.person.search_key = person_key(p.person)
                 changed_persons.append(p.person)
                 note(p.person, p.person_changes, "persons", "updated")
             else:
@@ -787,8 +818,8 @@ class _Run:
         counts["interviews_matched"] += sum(1 for p in plans if p.interview_found)
         for row, convocation in booked:
             note(convocation, _created(convocation, row), "appointments", "created")
-            # The person already holds this appointment: only its reminder is queued.
-            notifications_plan(convocation, events=("reminder",))
+        # The persons already hold these appointments: only their reminders are queued.
+        notifications_plan_many([c for _row, c in booked], events=("reminder",))
         interviews = [(p, p.interview) for p in plans if p.interview is not None]
         Interview.objects.bulk_create([interview for _p, interview in interviews])
         for p, interview in interviews:
@@ -821,18 +852,7 @@ def _measure_problems(measure: Measure, changes: dict) -> list[tuple[str, str]]:
     than already done): each problem with the column of the file that causes it."""
     after = {name: getattr(measure, name) for name in (*MEASURE_FIELDS.values(), "judgment_date")}
     after.update({name: new for name, (_old, new) in changes.items()})
-    start, judgment = after["start_date"], after["judgment_date"]
-    problems = []
-    if start and start < judgment:
-        problems.append(("date_debut", _("La mesure ne peut pas commencer avant le jugement.")))
-    if start and after["planned_end_date"] and after["planned_end_date"] < start:
-        problems.append(("date_fin_prevue", _("La fin prévue doit suivre le début enregistré.")))
-    if start and after["actual_end_date"] and after["actual_end_date"] < start:
-        problems.append(("date_fin", _("La fin effective doit suivre le début enregistré.")))
-    if bool(after["actual_end_date"]) != bool(after["end_reason"]):
-        problems.append(
-            ("motif_fin", _("Une mesure terminée a une date de fin et un motif de fin."))
-        )
+    problems = _date_problems(after, stored=True)
     hours = after["tig_hours"]
     if hours is not None and hours < measure.tig_hours_done:
         problems.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -638,3 +639,55 @@ def test_reports_are_erased_after_a_month_and_a_lost_import_ends_as_failed(site)
     stuck.refresh_from_db()
     assert (record.errors, record.result["errors_erased"]) == ([], 8)
     assert stuck.status == ImportStatus.FAILED
+
+
+def _newer(rows: list[dict], n: int, when: str):
+    """The first ``n`` rows of persons with a national number followed by Camille Martin get
+    Julien Bernard, a new address and an appointment at ``when``; the others are unchanged."""
+    changed = []
+    once = Counter(row["numero_national"] for row in rows)
+    for row in rows:
+        number = row["numero_national"]
+        if len(changed) < n and once[number] == 1 and row["referent"] == "MARTIN Camille":
+            row = {
+                **row,
+                "referent": "BERNARD Julien",
+                "adresse": "3 place Bellecour",
+                "prochain_rdv": when,
+            }
+            changed.append(row["numero_national"])
+        yield row
+
+
+def test_a_newer_export_is_written_in_the_same_queries_whatever_it_changes(site):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    header, rows = _sample_rows()
+    rows = rows[:288]
+    _import(site, _csv(header, rows))
+    counts = []
+    for n, when in ((2, "15/12/2026 14:00"), (12, "16/12/2026 14:00")):
+        record = _check(site, _csv(header, list(_newer(rows, n, when))))
+        assert record.dry_run["new"] == n
+        services.import_confirm(actor=site["dspip"], record=record)
+        with CaptureQueriesContext(connection) as queries:
+            services.import_run(record, actor=site["dspip"])
+        counts.append(len(queries))
+    # One batch: its reads and writes, not a query per changed row.
+    assert counts[0] == counts[1]
+
+
+def test_the_command_line_says_in_french_what_it_cannot_find(site, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="Aucun compte actif « personne »"):
+        call_command("import_caseload", str(SAMPLE), "--service", "69", "--user", "personne")
+    with pytest.raises(CommandError, match="Aucun service de code « 00 »"):
+        call_command("import_caseload", str(SAMPLE), "--service", "00", "--user", "dspip")
+    with pytest.raises(CommandError, match="Fichier illisible"):
+        call_command(
+            "import_caseload", str(tmp_path / "absent.csv"), "--service", "69", "--user", "dspip"
+        )
+    with pytest.raises(CommandError, match="réservé au directeur"):
+        call_command("import_caseload", str(SAMPLE), "--service", "69", "--user", "cpip_user")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.imports import services
@@ -30,15 +30,24 @@ class Command(BaseCommand):
         parser.add_argument("--errors", type=Path, help="écrire le rapport d'erreurs (CSV) ici")
 
     def handle(self, *args, **options):
+        actor = get_user_model().objects.filter(username=options["user"], is_active=True).first()
+        if actor is None:
+            raise CommandError(f"Aucun compte actif « {options['user']} ».")
+        service = Service.objects.filter(code=options["service"]).first()
+        if service is None:
+            raise CommandError(f"Aucun service de code « {options['service']} ».")
         try:
-            actor = get_user_model().objects.get(username=options["user"], is_active=True)
-            service = Service.objects.get(code=options["service"])
-        except (get_user_model().DoesNotExist, Service.DoesNotExist) as error:
-            raise CommandError(f"Inconnu : {error}") from error
-        data = options["file"].read_bytes()
-        record = services.import_upload(
-            actor=actor, service=service, name=options["file"].name, data=data
-        )
+            data = options["file"].read_bytes()
+        except OSError as error:
+            raise CommandError(
+                f"Fichier illisible : {options['file']} ({error.strerror})."
+            ) from error
+        try:
+            record = services.import_upload(
+                actor=actor, service=service, name=options["file"].name, data=data
+            )
+        except PermissionDenied as error:
+            raise CommandError(str(error)) from error
         record = services.import_check(record, actor=actor)
         dry = record.dry_run
         self.stdout.write(
