@@ -148,3 +148,43 @@ class WorkloadSnapshot(models.Model):
     def open_cases(self) -> int:
         """Followed cases and those nobody follows yet (arrivals, departed referents)."""
         return self.followed_cases + self.awaiting_allocation
+
+
+class DelaysSnapshotQuerySet(access.ScopedQuerySet):
+    rule = staticmethod(access.delays_snapshot_q)
+
+
+class DelaysSnapshot(models.Model):
+    """The delays page's figures for the last twelve months, as the nightly job computed
+    them for the nation and for each interregional direction (the national and regional
+    pages read them instead of recomputing 250,000 measures' deadlines on each visit).
+    Only figures: measures counted, medians, shares, per service, antenna and month."""
+
+    day = models.DateField(_("jour"))
+    entity_type = models.CharField(_("niveau"), max_length=14, choices=EntityType.choices)
+    entity_id = models.BigIntegerField(_("identifiant"), help_text=_("0 pour le niveau national."))
+    interregional_unit = models.ForeignKey(
+        "spip.InterregionalUnit",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("direction interrégionale"),
+    )
+    figures = models.JSONField(_("chiffres"))
+    computed_at = models.DateTimeField(_("calculé le"))
+
+    objects = DelaysSnapshotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("instantané des délais")
+        verbose_name_plural = _("instantanés des délais")
+        ordering = ["-day", "entity_type", "entity_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "entity_type", "entity_id"], name="delays_one_per_entity_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_entity_type_display()} {self.entity_id} {self.day:%d/%m/%Y}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -31,8 +31,9 @@ from cases.workload.selectors import (
     persons_per_fte,
 )
 from measures.models import Measure
-from reporting.models import COUNT_FIELDS, EntityType, WorkloadSnapshot
-from reporting.stats import delays_for_snapshots
+from reporting.indicators.delays import regional_delay_figures
+from reporting.models import COUNT_FIELDS, DelaysSnapshot, EntityType, WorkloadSnapshot
+from reporting.stats import delays_for_snapshots, last_twelve_months
 from spip.models import Agent, Antenna, InterregionalUnit, Service
 
 SNAPSHOT_EXTRA_DEFAULTS: dict[str, Any] = {
@@ -44,6 +45,9 @@ SNAPSHOT_EXTRA_DEFAULTS: dict[str, Any] = {
     "delay_median_days": None,
     "delay_p90_days": None,
 }
+
+# Days of stored national and regional delays kept (``DelaysSnapshot``).
+DELAYS_KEPT_DAYS = 31
 
 DELAY_FIELDS = tuple(name for name in SNAPSHOT_EXTRA_DEFAULTS if name.startswith("delay_"))
 
@@ -159,7 +163,8 @@ def compute(
 
     _count_open_alerts(tallies, service_ids)
     if delays:
-        for service_id, figures in delays_for_snapshots(service_ids, day).items():
+        by_service = _store_delays(day) if national else delays_for_snapshots(service_ids, day)
+        for service_id, figures in by_service.items():
             tallies[(EntityType.SERVICE, service_id)].extra.update(
                 delay_measures=figures["measures"],
                 delay_within=figures["within"],
@@ -172,6 +177,45 @@ def compute(
     counts = _upsert(day, policy, tallies, keep=() if delays else DELAY_FIELDS)
     counts.update(roll_up(day, policy, every_unit=national))
     return counts
+
+
+def _store_delays(day: date) -> dict[int, dict]:
+    """The twelve-month delays of the nation and of each interregional direction, stored
+    as their pages show them (``DelaysSnapshot``), upserted. Returns the nation's figures
+    per service, which the service snapshots carry: one computation for both."""
+    since, until = last_twelve_months(day)
+    window = Measure.objects.filter(judgment_date__gte=since, judgment_date__lte=until)
+    computed_at = timezone.now()
+    nation, regions = regional_delay_figures(window, today=day)
+    rows = [
+        DelaysSnapshot(
+            day=day,
+            entity_type=EntityType.NATION,
+            entity_id=0,
+            figures=nation,
+            computed_at=computed_at,
+        ),
+        *(
+            DelaysSnapshot(
+                day=day,
+                entity_type=EntityType.INTERREGIONAL,
+                entity_id=unit_id,
+                interregional_unit_id=unit_id,
+                figures=figures,
+                computed_at=computed_at,
+            )
+            for unit_id, figures in regions.items()
+        ),
+    ]
+    DelaysSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["day", "entity_type", "entity_id"],
+        update_fields=["figures", "computed_at", "interregional_unit"],
+    )
+    # Only today's figures are read: a month is kept, for a look back at a recent day.
+    DelaysSnapshot.objects.filter(day__lt=day - timedelta(days=DELAYS_KEPT_DAYS)).delete()
+    return {line["id"]: line for line in nation["services"]}
 
 
 def _count_open_alerts(tallies, service_ids) -> None:

@@ -157,13 +157,17 @@ def delay_facts(measures, *, today: date, groups: dict, extra: tuple[str, ...] =
     )
 
 
-def custody_count(measures, *, today: date) -> int:
+def custody_population(measures, *, today: date):
     """The measures of the same population sentenced to persons in custody: counted apart
     (their clock starts at release), never inside the free-person delays."""
     _deadline, types = deadline_expression(today)
     return measures.filter(
         measure_type_id__in=types, judgment_date__lte=today, case__setting=CaseSetting.CLOSED
-    ).count()
+    )
+
+
+def custody_count(measures, *, today: date) -> int:
+    return custody_population(measures, today=today).count()
 
 
 def deadline_expression(today: date):

@@ -173,11 +173,12 @@ def test_the_computation_is_a_fixed_number_of_queries(reference, django_assert_m
     for _ in range(5):
         give(cpip(antenna=antenna), "high", "low", "moderate")
     # policy, agents, agent cases, agent measures, 3 × (measure mix, cases) for antenna,
-    # service and region, nation (1), labels (5), open alerts (4 levels + nation), delays
-    # per service (1), upsert (1–2) + savepoints.
-    with django_assert_max_num_queries(27):
+    # service and region, nation (1), labels (5), open alerts (4 levels + nation), delays of
+    # the nation, its directions and services (rules, figures, custody, names, stored, old
+    # days purged), upsert (1–2) + savepoints.
+    with django_assert_max_num_queries(31):
         snapshots.compute(day=DAY)
     for _ in range(10):
         give(cpip(antenna=antenna), "high", "low")
-    with django_assert_max_num_queries(27):
+    with django_assert_max_num_queries(31):
         snapshots.compute(day=DAY)

@@ -1,0 +1,131 @@
+"""The national and regional delays over the default twelve months: stored by the nightly
+job, read by the pages and the API, the same figures as the live computation. Expected
+numbers are worked out by hand in the comments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from reporting import indicators, snapshots
+from reporting.forms import ReportParams
+from reporting.models import DelaysSnapshot, EntityType
+from reporting.stats import last_twelve_months
+from tests.reporting.test_indicators import NOW, TODAY, period, sentenced
+
+DEFAULT = ReportParams(*last_twelve_months(TODAY))
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _night(world):
+    """Three measures judged 100 days ago beside the world's five (judged 40 days ago,
+    their deadline still running: pending): in the Rhône a first appointment on day 10
+    (within the 45 days) and one on day 50 (late); in Marseille one on day 5 (within)."""
+    sentenced(world, TODAY - timedelta(days=100), appointment=10)
+    sentenced(world, TODAY - timedelta(days=100), appointment=50)
+    sentenced(world, TODAY - timedelta(days=100), antenna=world.other_antenna, appointment=5)
+    snapshots.compute(day=TODAY)
+
+
+def test_the_night_stores_the_nation_and_each_region(frozen, world):
+    _night(world)
+
+    nation = DelaysSnapshot.objects.get(day=TODAY, entity_type=EntityType.NATION, entity_id=0)
+    # 8 measures: 2 within (days 10 and 5), 1 late (day 50), the world's 5 pending.
+    # Appointments 5, 10, 50: median the 2nd (10), 9th decile ceil(2.7) = 3rd (50).
+    assert nation.figures["total"] == {
+        "measures": 8,
+        "within": 2,
+        "late": 1,
+        "pending": 5,
+        "appointment_median": 10,
+        "appointment_p90": 50,
+        "contact_median": None,
+        "contact_p90": None,
+        "within_share": 66.7,
+    }
+    lyon_unit = world.service.interregional_unit_id
+    region = DelaysSnapshot.objects.get(
+        day=TODAY, entity_type=EntityType.INTERREGIONAL, entity_id=lyon_unit
+    )
+    # The Rhône alone: its 4 world measures and days 10 and 50.
+    assert (region.figures["total"]["measures"], region.figures["total"]["late"]) == (6, 1)
+    assert [s["label"] for s in region.figures["services"]] == ["SPIP du Rhône"]
+    # The service snapshots carry the same figures (one computation for both).
+    assert (
+        snapshots.WorkloadSnapshot.objects.get(
+            day=TODAY, entity_type="service", entity_id=world.service.pk
+        ).delay_measures
+        == 6
+    )
+
+
+def test_the_dap_and_the_disp_read_the_stored_figures_until_the_next_night(frozen, world):
+    _night(world)
+    # A measure recorded after the night's run: tomorrow's figures.
+    sentenced(world, TODAY - timedelta(days=100), appointment=20)
+
+    dap = indicators.delays(world.users["dap"], DEFAULT)
+    assert dap["stored_on"] == TODAY
+    assert dap["total"]["measures"] == 8
+    disp = indicators.delays(world.users["disp"], DEFAULT)
+    assert (disp["stored_on"], disp["total"]["measures"]) == (TODAY, 6)
+    # Any other period or a filter is computed live and counts it.
+    live = indicators.delays(world.users["dap"], period(TODAY - timedelta(days=120)))
+    assert (live["stored_on"], live["total"]["measures"]) == (None, 9)
+    narrowed = ReportParams(*last_twelve_months(TODAY), service_id=world.service.pk)
+    assert indicators.delays(world.users["dap"], narrowed)["total"]["measures"] == 7
+    # A director of a service always reads live figures.
+    dspip = indicators.delays(world.users["dspip"], DEFAULT)
+    assert (dspip["stored_on"], dspip["total"]["measures"]) == (None, 7)
+
+
+def test_stored_and_live_figures_are_the_same(frozen, world):
+    _night(world)
+    stored = indicators.delays(world.users["dap"], DEFAULT)
+    DelaysSnapshot.objects.all().delete()  # no night yet today: computed live
+    live = indicators.delays(world.users["dap"], DEFAULT)
+    assert live["stored_on"] is None
+    assert {**stored, "stored_on": None} == live
+    assert [m["label"] for m in live["months"]] == [m["label"] for m in stored["months"]]
+
+
+def test_the_stored_figures_are_scoped(frozen, world):
+    _night(world)
+    # Figures only, yet each reader their own: the DISP their region, the DAP every row.
+    assert DelaysSnapshot.objects.visible_to(world.users["dap"]).count() == len(
+        DelaysSnapshot.objects.all()
+    )
+    assert {r.entity_id for r in DelaysSnapshot.objects.visible_to(world.users["disp"])} == {
+        world.service.interregional_unit_id
+    }
+    for role in ("cpip", "dpip", "dspip", "bex"):
+        assert not DelaysSnapshot.objects.visible_to(world.users[role]).exists(), role
+
+
+def test_the_national_page_reads_them_in_a_few_queries(
+    frozen, world, client_for, django_assert_max_num_queries
+):
+    _night(world)
+    client = client_for(world.users["dap"])
+    with django_assert_max_num_queries(12):
+        page = client.get("/tableaux/delais/")
+    body = page.content.decode()
+    assert 'data-testid="stored-on"' in body
+    assert "15/06/2026" in body
+    # Several services: the antennas are behind the service filter (and in the exports).
+    assert 'data-testid="antennas-by-service"' in body
+    assert 'data-testid="delay-antennas"' not in body
+    export = b"".join(client.get("/tableaux/delais/", {"format": "csv"})).decode()
+    assert "Antenne" in export
+    # A service's director sees the antennas' table, live.
+    dspip = client_for(world.users["dspip"]).get("/tableaux/delais/").content.decode()
+    assert 'data-testid="delay-antennas"' in dspip
+    assert 'data-testid="stored-on"' not in dspip
