@@ -8,6 +8,7 @@ A run killed half-way leaves whole types done or untouched; the next run complet
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -96,8 +97,8 @@ def alert_type_refresh(alert_type: str, *, ctxs: list[Context], now: datetime) -
     # model instance per row (tens of thousands on a first run), each column prepared as
     # the model would.
     opened_at = _prepare("opened_at", now)
-    due_on = Alert._meta.get_field("due_on")
-    assert isinstance(due_on, models.DateField)
+    # A date column as the backend takes it (the field's own preparation, resolved once).
+    adapt_date = connection.ops.adapt_datefield_value
     new = [
         (
             alert_type,
@@ -106,7 +107,7 @@ def alert_type_refresh(alert_type: str, *, ctxs: list[Context], now: datetime) -
             f.agent_id,
             f.rule[:255],
             f.legal_reference[:120],
-            due_on.get_db_prep_save(f.due_on, connection),
+            adapt_date(f.due_on),
             f.measure_id,
             f.convocation_id,
             f.dedup_key,
@@ -171,6 +172,8 @@ def _insert_rows(rows: list[tuple], batch_size: int = 1000) -> int:
     fields = _fields()
     table = connection.ops.quote_name(Alert._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
+        return _copy_rows(rows, table, columns)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Within the backend's limit on bound parameters (SQLite's is the lower).
     batch_size = max(min(batch_size, connection.ops.bulk_batch_size(fields, rows)), 1)
@@ -187,6 +190,48 @@ def _insert_rows(rows: list[tuple], batch_size: int = 1000) -> int:
             )
             inserted += max(cursor.rowcount, 0)
     return inserted
+
+
+# From this many new alerts (a first run, a new rule), PostgreSQL takes them by COPY: the
+# statements of bound values cost 41 µs a row to send and parse (129,000 alerts: 5.4 s),
+# COPY and one INSERT … SELECT a fraction of that.
+COPY_FROM = 2000
+
+
+def _copy_rows(rows: list[tuple], table: str, columns: str) -> int:
+    """``_insert_rows`` on PostgreSQL: the rows copied into a scratch table of the same
+    columns, then inserted from it in one statement, skipping the alerts another run
+    opened meanwhile. The scratch table lives for the transaction."""
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_text(value) for value in row))
+        buffer.write("\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        # Names are the model's own; the values travel in COPY's text format.
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.new_alert")
+        scratch = f"CREATE TEMP TABLE new_alert ON COMMIT DROP AS SELECT {columns} FROM {table}"  # noqa: S608
+        cursor.execute(f"{scratch} WITH NO DATA")
+        cursor.copy_expert(f"COPY new_alert ({columns}) FROM STDIN", buffer)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM new_alert "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+        inserted = max(cursor.rowcount, 0)
+        cursor.execute("DROP TABLE new_alert")
+    return inserted
+
+
+def _copy_text(value) -> str:
+    """One prepared column value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 @transaction.atomic

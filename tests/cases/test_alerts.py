@@ -497,3 +497,64 @@ def test_late_start_due_dates_follow_each_service_calendar_on_the_same_judgment_
         **{case.pk: date(2025, 12, 26) for case in lyon_cases},
         **{case.pk: date(2025, 12, 29) for case in metz_cases},
     }
+
+
+def test_a_first_run_by_copy_opens_the_same_alerts_as_row_by_row(cpip, monkeypatch):
+    """From ``COPY_FROM`` new alerts PostgreSQL takes them by COPY: the same rows, their
+    texts whole (a tab, a backslash, a line break, quotes), the alerts already open skipped."""
+    from cases.alerts import services as alert_services
+
+    cases = [sp_case(cpip, date(2026, 1, 5)) for _ in range(3)]
+    with time_machine.travel(at(2026, 6, 1, 9), tick=False):
+        alerts_refresh(types=["no_next_appointment"])  # row by row: 3 alerts
+        expected = set(
+            Alert.objects.filter(closed_at__isnull=True).values_list(
+                "alert_type", "case_id", "agent_id", "rule", "due_on", "dedup_key"
+            )
+        )
+        assert len(expected) == 3
+        Alert.objects.all().delete()
+        copied = []
+        monkeypatch.setattr(alert_services, "COPY_FROM", 1)
+        real_copy = alert_services._copy_rows
+        monkeypatch.setattr(
+            alert_services,
+            "_copy_rows",
+            lambda rows, *args: copied.append(len(rows)) or real_copy(rows, *args),
+        )
+        alerts_refresh(types=["no_next_appointment"])
+        assert (
+            set(
+                Alert.objects.filter(closed_at__isnull=True).values_list(
+                    "alert_type", "case_id", "agent_id", "rule", "due_on", "dedup_key"
+                )
+            )
+            == expected
+        )
+        if _postgres():
+            assert copied == [3]
+        # Tricky text, and one alert already open: inserted once, text intact.
+        tricky = "Règle\tà « tabulation »\\ et\nretour 'quote'"
+        row = (
+            "contact_overdue",
+            "warning",
+            cases[0].pk,
+            cpip.pk,
+            tricky,
+            "",
+            date(2026, 6, 30),
+            None,
+            None,
+            f"case:{cases[0].pk}",
+            timezone.now(),
+            "",
+            False,
+        )
+        assert alert_services._insert_rows([row, row]) == 1
+        assert Alert.objects.get(alert_type="contact_overdue").rule == tricky
+
+
+def _postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
