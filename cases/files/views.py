@@ -32,7 +32,7 @@ from partners.conventions import follow_up_partners
 from partners.models import Referral
 from partners.presentencing import handover_candidates
 from partners.tig import attach_tig
-from spip.access import scope_for
+from spip.access import reading_person, scope_for
 from spip.audit import audit_page, audit_view, audit_write, get_visible_or_404
 from spip.choices import AuditAction, Role
 
@@ -80,7 +80,13 @@ TIMELINE_SHOWN = 40
 
 
 def case_context(request, case, interview_form=None) -> dict:
+    """Everything the case file shows, read under the scoping rule narrowed to the
+    person's readable files (``access.reading_person``: the rule's union planned once)."""
+    with reading_person(request.user, case.person_id):
+        return _case_context(request, case, interview_form)
 
+
+def _case_context(request, case, interview_form=None) -> dict:
     scope = scope_for(request.user)
     measures = measures_of_case(request.user, case)
     # A closed file (transferred, ended) is read, never written.
@@ -99,7 +105,9 @@ def case_context(request, case, interview_form=None) -> dict:
         "alerts": Alert.objects.visible_to(request.user)
         .filter(case=case, closed_at__isnull=True)
         .by_urgency(),
-        "interview_form": (interview_form or interview_form_for(case)) if writer else None,
+        "interview_form": (interview_form or interview_form_for(case, measures=measures))
+        if writer
+        else None,
         "follow_up_form": FollowUpForm(
             initial={
                 "version": case.version,

@@ -135,12 +135,27 @@ def _starts(slot):
     return slot.starts_at
 
 
-def interview_form_for(case, data=None, files=None):
+def interview_form_for(case, data=None, files=None, *, measures=None):
     """The interview form of ``case``: its obligations that need a proof, and whether a
-    next appointment is already booked."""
-    obligations = ImposedObligation.objects.filter(
-        measure__case=case, measure__actual_end_date__isnull=True, obligation_type__needs_proof=True
-    ).select_related("obligation_type")
+    next appointment is already booked. ``measures``: the case's measures already read
+    with their obligations (the case file's), not read again."""
+    if measures is None:
+        obligations = list(
+            ImposedObligation.objects.filter(
+                measure__case=case,
+                measure__actual_end_date__isnull=True,
+                obligation_type__needs_proof=True,
+            ).select_related("obligation_type")
+        )
+    else:
+        obligations = [
+            o
+            for m in measures
+            if m.actual_end_date is None
+            for o in m.obligations.all()
+            if o.obligation_type.needs_proof
+        ]
+    obligations.sort(key=lambda o: o.pk)
     has_next = Convocation.objects.filter(
         case=case, status=ConvocationStatus.BOOKED, starts_at__gt=timezone.now()
     ).exists()

@@ -70,3 +70,39 @@ def test_each_role_reads_its_files_and_those_received_each_once(spread, role, fi
     assert Case.objects.visible_to(user).count() == files
     assert Alert.objects.visible_to(user).count() == files
     assert Convocation.objects.visible_to(user).count() == (0 if role == "bex" else files)
+
+
+def test_reading_a_person_narrows_the_rule_to_their_readable_files_only(spread):
+    """The case file reads under the rule narrowed to the person's files the user reads:
+    the same rows for this person, none for anyone else, and the rule whole again after."""
+    from spip.access import reading_person
+
+    cpip = spread.users["cpip"]
+    other = spread.cases["other"]  # Marseille's, read through the transfer
+    before = set(Convocation.objects.visible_to(cpip).values_list("id", flat=True))
+    with reading_person(cpip, other.person_id) as ids:
+        # Their file the CPIP reads: Marseille's, through the transfer.
+        assert ids == [other.pk]
+        assert set(Convocation.objects.visible_to(cpip).values_list("case_id", flat=True)) == {
+            other.pk
+        }
+        assert Case.objects.visible_to(cpip).filter(pk=spread.cases["mine"].pk).count() == 0
+    assert set(Convocation.objects.visible_to(cpip).values_list("id", flat=True)) == before
+    # A user who reads none of the person's files reads nothing of them inside the block.
+    with reading_person(spread.users["cpip_a2"], other.person_id) as ids:
+        assert ids == []
+        assert not Alert.objects.visible_to(spread.users["cpip_a2"]).exists()
+
+
+def test_the_case_file_plans_the_rule_twice_whatever_it_shows(spread, client_for):
+    """Its dozen reads of the person's files filter on the list of their ids: the rule's
+    union appears in two statements (the file opened, the person's files listed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(spread.users["cpip"])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/dossiers/{spread.cases['mine'].pk}/")
+    assert page.status_code == 200
+    unions = [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]]
+    assert len(unions) == 2
