@@ -346,7 +346,12 @@ def pages() -> list[tuple[str, float, int]]:
         (dap, "National view: 103 services side by side (snapshots)", "/tableaux/services/"),
         (dap, "National staffing needs (snapshots)", "/tableaux/effectifs/"),
         (dap, "National missed convocations (12 months, live)", "/tableaux/absences/"),
-        (dap, "National delays (12 months, live)", "/tableaux/delais/"),
+        (dap, "National delays (12 months, stored by the night's job)", "/tableaux/delais/"),
+        (
+            dap,
+            "National delays, another period (the last 6 months, live)",
+            f"/tableaux/delais/?since={date.today() - timedelta(days=182):%Y-%m-%d}",
+        ),
         (
             dap,
             "National outcomes (12 months, live; no ended measure in the generated data)",
@@ -513,6 +518,143 @@ def load_rows(seconds: int, concurrencies: list[int]) -> list[tuple]:
     return rows
 
 
+def import_rows(persons: int) -> str | None:
+    """The caseload import benchmark (``scripts/bench_import.py``, its own database): its
+    table row."""
+    import subprocess
+
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "scripts" / "bench_import.py"), "--persons", str(persons)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"].removesuffix("_bench")},
+    ).stdout
+    rows = [line for line in done.splitlines() if line.startswith("| ")]
+    return rows[-1] if rows else None
+
+
+def _met(ok: bool | None) -> str:
+    return "—" if ok is None else ("yes" if ok else "**no**")
+
+
+def targets(jobs, page_rows, cpu, load, audit, imported) -> list[str]:
+    """The scale-out targets against this run's figures, each met or not, then what limits
+    the ones not met."""
+    lines = [
+        "",
+        "The targets of the scale-out work, against this run (the sections below give every",
+        "figure and how it was measured):",
+        "",
+        "| target | measured here | met? |",
+        "|---|---|---|",
+    ]
+    ratio = jobs["snapshot_ratio"]
+    if ratio is not None:
+        lines.append(
+            f"| snapshot job ≤ 1.5× its floor (same rows, asserted) | {ratio:.2f}× | {_met(ratio <= 1.5)} |"
+        )
+    longest = max(jobs["snapshots"], jobs["alerts_first"], jobs["alerts_rerun"])
+    lines.append(
+        f"| each job < 60 s | snapshots {jobs['snapshots']:.1f} s; alerts first run "
+        f"{jobs['alerts_first']:.1f} s ({jobs['opened']:,} alerts opened on deliberately untidy "
+        f"data), rerun {jobs['alerts_rerun']:.1f} s | {_met(longest < 60)} |"
+    )
+    ratios = [
+        (name, row["first"] / row["floor_first"], row["rerun"] / row["floor_rerun"])
+        for name, row in jobs["rules"].items()
+        if "floor_first" in row
+    ]
+    if ratios:
+        lines.append(
+            "| each alert rule ≤ 2× its floor (first run / rerun) | "
+            + "; ".join(f"{name} {first:.1f}× / {rerun:.1f}×" for name, first, rerun in ratios)
+            + f" | {_met(all(f <= 2 and r <= 2 for _n, f, r in ratios))} |"
+        )
+    budgets = (15, 25, 80, 15)
+    if cpu:
+        lines.append(
+            "| Python CPU: caseload ≤ 15 ms, case file ≤ 25, team dashboard ≤ 80, cases API ≤ 15 | "
+            + ", ".join(f"{c * 1000:.1f}" for _label, c, _w in cpu)
+            + " ms | "
+            + ", ".join(
+                f"{name} {_met(c * 1000 <= budget)}"
+                for name, (_label, c, _w), budget in zip(
+                    ("caseload", "case file", "team", "API"), cpu, budgets, strict=False
+                )
+            )
+            + " |"
+        )
+    if load:
+        at8 = {label: row for label, n, *row in load if n == 8}
+        floor = next((row for label, row in at8.items() if label.startswith("floor")), None)
+        pages = [label for label in at8 if not label.startswith("floor")]
+        if floor and len(pages) == 4:
+            caseload, casefile, team, api = (at8[label] for label in pages)
+            share = caseload[0] / floor[0]
+            lines.append(
+                f"| caseload ≥ 100 req/s and ≥ 50 % of the floor endpoint; p95 < 150 ms at 8 clients "
+                f"| {caseload[0]:.0f} req/s, {share:.0%} of the floor ({floor[0]:.0f} req/s); p95 "
+                f"{caseload[2]:.0f} ms | rate {_met(caseload[0] >= 100)}, share "
+                f"{_met(share >= 0.5)}, p95 {_met(caseload[2] < 150)} |"
+            )
+            lines.append(
+                f"| case file ≥ 60 req/s, team dashboard ≥ 20, cases API ≥ 100 (8 clients) "
+                f"| {casefile[0]:.0f}, {team[0]:.0f}, {api[0]:.0f} req/s | case file "
+                f"{_met(casefile[0] >= 60)}, team {_met(team[0] >= 20)}, API {_met(api[0] >= 100)} |"
+            )
+        errors = sum(row[-1] for row in load)
+        lines.append(f"| 0 errors under load | {errors} in all | {_met(errors == 0)} |")
+    if page_rows:
+        timed_pages = {label: seconds for label, seconds, _q in page_rows}
+        home = next(s for label, s in timed_pages.items() if label.startswith("DSPIP home"))
+        delays = next(
+            s for label, s in timed_pages.items() if label.startswith("National delays (12")
+        )
+        lines.append(
+            f"| DSPIP home and national delays < 100 ms | {home * 1000:.0f} ms and "
+            f"{delays * 1000:.0f} ms | {_met(home < 0.1 and delays < 0.1)} |"
+        )
+    purge = next((line for line in audit if line.startswith("| purge of the oldest month")), None)
+    if purge:
+        before, after = (cell.strip() for cell in purge.strip("|").split("|")[1:3])
+        lines.append(
+            f"| audit purge without a DELETE scan | {after} vs {before} | {_met('DROP' in after)} |"
+        )
+    if imported:
+        total = imported.strip("|").split("|")[-1].strip()
+        seconds = float(total.split()[1])
+        lines.append(f"| caseload import: 50,000 rows < 5 min | {total} | {_met(seconds < 300)} |")
+    lines += ["", *PLAN, ""]
+    return lines
+
+
+# What limits the targets not met, and what was done; the figures are this run's tables.
+PLAN = [
+    "**What limits the pages.**",
+    "- **The ceiling.** The floor endpoint (session, user, one query, through the same",
+    "  middleware) is what two cores serve at best. A page is that plus its own reads and",
+    "  rendering: 50 % of the floor means about 4–5 ms of CPU per page, Python and PostgreSQL",
+    "  together, where a Django page reading its scope, a dozen tables and writing its audit",
+    "  row costs several times that. Query counts are pinned in the tests; what remains is",
+    "  per-statement cost (Django compiling a query, PostgreSQL planning it, a millisecond",
+    "  each for the joined ones) and template rendering.",
+    "- **Done for this.** The scoping rule's union is compiled once per request; the case",
+    "  file reads under the rule narrowed to the person's readable files (planned twice per",
+    "  page instead of fifteen times); the caseload and the cases API render from values;",
+    "  the team dashboard asks since-when only of the overloaded; the national and regional",
+    "  delays read the night's stored figures; the first alert run copies its new alerts in",
+    "  bulk (COPY, one INSERT … SELECT).",
+    "- **Next, in order of expected gain:** the case file's reads merged further (its",
+    "  timeline's dozen small reads as one union of the person's events; the measures,",
+    "  transfers and reports read once for the page and the timeline); fewer joins in the",
+    "  file's first read (PostgreSQL plans its 7-table join in about 1.3 ms); the session",
+    "  and the user's scope served from Redis rather than three reads per request.",
+    "- **Past one machine,** the web tier scales out: replicas behind the proxy",
+    "  (ARCHITECTURE.md) multiply these figures by the cores given to them.",
+]
+
+
 def booking_rows() -> list[tuple[str, float, int]]:
     """Slot search over 60 days for an antenna with a published agenda, and one booking."""
     from datetime import time as t
@@ -566,6 +708,12 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8,32", help="wrk connections, comma-separated")
     parser.add_argument(
         "--jobs-only", action="store_true", help="the jobs and their floors, no pages"
+    )
+    parser.add_argument(
+        "--import-persons",
+        type=int,
+        default=40_000,
+        help="persons of the caseload import benchmark (40,000 make 50,000 rows; 0: none)",
     )
     args = parser.parse_args()
     backend = configure_database()
@@ -661,9 +809,7 @@ def main() -> None:
             floor_sql[alert_type] = sql
 
     ratio_time, levels = timed(snapshots.compute)
-    from reporting.stats import delays_for_snapshots
-
-    delays_time, _ = timed(lambda: delays_for_snapshots(None, date.today()))
+    delays_time, _ = timed(lambda: snapshots._store_delays(timezone.localdate()))
     load_only_time, _ = timed(lambda: snapshots.compute(delays=False))
     floor_time = None
     if postgres:
@@ -674,7 +820,6 @@ def main() -> None:
         print(f"Snapshot floor: {checked:,} rows equal to the job's.", flush=True)
 
     lines: list[str] = [
-        "# Benchmarks",
         "",
         f"Measured by `make bench` on {date.today():%Y-%m-%d}, {backend}, this machine (2 cores).",
         f"Data: {args.cases:,} open cases, {args.agents:,} CPIPs in 103 services, one measure per case,",
@@ -690,7 +835,7 @@ def main() -> None:
         "| job | time | notes |",
         "|---|---|---|",
         f"| workload snapshots, national (agents, antennas, services, regions, nation) | {ratio_time:.2f} s | upserts {sum(levels.values()):,} rows: loads, open alerts, measure mix, 12-month delays |",
-        f"| … of which the 12-month delays per service | {delays_time:.2f} s | one query: facts materialised once |",
+        f"| … of which the 12-month delays | {delays_time:.2f} s | one query for the nation, its directions and services, stored for their pages |",
         f"| the same without the delays (loads, alerts, mix: what a reassignment recomputes) | {load_only_time:.2f} s | |",
         *(
             [
@@ -739,10 +884,19 @@ def main() -> None:
         ]
     for alert_type, sql in floor_sql.items():
         lines += ["", f"### The {alert_type} floor", "", "```sql", sql.strip(), "```"]
+    jobs = {
+        "snapshot_ratio": load_only_time / floor_time if floor_time else None,
+        "snapshots": ratio_time,
+        "alerts_first": first_alerts,
+        "alerts_rerun": rerun_time,
+        "opened": opened_total,
+        "rules": rule_rows,
+    }
     if args.jobs_only:
         lines.append("")
-        Path(args.output).write_text("\n".join(lines), encoding="utf-8")
-        print("\n".join(lines))
+        report = ["# Benchmarks", *targets(jobs, [], [], [], [], None), *lines]
+        Path(args.output).write_text("\n".join(report), encoding="utf-8")
+        print("\n".join(report))
         return
     page_rows = pages()
     cpu = cpu_rows()
@@ -791,10 +945,30 @@ def main() -> None:
         for label, seconds, queries in booking_rows()
     ]
     lines.append("")
+    audit: list[str] = []
     if connection.vendor == "postgresql" and args.audit_rows:
-        lines += audit_benchmark(args.audit_rows)
-    Path(args.output).write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+        audit = audit_benchmark(args.audit_rows)
+        lines += audit
+    imported = import_rows(args.import_persons) if postgres and args.import_persons else None
+    if imported:
+        lines += [
+            "## Caseload import",
+            "",
+            "`scripts/bench_import.py` on a database of its own: a file of fictitious persons for",
+            "one service, checked (dry run), imported, then the same file checked again.",
+            "",
+            "| file | dry run | import | again | total |",
+            "|---|---|---|---|---|",
+            imported,
+            "",
+        ]
+    report = [
+        "# Benchmarks",
+        *targets(jobs, page_rows, cpu, load, audit, imported),
+        *lines,
+    ]
+    Path(args.output).write_text("\n".join(report), encoding="utf-8")
+    print("\n".join(report))
     print(f"Open alerts: {Alert.objects.filter(closed_at__isnull=True).count():,}")
 
 
