@@ -163,6 +163,8 @@ def compute(
 
     _count_open_alerts(tallies, service_ids)
     if delays:
+        # A service's recompute refreshes its own row's delays; the stored national and
+        # regional pages (``DelaysSnapshot``) wait for the next national run.
         by_service = _store_delays(day) if national else delays_for_snapshots(service_ids, day)
         for service_id, figures in by_service.items():
             tallies[(EntityType.SERVICE, service_id)].extra.update(
@@ -214,7 +216,7 @@ def _store_delays(day: date) -> dict[int, dict]:
         update_fields=["figures", "computed_at", "interregional_unit"],
     )
     # Only today's figures are read: a month is kept, for a look back at a recent day.
-    DelaysSnapshot.objects.filter(day__lt=day - timedelta(days=DELAYS_KEPT_DAYS)).delete()
+    DelaysSnapshot.objects.filter(day__lte=day - timedelta(days=DELAYS_KEPT_DAYS)).delete()
     return {line["id"]: line for line in nation["services"]}
 
 

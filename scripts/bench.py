@@ -527,11 +527,14 @@ def import_rows(persons: int) -> str | None:
         [sys.executable, str(ROOT / "scripts" / "bench_import.py"), "--persons", str(persons)],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         env={**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"].removesuffix("_bench")},
-    ).stdout
-    rows = [line for line in done.splitlines() if line.startswith("| ")]
-    return rows[-1] if rows else None
+    )
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    if done.returncode or not rows:  # the rest of the report is kept
+        print(done.stderr[-2000:], flush=True)
+        return f"| {persons:,} persons | failed (exit {done.returncode}) | | | |"
+    return rows[-1]
 
 
 def _met(ok: bool | None) -> str:
@@ -552,7 +555,8 @@ def targets(jobs, page_rows, cpu, load, audit, imported) -> list[str]:
     ratio = jobs["snapshot_ratio"]
     if ratio is not None:
         lines.append(
-            f"| snapshot job ≤ 1.5× its floor (same rows, asserted) | {ratio:.2f}× | {_met(ratio <= 1.5)} |"
+            f"| snapshot job ≤ 1.5× its floor (same rows, asserted; without the delays, as a "
+            f"reassignment recomputes) | {ratio:.2f}× | {_met(ratio <= 1.5)} |"
         )
     longest = max(jobs["snapshots"], jobs["alerts_first"], jobs["alerts_rerun"])
     lines.append(
@@ -611,9 +615,15 @@ def targets(jobs, page_rows, cpu, load, audit, imported) -> list[str]:
         delays = next(
             s for label, s in timed_pages.items() if label.startswith("National delays (12")
         )
+        live = next(
+            (s for label, s in timed_pages.items() if label.startswith("National delays, another")),
+            None,
+        )
         lines.append(
-            f"| DSPIP home and national delays < 100 ms | {home * 1000:.0f} ms and "
-            f"{delays * 1000:.0f} ms | {_met(home < 0.1 and delays < 0.1)} |"
+            f"| DSPIP home and national delays (read from the night's figures) < 100 ms "
+            f"| {home * 1000:.0f} ms and {delays * 1000:.0f} ms"
+            + (f" (another period, computed live: {live * 1000:.0f} ms)" if live else "")
+            + f" | {_met(home < 0.1 and delays < 0.1)} |"
         )
     purge = next((line for line in audit if line.startswith("| purge of the oldest month")), None)
     if purge:

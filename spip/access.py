@@ -374,21 +374,26 @@ def reading_person(user, person_id: int) -> Iterator[list[int]]:
     """A page about one person (the case file): within the block, the files the rule
     lets the user read are those of this person it lets them read, fetched once here
     through the rule itself, and every rule built on ``case_q`` filters on that list of
-    ids. The same rows for anything about this person, none for anything else: a case
-    file reads a dozen models of the person's files, and each would otherwise plan the
-    rule's union again (about 1.4 ms of PostgreSQL's time each). Yields the ids."""
+    ids. The same rows for anything about this person (rules with other branches, a
+    transfer's services, keep them), never more than the rule gives: a case file reads a
+    dozen models of the person's files, and each would otherwise plan the rule's union
+    again (about 1.4 ms of PostgreSQL's time each). Yields the ids; blocks may nest."""
     Case = _model("cases.Case")
-    saved = user.__dict__.pop("_spip_case_q", None)
-    ids = list(
-        Case.objects.visible_to(user).filter(person_id=person_id).values_list("id", flat=True)
-    )
-    user.__dict__["_spip_case_ids"] = ids
-    user.__dict__["_spip_case_q"] = {}
+    saved_q = user.__dict__.pop("_spip_case_q", None)
+    saved_ids = user.__dict__.pop("_spip_case_ids", None)
     try:
+        # The whole rule (no narrowing of an enclosing block), then this person.
+        ids = list(
+            Case.objects.visible_to(user).filter(person_id=person_id).values_list("id", flat=True)
+        )
+        user.__dict__["_spip_case_ids"] = ids
+        user.__dict__["_spip_case_q"] = {}
         yield ids
     finally:
-        del user.__dict__["_spip_case_ids"]
-        user.__dict__["_spip_case_q"] = saved if saved is not None else {}
+        user.__dict__.pop("_spip_case_ids", None)
+        if saved_ids is not None:
+            user.__dict__["_spip_case_ids"] = saved_ids
+        user.__dict__["_spip_case_q"] = saved_q if saved_q is not None else {}
 
 
 def _case_q(user, prefix: str) -> Q:

@@ -212,7 +212,9 @@ def _copy_rows(rows: list[tuple], table: str, columns: str) -> int:
         cursor.execute("DROP TABLE IF EXISTS pg_temp.new_alert")
         scratch = f"CREATE TEMP TABLE new_alert ON COMMIT DROP AS SELECT {columns} FROM {table}"  # noqa: S608
         cursor.execute(f"{scratch} WITH NO DATA")
-        cursor.copy_expert(f"COPY new_alert ({columns}) FROM STDIN", buffer)
+        # psycopg2's COPY (the project pins psycopg2): errors as Django's, like execute's.
+        with connection.wrap_database_errors:
+            cursor.copy_expert(f"COPY new_alert ({columns}) FROM STDIN", buffer)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM new_alert "  # noqa: S608
             "ON CONFLICT DO NOTHING"

@@ -507,11 +507,7 @@ def test_a_first_run_by_copy_opens_the_same_alerts_as_row_by_row(cpip, monkeypat
     cases = [sp_case(cpip, date(2026, 1, 5)) for _ in range(3)]
     with time_machine.travel(at(2026, 6, 1, 9), tick=False):
         alerts_refresh(types=["no_next_appointment"])  # row by row: 3 alerts
-        expected = set(
-            Alert.objects.filter(closed_at__isnull=True).values_list(
-                "alert_type", "case_id", "agent_id", "rule", "due_on", "dedup_key"
-            )
-        )
+        expected = set(Alert.objects.filter(closed_at__isnull=True).values_list(*COLUMNS))
         assert len(expected) == 3
         Alert.objects.all().delete()
         copied = []
@@ -523,18 +519,11 @@ def test_a_first_run_by_copy_opens_the_same_alerts_as_row_by_row(cpip, monkeypat
             lambda rows, *args: copied.append(len(rows)) or real_copy(rows, *args),
         )
         alerts_refresh(types=["no_next_appointment"])
-        assert (
-            set(
-                Alert.objects.filter(closed_at__isnull=True).values_list(
-                    "alert_type", "case_id", "agent_id", "rule", "due_on", "dedup_key"
-                )
-            )
-            == expected
-        )
+        assert set(Alert.objects.filter(closed_at__isnull=True).values_list(*COLUMNS)) == expected
         if _postgres():
             assert copied == [3]
         # Tricky text, and one alert already open: inserted once, text intact.
-        tricky = "Règle\tà « tabulation »\\ et\nretour 'quote'"
+        tricky = "Règle\tà « tabulation »\\ et\nretour\r 'quote' \\N"
         row = (
             "contact_overdue",
             "warning",
@@ -551,10 +540,50 @@ def test_a_first_run_by_copy_opens_the_same_alerts_as_row_by_row(cpip, monkeypat
             False,
         )
         assert alert_services._insert_rows([row, row]) == 1
-        assert Alert.objects.get(alert_type="contact_overdue").rule == tricky
+        stored = Alert.objects.get(alert_type="contact_overdue")
+        assert (stored.rule, stored.due_on, stored.severity) == (
+            tricky,
+            date(2026, 6, 30),
+            "warning",
+        )
+        assert stored.opened_at == timezone.now()
+
+
+# Every column a finding writes.
+COLUMNS = (
+    "alert_type",
+    "severity",
+    "case_id",
+    "agent_id",
+    "rule",
+    "legal_reference",
+    "due_on",
+    "measure_id",
+    "convocation_id",
+    "dedup_key",
+    "opened_at",
+    "snooze_reason",
+    "without_referent",
+)
 
 
 def _postgres() -> bool:
     from django.db import connection
 
     return connection.vendor == "postgresql"
+
+
+def test_copy_text_writes_each_value_as_copy_reads_it():
+    """COPY's text format, by hand: NULL as \\N, booleans t/f, dates and aware datetimes in
+    ISO form with their offset, and in text the backslash, tab, line feed and carriage
+    return escaped (the backslash first)."""
+    from cases.alerts.services import _copy_text
+
+    assert _copy_text(None) == "\\N"
+    assert _copy_text(True) == "t"
+    assert _copy_text(False) == "f"
+    assert _copy_text(42) == "42"
+    assert _copy_text(date(2026, 6, 30)) == "2026-06-30"
+    assert _copy_text(at(2026, 6, 1, 9, tz=NOUMEA)) == "2026-06-01T09:00:00+11:00"
+    assert _copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    assert _copy_text("\\N") == "\\\\N"  # a text that reads \N stays text

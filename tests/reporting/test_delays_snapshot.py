@@ -4,7 +4,7 @@ numbers are worked out by hand in the comments."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -13,7 +13,7 @@ from reporting import indicators, snapshots
 from reporting.forms import ReportParams
 from reporting.models import DelaysSnapshot, EntityType
 from reporting.stats import last_twelve_months
-from tests.reporting.test_indicators import NOW, TODAY, period, sentenced
+from tests.reporting.test_indicators import NOW, PARIS, TODAY, period, sentenced
 
 DEFAULT = ReportParams(*last_twelve_months(TODAY))
 
@@ -129,3 +129,77 @@ def test_the_national_page_reads_them_in_a_few_queries(
     dspip = client_for(world.users["dspip"]).get("/tableaux/delais/").content.decode()
     assert 'data-testid="delay-antennas"' in dspip
     assert 'data-testid="stored-on"' not in dspip
+
+
+def test_a_regions_stored_figures_are_its_live_ones(frozen, world):
+    """The DISP's row against the DISP's live page, on data that exercises each part: two
+    services of the direction, custody apart, a first interview, two months of judgment."""
+    from cases.models import Interview
+    from spip.models import Prison, Service
+    from tests.factories import AntennaFactory, CaseFactory, MeasureFactory
+
+    neighbour = (
+        Service.objects.filter(interregional_unit_id=world.service.interregional_unit_id)
+        .exclude(pk=world.service.pk)
+        .order_by("code")
+        .first()
+    )
+    assert neighbour is not None
+    elsewhere = AntennaFactory(service=neighbour, name="Antenne voisine")
+    seen = sentenced(world, TODAY - timedelta(days=100), antenna=elsewhere, appointment=12)
+    Interview.objects.create(
+        case=seen,
+        agent=world.agents["cpip"],
+        held_at=datetime(2026, 3, 25, 10, tzinfo=PARIS),  # day 18 after 7 March
+        kind="office",
+        duration_minutes=30,
+        attendance="present",
+    )
+    from cases.files.contacts import first_contact_refresh
+
+    first_contact_refresh(case_ids=[seen.pk])
+    sentenced(world, TODAY - timedelta(days=70), appointment=30)
+    prison = Prison.objects.create(
+        name="Maison d'arrêt de Lyon-Corbas", kind="ma", service=world.service, city="Corbas"
+    )
+    custody = CaseFactory(
+        antenna=world.antenna, referent=world.agents["cpip"], setting="mf", prison=prison
+    )
+    MeasureFactory(case=custody, judgment_date=TODAY - timedelta(days=70), court=world.court)
+    snapshots.compute(day=TODAY)
+
+    stored = indicators.delays(world.users["disp"], DEFAULT)
+    DelaysSnapshot.objects.all().delete()
+    live = indicators.delays(world.users["disp"], DEFAULT)
+    assert stored["stored_on"] == TODAY
+    assert {**stored, "stored_on": None} == live
+    # By hand: the Rhône's 4 world measures and day 30, the neighbour's day 12 (met on
+    # day 18); custody apart: 1. Two services, the antennas of both, three months.
+    assert live["total"]["measures"] == 6
+    assert live["custody"] == 1
+    assert live["total"]["contact_median"] == 18
+    assert [s["label"] for s in live["services"]] == sorted(["SPIP du Rhône", neighbour.name])
+    assert "Antenne voisine" in [a["label"] for a in live["antennas"]]
+    assert len(live["months"]) == 3
+
+
+def test_the_stored_figures_keep_a_month(frozen, world):
+    _night(world)
+    DelaysSnapshot.objects.create(
+        day=TODAY - timedelta(days=40),
+        entity_type=EntityType.NATION,
+        entity_id=0,
+        figures={},
+        computed_at=NOW,
+    )
+    DelaysSnapshot.objects.create(
+        day=TODAY - timedelta(days=30),
+        entity_type=EntityType.NATION,
+        entity_id=0,
+        figures={},
+        computed_at=NOW,
+    )
+    snapshots.compute(day=TODAY)
+    assert sorted(
+        DelaysSnapshot.objects.filter(entity_type=EntityType.NATION).values_list("day", flat=True)
+    ) == [TODAY - timedelta(days=30), TODAY]

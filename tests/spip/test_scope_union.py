@@ -106,3 +106,19 @@ def test_the_case_file_plans_the_rule_twice_whatever_it_shows(spread, client_for
     assert page.status_code == 200
     unions = [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]]
     assert len(unions) == 2
+
+
+def test_reading_person_blocks_nest(spread):
+    """An inner block reads its person through the whole rule, and leaves the outer
+    block's narrowing as it found it."""
+    from spip.access import reading_person
+
+    dspip = spread.users["dspip"]
+    mine, colleague = spread.cases["mine"], spread.cases["colleague"]
+    with reading_person(dspip, mine.person_id) as outer:
+        assert outer == [mine.pk]
+        with reading_person(dspip, colleague.person_id) as inner:
+            assert inner == [colleague.pk]
+            assert list(Case.objects.visible_to(dspip).values_list("id", flat=True)) == inner
+        assert list(Case.objects.visible_to(dspip).values_list("id", flat=True)) == outer
+    assert Case.objects.visible_to(dspip).count() == 6
