@@ -144,7 +144,11 @@ DELAYS = Table(
     (_("Niveau"), _("Entité"), *_DELAY_HEADERS),
     lambda data: [
         *((_("Service"), s["label"], *_delay_cells(s)) for s in data["services"]),
-        *((_("Antenne"), a["label"], *_delay_cells(a)) for a in data["antennas"]),
+        *(
+            (_("Antenne"), f"{a['label']} — {a['service']}" if a.get("service") else a["label"])
+            + _delay_cells(a)
+            for a in data["antennas"]
+        ),
         *((_("Mois"), m["month"], *_delay_cells(m)) for m in data["months"]),
     ],
 )

@@ -56,14 +56,16 @@ def delays(user, params: ReportParams) -> dict:
     today = timezone.localdate()
     stored = _stored(user, params, today)
     if stored is not None:
-        return _with_month_labels({**stored.figures, "stored_on": stored.day})
+        return _with_month_labels(
+            {**stored.figures, "stored_on": stored.day, "stored_at": stored.computed_at}
+        )
     figures = delay_figures(
         _measure_population(user, params),
         today=today,
         services=Service.objects.visible_to(user),
         antennas=Antenna.objects.visible_to(user),
     )
-    return _with_month_labels({**figures, "stored_on": None})
+    return _with_month_labels({**figures, "stored_on": None, "stored_at": None})
 
 
 def _stored(user, params: ReportParams, today: date) -> DelaysSnapshot | None:
@@ -116,9 +118,12 @@ def delay_figures(measures, *, today: date, services, antennas) -> dict:
         service_names=dict(
             services.filter(pk__in=list(summary["service"])).values_list("pk", "name")
         ),
-        antenna_names=dict(
-            antennas.filter(pk__in=list(summary["antenna"])).values_list("pk", "name")
-        ),
+        antenna_names={
+            pk: (name, service)
+            for pk, name, service in antennas.filter(pk__in=list(summary["antenna"])).values_list(
+                "pk", "name", "service__name"
+            )
+        },
     )
 
 
@@ -145,9 +150,9 @@ def regional_delay_figures(measures, *, today: date) -> tuple[dict, dict[int, di
         for pk, name, unit_id in Service.objects.values_list("pk", "name", "interregional_unit_id")
     }
     antenna_unit = {
-        pk: (name, unit_id)
-        for pk, name, unit_id in Antenna.objects.values_list(
-            "pk", "name", "service__interregional_unit_id"
+        pk: (name, unit_id, service)
+        for pk, name, unit_id, service in Antenna.objects.values_list(
+            "pk", "name", "service__interregional_unit_id", "service__name"
         )
     }
 
@@ -156,7 +161,7 @@ def regional_delay_figures(measures, *, today: date) -> tuple[dict, dict[int, di
             return {
                 pk: line
                 for pk, line in rows.items()
-                if unit_id is None or owners.get(pk, ("", None))[1] == unit_id
+                if unit_id is None or owners.get(pk, ("", None, ""))[1] == unit_id
             }
 
         by_month = (
@@ -175,7 +180,9 @@ def regional_delay_figures(measures, *, today: date) -> tuple[dict, dict[int, di
             by_antenna=mine(summary["antenna"], antenna_unit),
             by_month=by_month,
             service_names={pk: name for pk, (name, _unit) in service_unit.items()},
-            antenna_names={pk: name for pk, (name, _unit) in antenna_unit.items()},
+            antenna_names={
+                pk: (name, service) for pk, (name, _unit, service) in antenna_unit.items()
+            },
         )
 
     units = sorted({unit_id for _name, unit_id in service_unit.values()})
@@ -195,9 +202,15 @@ def _assemble(
             ),
             key=lambda line: line["label"],
         ),
+        # An antenna's name is its town's: its service tells two of them apart nationally.
         "antennas": sorted(
             (
-                {"id": pk, "label": antenna_names.get(pk, "—"), **figures}
+                {
+                    "id": pk,
+                    "label": antenna_names.get(pk, ("—", ""))[0],
+                    "service": antenna_names.get(pk, ("—", ""))[1],
+                    **figures,
+                }
                 for pk, figures in by_antenna.items()
             ),
             key=lambda line: line["label"],

@@ -93,7 +93,7 @@ def test_stored_and_live_figures_are_the_same(frozen, world):
     DelaysSnapshot.objects.all().delete()  # no night yet today: computed live
     live = indicators.delays(world.users["dap"], DEFAULT)
     assert live["stored_on"] is None
-    assert {**stored, "stored_on": None} == live
+    assert {**stored, "stored_on": None, "stored_at": None} == live
     assert [m["label"] for m in live["months"]] == [m["label"] for m in stored["months"]]
 
 
@@ -119,12 +119,13 @@ def test_the_national_page_reads_them_in_a_few_queries(
         page = client.get("/tableaux/delais/")
     body = page.content.decode()
     assert 'data-testid="stored-on"' in body
-    assert "15/06/2026" in body
+    assert "15 juin 2026 à 12:00" in body
     # Several services: the antennas are behind the service filter (and in the exports).
     assert 'data-testid="antennas-by-service"' in body
     assert 'data-testid="delay-antennas"' not in body
     export = b"".join(client.get("/tableaux/delais/", {"format": "csv"})).decode()
-    assert "Antenne" in export
+    # Each antenna with its service: two towns' antennas share a name across the nation.
+    assert f"Antenne;{world.antenna.name} — SPIP du Rhône;" in export
     # A service's director sees the antennas' table, live.
     dspip = client_for(world.users["dspip"]).get("/tableaux/delais/").content.decode()
     assert 'data-testid="delay-antennas"' in dspip
@@ -172,7 +173,7 @@ def test_a_regions_stored_figures_are_its_live_ones(frozen, world):
     DelaysSnapshot.objects.all().delete()
     live = indicators.delays(world.users["disp"], DEFAULT)
     assert stored["stored_on"] == TODAY
-    assert {**stored, "stored_on": None} == live
+    assert {**stored, "stored_on": None, "stored_at": None} == live
     # By hand: the Rhône's 4 world measures and day 30, the neighbour's day 12 (met on
     # day 18); custody apart: 1. Two services, the antennas of both, three months.
     assert live["total"]["measures"] == 6
