@@ -37,12 +37,31 @@ class WorkloadSnapshotQuerySet(access.ScopedQuerySet):
         return self.filter(access.snapshot_statistics_q(user))
 
 
-class WorkloadSnapshot(models.Model):
-    """One row per entity per day, upserted: rerunning the same day changes nothing."""
+class EntityDay(models.Model):
+    """What every nightly figure row is keyed by: a day, a level of the organisation and
+    the entity at that level (one row each, upserted), its direction, and when it was
+    computed."""
 
     day = models.DateField(_("jour"))
     entity_type = models.CharField(_("niveau"), max_length=14, choices=EntityType.choices)
     entity_id = models.BigIntegerField(_("identifiant"), help_text=_("0 pour le niveau national."))
+    interregional_unit = models.ForeignKey(
+        "spip.InterregionalUnit",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("direction interrégionale"),
+    )
+    computed_at = models.DateTimeField(_("calculé le"))
+
+    class Meta:
+        abstract = True
+
+
+class WorkloadSnapshot(EntityDay):
+    """One row per entity per day, upserted: rerunning the same day changes nothing."""
+
     label = models.CharField(_("libellé"), max_length=200)
     # Denormalised owners, for scoping and drill-down.
     agent = models.ForeignKey(
@@ -58,14 +77,6 @@ class WorkloadSnapshot(models.Model):
     )
     service = models.ForeignKey(
         "spip.Service", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    interregional_unit = models.ForeignKey(
-        "spip.InterregionalUnit",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("direction interrégionale"),
     )
     policy = models.ForeignKey(
         WorkloadPolicy,
@@ -118,7 +129,6 @@ class WorkloadSnapshot(models.Model):
     delay_p90_days = models.PositiveIntegerField(
         _("délai 9e décile (jours)"), null=True, blank=True
     )
-    computed_at = models.DateTimeField(_("calculé le"))
 
     objects = WorkloadSnapshotQuerySet.as_manager()
 
@@ -154,25 +164,13 @@ class DelaysSnapshotQuerySet(access.ScopedQuerySet):
     rule = staticmethod(access.delays_snapshot_q)
 
 
-class DelaysSnapshot(models.Model):
+class DelaysSnapshot(EntityDay):
     """The delays page's figures for the last twelve months, as the nightly job computed
     them for the nation and for each interregional direction (the national and regional
     pages read them instead of recomputing 250,000 measures' deadlines on each visit).
     Only figures: measures counted, medians, shares, per service, antenna and month."""
 
-    day = models.DateField(_("jour"))
-    entity_type = models.CharField(_("niveau"), max_length=14, choices=EntityType.choices)
-    entity_id = models.BigIntegerField(_("identifiant"), help_text=_("0 pour le niveau national."))
-    interregional_unit = models.ForeignKey(
-        "spip.InterregionalUnit",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("direction interrégionale"),
-    )
     figures = models.JSONField(_("chiffres"))
-    computed_at = models.DateTimeField(_("calculé le"))
 
     objects = DelaysSnapshotQuerySet.as_manager()
 

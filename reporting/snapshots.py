@@ -33,7 +33,7 @@ from cases.workload.selectors import (
 from measures.models import Measure
 from reporting.indicators.delays import regional_delay_figures
 from reporting.models import COUNT_FIELDS, DelaysSnapshot, EntityType, WorkloadSnapshot
-from reporting.stats import delays_for_snapshots, last_twelve_months
+from reporting.stats import delays_for_snapshots, judged_in_last_twelve_months
 from spip.models import Agent, Antenna, InterregionalUnit, Service
 
 SNAPSHOT_EXTRA_DEFAULTS: dict[str, Any] = {
@@ -185,10 +185,8 @@ def _store_delays(day: date) -> dict[int, dict]:
     """The twelve-month delays of the nation and of each interregional direction, stored
     as their pages show them (``DelaysSnapshot``), upserted. Returns the nation's figures
     per service, which the service snapshots carry: one computation for both."""
-    since, until = last_twelve_months(day)
-    window = Measure.objects.filter(judgment_date__gte=since, judgment_date__lte=until)
     computed_at = timezone.now()
-    nation, regions = regional_delay_figures(window, today=day)
+    nation, regions = regional_delay_figures(judged_in_last_twelve_months(day), today=day)
     rows = [
         DelaysSnapshot(
             day=day,

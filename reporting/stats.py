@@ -361,10 +361,17 @@ def delay_summary(facts, levels) -> dict[str, dict]:
     return summary
 
 
-def delays_for_snapshots(service_ids: list[int] | None, day: date) -> dict[int, dict]:
-    """Twelve months of delays per service, for the nightly snapshots (no user: the job)."""
+def judged_in_last_twelve_months(day: date):
+    """The measures the nightly delays count (no user: the job): those judged in the last
+    twelve months up to ``day``."""
     since, until = last_twelve_months(day)
-    measures = Measure.objects.filter(judgment_date__gte=since, judgment_date__lte=until)
+    return Measure.objects.filter(judgment_date__gte=since, judgment_date__lte=until)
+
+
+def delays_for_snapshots(service_ids: list[int] | None, day: date) -> dict[int, dict]:
+    """Twelve months of delays per service, for a service's snapshots recomputed alone
+    (the national run takes them from ``regional_delay_figures``)."""
+    measures = judged_in_last_twelve_months(day)
     if service_ids is not None:
         measures = measures.filter(case__service_id__in=service_ids)
     levels = {"service": F("case__service_id")}

@@ -317,24 +317,22 @@ def _date_problems(m: dict, *, stored: bool = False) -> list[tuple[str, str]]:
     problems = []
     if start and judgment and start < judgment:
         problems.append(("date_debut", _("La mesure ne peut pas commencer avant le jugement.")))
-    if start and m["planned_end_date"] and m["planned_end_date"] < start:
-        problems.append(
-            (
-                "date_fin_prevue",
-                _("La fin prévue doit suivre le début enregistré.")
-                if stored
-                else _("La fin prévue doit suivre le début."),
-            )
-        )
-    if start and m["actual_end_date"] and m["actual_end_date"] < start:
-        problems.append(
-            (
-                "date_fin",
-                _("La fin effective doit suivre le début enregistré.")
-                if stored
-                else _("La fin effective doit suivre le début."),
-            )
-        )
+    for column, name, plain, recorded in (
+        (
+            "date_fin_prevue",
+            "planned_end_date",
+            _("La fin prévue doit suivre le début."),
+            _("La fin prévue doit suivre le début enregistré."),
+        ),
+        (
+            "date_fin",
+            "actual_end_date",
+            _("La fin effective doit suivre le début."),
+            _("La fin effective doit suivre le début enregistré."),
+        ),
+    ):
+        if start and m[name] and m[name] < start:
+            problems.append((column, recorded if stored else plain))
     if bool(m["actual_end_date"]) != bool(m["end_reason"]):
         problems.append(
             (

@@ -156,6 +156,9 @@ def regional_delay_figures(measures, *, today: date) -> tuple[dict, dict[int, di
         )
     }
 
+    service_names = {pk: name for pk, (name, _unit) in service_unit.items()}
+    antenna_names = {pk: (name, service) for pk, (name, _unit, service) in antenna_unit.items()}
+
     def figures(unit_id: int | None) -> dict:
         def mine(rows: dict, owners: dict) -> dict:
             return {
@@ -179,10 +182,8 @@ def regional_delay_figures(measures, *, today: date) -> tuple[dict, dict[int, di
             by_service=mine(summary["service"], service_unit),
             by_antenna=mine(summary["antenna"], antenna_unit),
             by_month=by_month,
-            service_names={pk: name for pk, (name, _unit) in service_unit.items()},
-            antenna_names={
-                pk: (name, service) for pk, (name, _unit, service) in antenna_unit.items()
-            },
+            service_names=service_names,
+            antenna_names=antenna_names,
         )
 
     units = sorted({unit_id for _name, unit_id in service_unit.values()})
@@ -204,15 +205,7 @@ def _assemble(
         ),
         # An antenna's name is its town's: its service tells two of them apart nationally.
         "antennas": sorted(
-            (
-                {
-                    "id": pk,
-                    "label": antenna_names.get(pk, ("—", ""))[0],
-                    "service": antenna_names.get(pk, ("—", ""))[1],
-                    **figures,
-                }
-                for pk, figures in by_antenna.items()
-            ),
+            (_antenna_line(pk, antenna_names, figures) for pk, figures in by_antenna.items()),
             key=lambda line: line["label"],
         ),
         "months": [
@@ -220,6 +213,11 @@ def _assemble(
             for key, figures in sorted(by_month.items())
         ],
     }
+
+
+def _antenna_line(pk: int, names: dict, figures: dict) -> dict:
+    label, service = names.get(pk, ("—", ""))
+    return {"id": pk, "label": label, "service": service, **figures}
 
 
 def _with_month_labels(figures: dict) -> dict:

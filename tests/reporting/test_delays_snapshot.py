@@ -100,9 +100,10 @@ def test_stored_and_live_figures_are_the_same(frozen, world):
 def test_the_stored_figures_are_scoped(frozen, world):
     _night(world)
     # Figures only, yet each reader their own: the DISP their region, the DAP every row.
-    assert DelaysSnapshot.objects.visible_to(world.users["dap"]).count() == len(
-        DelaysSnapshot.objects.all()
-    )
+    dap_rows = DelaysSnapshot.objects.visible_to(world.users["dap"])
+    assert dap_rows.filter(entity_type=EntityType.NATION).count() == 1
+    assert dap_rows.filter(entity_id=world.other_service.interregional_unit_id).count() == 1
+    assert dap_rows.count() == DelaysSnapshot.objects.count()
     assert {r.entity_id for r in DelaysSnapshot.objects.visible_to(world.users["disp"])} == {
         world.service.interregional_unit_id
     }
@@ -186,20 +187,14 @@ def test_a_regions_stored_figures_are_its_live_ones(frozen, world):
 
 def test_the_stored_figures_keep_a_month(frozen, world):
     _night(world)
-    DelaysSnapshot.objects.create(
-        day=TODAY - timedelta(days=40),
-        entity_type=EntityType.NATION,
-        entity_id=0,
-        figures={},
-        computed_at=NOW,
-    )
-    DelaysSnapshot.objects.create(
-        day=TODAY - timedelta(days=30),
-        entity_type=EntityType.NATION,
-        entity_id=0,
-        figures={},
-        computed_at=NOW,
-    )
+    for days_ago in (40, 30):
+        DelaysSnapshot.objects.create(
+            day=TODAY - timedelta(days=days_ago),
+            entity_type=EntityType.NATION,
+            entity_id=0,
+            figures={},
+            computed_at=NOW,
+        )
     snapshots.compute(day=TODAY)
     assert sorted(
         DelaysSnapshot.objects.filter(entity_type=EntityType.NATION).values_list("day", flat=True)
