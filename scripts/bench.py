@@ -632,9 +632,14 @@ def targets(jobs, page_rows, cpu, load, audit, imported) -> list[str]:
             f"| audit purge without a DELETE scan | {after} vs {before} | {_met('DROP' in after)} |"
         )
     if imported:
-        total = imported.strip("|").split("|")[-1].strip()
-        seconds = float(total.split()[1])
-        lines.append(f"| caseload import: 50,000 rows < 5 min | {total} | {_met(seconds < 300)} |")
+        cells = [cell.strip() for cell in imported.strip("|").split("|")]
+        size, total = cells[0], cells[-1]
+        if total.startswith("total "):
+            seconds = float(total.split()[1])
+            ok = _met(seconds < 300) if size.startswith("50,000 rows") else "— (another size)"
+        else:  # the import benchmark failed: its row says so
+            total, ok = cells[1], "**no**"
+        lines.append(f"| caseload import: 50,000 rows < 5 min | {size}: {total} | {ok} |")
     lines += ["", *PLAN, ""]
     return lines
 
